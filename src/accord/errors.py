@@ -1,0 +1,67 @@
+"""Errors a user can act on: each problem names where it is and what was expected."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input.
+
+    ``where`` is a human pointer such as ``"stances[us][assad-fate].salience"``;
+    ``file`` and ``line`` are filled in by readers when they know them.
+    """
+
+    message: str
+    where: str = ""
+    file: str | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        loc = ""
+        if self.file:
+            loc = self.file
+            if self.line is not None:
+                loc += f":{self.line}"
+        if self.where:
+            loc = f"{loc} {self.where}".strip()
+        return f"{loc}: {self.message}" if loc else self.message
+
+    def located(self, file: str | None = None, line: int | None = None) -> Problem:
+        return Problem(
+            self.message,
+            self.where,
+            self.file if self.file is not None else file,
+            self.line if self.line is not None else line,
+        )
+
+
+class AccordError(Exception):
+    """Base class for errors shown to users as a short message (exit status 2)."""
+
+
+class ScenarioError(AccordError):
+    """One or more problems with a scenario or an input file, reported all at once."""
+
+    def __init__(self, problems: Iterable[Problem] | str, file: str | None = None):
+        if isinstance(problems, str):
+            problems = [Problem(problems)]
+        self.problems = [p.located(file) for p in problems]
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        if len(self.problems) == 1:
+            return str(self.problems[0])
+        lines = [f"{len(self.problems)} problems:"]
+        lines += [f"  - {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+class InputFileError(ScenarioError):
+    """A file that cannot be read at all (missing, too large, wrong encoding, wrong format)."""
+
+
+class ModelError(AccordError):
+    """A model cannot run on this input (for example, it needs a status quo that is missing)."""

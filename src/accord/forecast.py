@@ -1,0 +1,61 @@
+"""Run registered models on a scenario."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from accord.errors import AccordError, ModelError
+from accord.models import registry
+from accord.results import Forecast
+from accord.scenario import Scenario
+
+
+def forecast(
+    scenario: Scenario,
+    models: list[str] | None = None,
+    *,
+    seed: int | None = 0,
+    params: dict[str, dict] | None = None,
+) -> Forecast:
+    """The outcome of every issue under each model.
+
+    A model that cannot run on an issue (e.g. one that needs a status quo) gives NaN there and
+    says why in ``Forecast.notes``. ``params[model]`` passes keyword arguments to that model.
+    Stochastic models draw from ``numpy.random.default_rng(seed)``, one child stream per model.
+    """
+    arrays = scenario.arrays()
+    chosen = registry.resolve(models)
+    streams = np.random.SeedSequence(seed).spawn(len(chosen))
+    outcomes: dict[str, np.ndarray] = {}
+    notes: dict[str, list[str]] = {}
+    extra: dict[str, dict[str, np.ndarray]] = {}
+    for model, stream in zip(chosen, streams, strict=True):
+        kwargs = dict((params or {}).get(model.name, {}))
+        rng = np.random.default_rng(stream)
+        model_notes: list[str] = []
+        try:
+            result = model.forecast(arrays, rng=rng, **kwargs)
+        except ModelError as exc:
+            result = np.full(arrays.n_issues, np.nan)
+            model_notes.append(str(exc))
+        except TypeError as exc:
+            raise AccordError(f"model {model.name}: {exc}") from exc
+        if isinstance(result, dict):
+            extra[model.name] = {k: np.asarray(v, float) for k, v in result.items() if k != "outcome"}
+            result = result["outcome"]
+        outcomes[model.name] = np.asarray(result, dtype=float)
+        if model.name == "nash" and np.isnan(arrays.status_quo).any():
+            missing = [i for i, q in zip(arrays.issue_ids, arrays.status_quo, strict=True) if np.isnan(q)]
+            model_notes.append(
+                "no status quo on " + ", ".join(missing)
+                + ": disagreement point taken as each actor's worst point on the scale"
+            )
+        notes[model.name] = model_notes
+    return Forecast(
+        scenario=scenario.title,
+        issue_ids=arrays.issue_ids,
+        issue_names=tuple(i.name for i in scenario.issues),
+        outcomes=outcomes,
+        notes=notes,
+        extra=extra,
+    )

@@ -1,0 +1,144 @@
+"""Baseline models: the simple rules that twenty years of EU studies found hard to beat.
+
+Every function takes a :class:`~accord.scenario.ScenarioArrays` (with optional leading draw axes)
+and returns the outcome per issue, shape (..., n_issues). Each issue is treated on its own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from accord.models._common import filled_positions, weighted_mean, weighted_median, weights
+from accord.models.registry import Model, register
+from accord.scenario import ScenarioArrays
+
+
+def mean(a: ScenarioArrays, rng=None) -> np.ndarray:
+    """Unweighted mean of the involved actors' positions."""
+    w = np.broadcast_to(a.involved.astype(float), np.shape(a.position))
+    return weighted_mean(filled_positions(a), w)
+
+
+def compromise(a: ScenarioArrays, rng=None, *, use_capability: bool = True) -> np.ndarray:
+    """The compromise model: the capability × salience weighted mean of positions.
+
+    x* = Σ_i c_i s_i x_i / Σ_i c_i s_i  (van den Bos 1991; Achen 2006, ch. 4 of *The European
+    Union Decides*). Where every involved actor has salience 0, the capability-weighted mean.
+    """
+    x = filled_positions(a)
+    w = weights(a, use_capability=use_capability)
+    fallback = weighted_mean(x, weights(a, use_salience=False, use_capability=use_capability))
+    return weighted_mean(x, w, fallback=fallback)
+
+
+def median(a: ScenarioArrays, rng=None) -> np.ndarray:
+    """The weighted median position, weights capability × salience (Black 1948's median voter)."""
+    x = filled_positions(a)
+    out = weighted_median(x, weights(a))
+    return np.where(np.isnan(out), weighted_median(x, weights(a, use_salience=False)), out)
+
+
+def condorcet(a: ScenarioArrays, rng=None) -> np.ndarray:
+    """The Condorcet winner among the actors' positions, by pairwise capability × salience votes.
+
+    Each actor k votes for whichever of two candidate positions is nearer its own, with weight
+    c_k s_k (no vote when equidistant). The winner beats or ties every other candidate; among
+    several such (possible only through ties), the one with the largest total margin, then the
+    mean of those left. With single-peaked symmetric preferences on one dimension this is the
+    weighted median (Black 1948), which the tests check.
+    """
+    x = filled_positions(a)  # (..., n, m)
+    w = weights(a)
+    inv = np.broadcast_to(a.involved, x.shape)
+    # candidates j, l and voters k: (..., j, l, k, m) would be O(n^3 m); fine for the scales here
+    # (n <= a few hundred), and vectorised.
+    xj = x[..., :, None, None, :]
+    xl = x[..., None, :, None, :]
+    xk = x[..., None, None, :, :]
+    dj = np.abs(xk - xj)
+    dl = np.abs(xk - xl)
+    wk = w[..., None, None, :, :]
+    margin = (wk * (np.sign(dl - dj))).sum(axis=-2)  # (..., j, l, m): votes for j minus for l
+    valid = inv[..., :, None, :] & inv[..., None, :, :]
+    beats_all = np.all((margin >= -1e-12) | ~valid, axis=-2) & inv  # (..., j, m)
+    total_margin = np.where(valid, margin, 0.0).sum(axis=-2)
+    score = np.where(beats_all, total_margin, -np.inf)
+    best = score.max(axis=-2, keepdims=True)
+    chosen = np.isfinite(score) & (score >= best - 1e-12)
+    has = chosen.any(axis=-2)
+    with np.errstate(invalid="ignore"):
+        out = (np.where(chosen, x, 0.0)).sum(axis=-2) / chosen.sum(axis=-2)
+    # No winner (impossible in one dimension save degenerate weights): fall back to the median.
+    return np.where(has, out, median(a))
+
+
+def nash(a: ScenarioArrays, rng=None, *, iterations: int = 100) -> np.ndarray:
+    """The asymmetric Nash bargaining solution with the status quo as disagreement point.
+
+    Utilities are quadratic losses, u_i(x) = -((x - x_i)/range)^2; bargaining weights are
+    capability × salience (salience cannot enter as a utility multiplier, because the Nash
+    product is invariant to rescaling each utility). The solution maximises
+    Σ_i w_i log(u_i(x) - u_i(q)) over the outcomes that leave no actor worse off than the status
+    quo q (Nash 1950; Harsanyi & Selten 1972; applied to the EU by Achen 2006 and Schneider,
+    Finke & Bailer 2010). When actors on both sides of q make that set a single point, the outcome
+    is q: nothing is agreed.
+
+    Without a status quo the disagreement point falls back to each actor's worst point on the
+    scale (the end farthest from its position), so the product rewards closeness to every actor;
+    :func:`accord.forecast.forecast` notes this fallback in its output.
+    """
+    x = filled_positions(a)
+    w = weights(a)
+    inv = np.broadcast_to(a.involved, x.shape) & (w > 0)
+    lo = np.broadcast_to(a.lower, x.shape[:-2] + x.shape[-1:])
+    hi = np.broadcast_to(a.upper, lo.shape)
+    span = hi - lo
+    q = np.broadcast_to(a.status_quo, lo.shape)
+    has_q = ~np.isnan(q)
+    qq = np.where(has_q, q, lo)
+    # Feasible interval: each actor accepts [min(q, 2x_i - q), max(q, 2x_i - q)].
+    refl = 2 * x - qq[..., None, :]
+    a_lo = np.where(inv, np.minimum(qq[..., None, :], refl), -np.inf)
+    a_hi = np.where(inv, np.maximum(qq[..., None, :], refl), np.inf)
+    left = np.where(has_q, np.maximum(a_lo.max(axis=-2), lo), lo)
+    right = np.where(has_q, np.minimum(a_hi.min(axis=-2), hi), hi)
+    # Disagreement utility per actor.
+    far = np.maximum(np.abs(x - lo[..., None, :]), np.abs(x - hi[..., None, :]))
+    d_q = -(((x - qq[..., None, :]) / span[..., None, :]) ** 2)
+    d_far = -((far / span[..., None, :]) ** 2)
+    d = np.where(has_q[..., None, :], d_q, d_far)
+
+    def objective(z):
+        u = -(((z[..., None, :] - x) / span[..., None, :]) ** 2)
+        gain = np.maximum(u - d, 1e-300)
+        return np.where(inv, w * np.log(gain), 0.0).sum(axis=-2)
+
+    # The objective is concave on [left, right]: ternary search, vectorised over issues and draws.
+    a_, b_ = left.copy(), right.copy()
+    for _ in range(iterations):
+        m1 = a_ + (b_ - a_) / 3
+        m2 = b_ - (b_ - a_) / 3
+        better = objective(m1) < objective(m2)
+        a_ = np.where(better, m1, a_)
+        b_ = np.where(better, b_, m2)
+    out = (a_ + b_) / 2
+    degenerate = right - left <= 1e-9 * span
+    return np.where(degenerate, np.where(has_q, qq, out), out)
+
+
+CITATIONS = {
+    "mean": "Unweighted mean of positions (reference point for all other models).",
+    "compromise": "van den Bos (1991) Dutch EC Policy Making; Achen (2006) in Thomson et al. (eds.), The European Union Decides, ch. 4.",
+    "median": "Black (1948) On the rationale of group decision-making, J. Political Economy 56(1).",
+    "condorcet": "Condorcet (1785); Black (1958) The Theory of Committees and Elections.",
+    "nash": "Nash (1950) The bargaining problem, Econometrica 18(2); Achen (2006) ch. 4 of The European Union Decides; Schneider, Finke & Bailer (2010) Political Studies 58(1).",
+}
+
+for _name, _title, _fn, _summary in (
+    ("mean", "Unweighted mean", mean, "average of the involved actors' positions"),
+    ("compromise", "Compromise model", compromise, "capability × salience weighted mean"),
+    ("median", "Weighted median", median, "capability × salience weighted median position"),
+    ("condorcet", "Condorcet winner", condorcet, "the position that beats every other in pairwise weighted votes"),
+    ("nash", "Nash bargaining solution", nash, "asymmetric Nash product, status quo as disagreement point"),
+):
+    register(Model(name=_name, title=_title, citation=CITATIONS[_name], forecast=_fn, summary=_summary, needs_status_quo=False))

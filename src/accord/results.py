@@ -1,0 +1,165 @@
+"""Results: a forecast table and a round-by-round trajectory, each with ``to_frame`` and ``to_json``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from accord import __version__
+
+
+def _num(x):
+    """A JSON-safe float (NaN becomes None)."""
+    if x is None:
+        return None
+    x = float(x)
+    return None if not np.isfinite(x) else x
+
+
+@dataclass
+class Forecast:
+    """Outcome per issue and model for one scenario.
+
+    ``outcomes[model]`` has shape (n_issues,); ``notes[model]`` lists caveats (a fallback used,
+    issues skipped and why); ``extra[model]`` holds per-issue figures a model adds (e.g. the EUM's
+    mean beside its median).
+    """
+
+    scenario: str
+    issue_ids: tuple[str, ...]
+    issue_names: tuple[str, ...]
+    outcomes: dict[str, np.ndarray]
+    notes: dict[str, list[str]] = field(default_factory=dict)
+    extra: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per (issue, model): ``issue``, ``issue_name``, ``model``, ``outcome`` and extras."""
+        rows = []
+        for model, out in self.outcomes.items():
+            for k, issue in enumerate(self.issue_ids):
+                row = {"issue": issue, "issue_name": self.issue_names[k], "model": model, "outcome": float(out[k])}
+                for key, values in self.extra.get(model, {}).items():
+                    row[key] = float(values[k])
+                rows.append(row)
+        return pd.DataFrame(rows)
+
+    def to_json(self) -> dict:
+        forecasts = []
+        for model, out in self.outcomes.items():
+            for k, issue in enumerate(self.issue_ids):
+                item = {"issue": issue, "issue_name": self.issue_names[k], "model": model, "outcome": _num(out[k])}
+                for key, values in self.extra.get(model, {}).items():
+                    item[key] = _num(values[k])
+                forecasts.append(item)
+        return {
+            "accord_version": __version__,
+            "scenario": self.scenario,
+            "forecasts": forecasts,
+            "notes": {m: n for m, n in self.notes.items() if n},
+        }
+
+
+@dataclass
+class Trajectory:
+    """The rounds of an iterative model.
+
+    ``positions`` has shape (n_rounds + 1, n_actors, n_issues), row 0 being the initial positions;
+    ``median`` and ``mean`` have shape (n_rounds + 1, n_issues); ``outcome`` is the model's
+    forecast per round (its median for the EUM; a model may define it otherwise).
+    ``events[r]`` is the list of things that happened in round r + 1 (offers, bargains, exchanges),
+    each a dict with at least ``issue``; ``stopped`` says why the run ended: ``rounds``,
+    ``converged`` or ``cycle``.
+    """
+
+    model: str
+    actor_ids: tuple[str, ...]
+    issue_ids: tuple[str, ...]
+    positions: np.ndarray
+    median: np.ndarray
+    mean: np.ndarray
+    events: list[list[dict]]
+    stopped: str = "rounds"
+    variant: str | None = None
+    outcome: np.ndarray | None = None
+    extra: dict = field(default_factory=dict)
+    per_round: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def n_rounds(self) -> int:
+        return self.positions.shape[0] - 1
+
+    @property
+    def forecast(self) -> np.ndarray:
+        out = self.outcome if self.outcome is not None else self.median
+        return out[-1]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Long format: one row per (round, issue, actor) with ``position``."""
+        r, n, m = self.positions.shape
+        idx = pd.MultiIndex.from_product(
+            [range(r), self.issue_ids, self.actor_ids], names=["round", "issue", "actor"]
+        )
+        values = self.positions.transpose(0, 2, 1).reshape(-1)
+        return pd.DataFrame({"position": values}, index=idx).reset_index()
+
+    def summary_frame(self) -> pd.DataFrame:
+        """One row per (round, issue): ``median``, ``mean``, ``outcome`` and the number of events."""
+        rows = []
+        outcome = self.outcome if self.outcome is not None else self.median
+        for r in range(self.positions.shape[0]):
+            for k, issue in enumerate(self.issue_ids):
+                n_events = 0 if r == 0 else sum(1 for e in self.events[r - 1] if e.get("issue") == issue)
+                rows.append({
+                    "round": r, "issue": issue, "median": self.median[r, k], "mean": self.mean[r, k],
+                    "outcome": outcome[r, k], "events": n_events,
+                })
+        return pd.DataFrame(rows)
+
+    def to_json(self) -> dict:
+        rounds = []
+        outcome = self.outcome if self.outcome is not None else self.median
+        for r in range(self.positions.shape[0]):
+            for k, issue in enumerate(self.issue_ids):
+                item = {
+                    "round": r,
+                    "issue": issue,
+                    "median": _num(self.median[r, k]),
+                    "mean": _num(self.mean[r, k]),
+                    "outcome": _num(outcome[r, k]),
+                    "positions": {
+                        a: _num(self.positions[r, j, k]) for j, a in enumerate(self.actor_ids)
+                    },
+                    "offers": [] if r == 0 else [e for e in self.events[r - 1] if e.get("issue") == issue],
+                }
+                for key, values in self.per_round.items():
+                    item[key] = _jsonable(values[r][..., k] if np.ndim(values[r]) else values[r])
+                rounds.append(item)
+        return {
+            "accord_version": __version__,
+            "model": self.model,
+            "variant": self.variant,
+            "stopped": self.stopped,
+            "n_rounds": self.n_rounds,
+            "actors": list(self.actor_ids),
+            "issues": list(self.issue_ids),
+            "rounds": rounds,
+            **{k: _jsonable(v) for k, v in self.extra.items()},
+        }
+
+
+def _jsonable(v):
+    if isinstance(v, np.ndarray):
+        return [_jsonable(x) for x in v.tolist()] if v.ndim else _num(v)
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (float, np.floating)):
+        return _num(v)
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    return v

@@ -1,0 +1,519 @@
+"""Actors, issues, stances and the scenario that holds them.
+
+The records here are what people write and read; :meth:`Scenario.arrays` is the one place where
+they become the arrays every model works on.
+
+Glossary (the field's words, used throughout accord):
+
+capability
+    An actor's potential to affect the outcome if it committed everything (BdM's "power" /
+    KTAB's "influence"). Any non-negative number; only ratios matter.
+position
+    The outcome an actor advocates on an issue, on the issue's scale.
+salience
+    How much the issue matters to the actor, 0 (not at all) to 1 (drops everything else for it).
+status quo
+    Where the issue stays if nothing is agreed (the reversion point; DEU's ``rp``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from accord.errors import Problem, ScenarioError
+
+DECISION_RULES = ("none", "consensus", "unanimity", "majority")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A party to the negotiation."""
+
+    id: str
+    name: str
+    capability: float
+    group: str | None = None
+    colour: str | None = None
+    description: str = ""
+    rationale: str = ""
+
+
+@dataclass(frozen=True)
+class DecisionRule:
+    """How an issue is decided.
+
+    ``kind`` is one of ``none`` (no formal rule: the forecast stands), ``consensus`` (every actor in
+    ``parties`` must accept; all involved actors when empty), ``unanimity`` (every involved actor
+    must accept) or ``majority`` (the capability share of actors who accept must reach
+    ``threshold``).
+    """
+
+    kind: str = "none"
+    parties: tuple[str, ...] = ()
+    threshold: float = 0.5
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A decision on a one-dimensional scale ``[lower, upper]`` (0–100 by default)."""
+
+    id: str
+    name: str
+    lower: float = 0.0
+    upper: float = 100.0
+    anchors: tuple[tuple[float, str], ...] = ()
+    status_quo: float | None = None
+    rule: DecisionRule = field(default_factory=DecisionRule)
+    veto: tuple[str, ...] = ()
+    description: str = ""
+    rationale: str = ""
+    group: str | None = None  # e.g. a proposal that bundles issues (DEU's prnr)
+
+
+@dataclass(frozen=True)
+class Stance:
+    """An actor's position and salience on one issue, with optional uncertainty."""
+
+    actor: str
+    issue: str
+    position: float
+    salience: float
+    low: float | None = None
+    high: float | None = None
+    rationale: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Precondition:
+    """Issue ``issue`` opens only when every issue in ``requires`` is agreed.
+
+    ``owner`` names the actor who demands it, so a what-if can drop it.
+    """
+
+    issue: str
+    requires: tuple[str, ...]
+    owner: str | None = None
+    rationale: str = ""
+
+
+@dataclass(frozen=True)
+class Linkage:
+    """A trade that may never happen: between ``issues[0]`` and ``issues[1]``.
+
+    ``"*"`` as the second issue forbids every trade involving the first; ``actor`` limits the ban to
+    that actor's exchanges (``None``: everybody).
+    """
+
+    issues: tuple[str, str]
+    actor: str | None = None
+    rationale: str = ""
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    title: str = ""
+    url: str = ""
+    date: str = ""
+
+
+@dataclass(frozen=True)
+class ScenarioArrays:
+    """The numeric view of a scenario.
+
+    Shapes: ``capability`` (n_actors,); ``position``, ``salience``, ``involved``, ``veto``,
+    ``position_low``, ``position_high`` (n_actors, n_issues); ``status_quo``, ``lower``, ``upper``
+    (n_issues,). A position is NaN where the actor is not involved; its salience is then 0.
+    ``status_quo`` is NaN where unknown; ``position_low``/``position_high`` are NaN where no
+    uncertainty was given.
+
+    Monte Carlo draws add a leading axis to ``capability``, ``position`` and ``salience``
+    (see :mod:`accord.simulate`); models treat any leading axes as batch axes.
+    """
+
+    actor_ids: tuple[str, ...]
+    issue_ids: tuple[str, ...]
+    capability: np.ndarray
+    position: np.ndarray
+    salience: np.ndarray
+    involved: np.ndarray
+    status_quo: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    veto: np.ndarray
+    position_low: np.ndarray
+    position_high: np.ndarray
+
+    @property
+    def n_actors(self) -> int:
+        return len(self.actor_ids)
+
+    @property
+    def n_issues(self) -> int:
+        return len(self.issue_ids)
+
+    def replace(self, **changes) -> ScenarioArrays:
+        return replace(self, **changes)
+
+    def take_issues(self, index: Sequence[int]) -> ScenarioArrays:
+        """The same actors on a subset of the issues."""
+        index = np.asarray(index, dtype=int)
+        return replace(
+            self,
+            issue_ids=tuple(self.issue_ids[i] for i in index),
+            position=self.position[..., index],
+            salience=self.salience[..., index],
+            involved=self.involved[:, index],
+            status_quo=self.status_quo[index],
+            lower=self.lower[index],
+            upper=self.upper[index],
+            veto=self.veto[:, index],
+            position_low=self.position_low[:, index],
+            position_high=self.position_high[:, index],
+        )
+
+    def take_actors(self, index: Sequence[int]) -> ScenarioArrays:
+        """A subset (or reordering) of the actors."""
+        index = np.asarray(index, dtype=int)
+        return replace(
+            self,
+            actor_ids=tuple(self.actor_ids[i] for i in index),
+            capability=self.capability[..., index],
+            position=self.position[..., index, :],
+            salience=self.salience[..., index, :],
+            involved=self.involved[index],
+            veto=self.veto[index],
+            position_low=self.position_low[index],
+            position_high=self.position_high[index],
+        )
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A negotiation: who takes part, what is decided, and where everybody stands."""
+
+    title: str
+    actors: tuple[Actor, ...]
+    issues: tuple[Issue, ...]
+    stances: tuple[Stance, ...]
+    date: str = ""
+    description: str = ""
+    sources: tuple[Source, ...] = ()
+    preconditions: tuple[Precondition, ...] = ()
+    linkages: tuple[Linkage, ...] = ()
+    meta: Mapping[str, object] = field(default_factory=dict)
+
+    # -- look-ups ---------------------------------------------------------------------------
+    @property
+    def actor_ids(self) -> tuple[str, ...]:
+        return tuple(a.id for a in self.actors)
+
+    @property
+    def issue_ids(self) -> tuple[str, ...]:
+        return tuple(i.id for i in self.issues)
+
+    def actor(self, actor_id: str) -> Actor:
+        for a in self.actors:
+            if a.id == actor_id:
+                return a
+        raise KeyError(actor_id)
+
+    def issue(self, issue_id: str) -> Issue:
+        for i in self.issues:
+            if i.id == issue_id:
+                return i
+        raise KeyError(issue_id)
+
+    def stance(self, actor_id: str, issue_id: str) -> Stance | None:
+        for s in self.stances:
+            if s.actor == actor_id and s.issue == issue_id:
+                return s
+        return None
+
+    # -- checks -----------------------------------------------------------------------------
+    def problems(self) -> list[Problem]:
+        """Every problem with this scenario (empty when it is valid)."""
+        return validate(self)
+
+    def validated(self) -> Scenario:
+        """This scenario, or :class:`ScenarioError` listing every problem."""
+        problems = self.problems()
+        if problems:
+            raise ScenarioError(problems)
+        return self
+
+    # -- numbers ----------------------------------------------------------------------------
+    def arrays(self) -> ScenarioArrays:
+        """The scenario as arrays (see :class:`ScenarioArrays`)."""
+        a_index = {a: k for k, a in enumerate(self.actor_ids)}
+        i_index = {i: k for k, i in enumerate(self.issue_ids)}
+        n, m = len(a_index), len(i_index)
+        position = np.full((n, m), np.nan)
+        salience = np.zeros((n, m))
+        low = np.full((n, m), np.nan)
+        high = np.full((n, m), np.nan)
+        for s in self.stances:
+            a, i = a_index[s.actor], i_index[s.issue]
+            position[a, i] = s.position
+            salience[a, i] = s.salience
+            if s.low is not None:
+                low[a, i] = s.low
+            if s.high is not None:
+                high[a, i] = s.high
+        veto = np.zeros((n, m), dtype=bool)
+        for k, issue in enumerate(self.issues):
+            for actor_id in issue.veto:
+                veto[a_index[actor_id], k] = True
+        return ScenarioArrays(
+            actor_ids=self.actor_ids,
+            issue_ids=self.issue_ids,
+            capability=np.array([a.capability for a in self.actors], dtype=float),
+            position=position,
+            salience=salience,
+            involved=~np.isnan(position),
+            status_quo=np.array(
+                [np.nan if i.status_quo is None else i.status_quo for i in self.issues], dtype=float
+            ),
+            lower=np.array([i.lower for i in self.issues], dtype=float),
+            upper=np.array([i.upper for i in self.issues], dtype=float),
+            veto=veto,
+            position_low=low,
+            position_high=high,
+        )
+
+    # -- edits (return new scenarios) -------------------------------------------------------
+    def replace(self, **changes) -> Scenario:
+        return replace(self, **changes)
+
+    def without_actor(self, actor_id: str) -> Scenario:
+        """The scenario with an actor and everything it owns removed."""
+        self.actor(actor_id)
+        return replace(
+            self,
+            actors=tuple(a for a in self.actors if a.id != actor_id),
+            stances=tuple(s for s in self.stances if s.actor != actor_id),
+            issues=tuple(
+                replace(
+                    i,
+                    veto=tuple(v for v in i.veto if v != actor_id),
+                    rule=replace(i.rule, parties=tuple(p for p in i.rule.parties if p != actor_id)),
+                )
+                for i in self.issues
+            ),
+            preconditions=tuple(p for p in self.preconditions if p.owner != actor_id),
+            linkages=tuple(link for link in self.linkages if link.actor != actor_id),
+        )
+
+    def with_issues(self, issue_ids: Iterable[str]) -> Scenario:
+        """The scenario restricted to some issues (stances, preconditions and linkages follow)."""
+        keep = list(issue_ids)
+        for i in keep:
+            self.issue(i)
+        keep_set = set(keep)
+        return replace(
+            self,
+            issues=tuple(self.issue(i) for i in keep),
+            stances=tuple(s for s in self.stances if s.issue in keep_set),
+            preconditions=tuple(
+                p
+                for p in self.preconditions
+                if p.issue in keep_set and all(r in keep_set for r in p.requires)
+            ),
+            linkages=tuple(
+                link
+                for link in self.linkages
+                if link.issues[0] in keep_set and link.issues[1] in keep_set | {"*"}
+            ),
+        )
+
+
+def _finite(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def validate(s: Scenario) -> list[Problem]:
+    """Every problem with a scenario, so a user can fix them all at once."""
+    out: list[Problem] = []
+    if not s.actors:
+        out.append(Problem("a scenario needs at least two actors, found none", "actors"))
+    elif len(s.actors) == 1:
+        out.append(Problem("a scenario needs at least two actors, found one", "actors"))
+    if not s.issues:
+        out.append(Problem("a scenario needs at least one issue, found none", "issues"))
+
+    seen: set[str] = set()
+    for k, a in enumerate(s.actors):
+        where = f"actors[{a.id or k}]"
+        if not isinstance(a.id, str) or not a.id.strip():
+            out.append(Problem("actor id must be a non-empty string", where + ".id"))
+        elif a.id in seen:
+            out.append(Problem(f"duplicate actor id {a.id!r}", where + ".id"))
+        seen.add(a.id)
+        if not _finite(a.capability):
+            out.append(Problem(f"capability must be a finite number, got {a.capability!r}", where + ".capability"))
+        elif a.capability < 0:
+            out.append(Problem(f"capability must be >= 0, got {a.capability}", where + ".capability"))
+    if s.actors and all(_finite(a.capability) and a.capability == 0 for a in s.actors):
+        out.append(Problem("every actor has capability 0: at least one must be positive", "actors"))
+    actor_ids = seen
+
+    seen_i: set[str] = set()
+    issues = {}
+    for k, i in enumerate(s.issues):
+        where = f"issues[{i.id or k}]"
+        if not isinstance(i.id, str) or not i.id.strip():
+            out.append(Problem("issue id must be a non-empty string", where + ".id"))
+        elif i.id in seen_i:
+            out.append(Problem(f"duplicate issue id {i.id!r}", where + ".id"))
+        seen_i.add(i.id)
+        issues[i.id] = i
+        if not (_finite(i.lower) and _finite(i.upper)) or i.lower >= i.upper:
+            out.append(Problem(f"scale must have lower < upper, got [{i.lower}, {i.upper}]", where + ".scale"))
+            continue
+        for value, _label in i.anchors:
+            if not _finite(value) or not i.lower <= value <= i.upper:
+                out.append(Problem(f"scale anchor {value!r} is off the scale [{i.lower:g}, {i.upper:g}]", where + ".scale"))
+        if i.status_quo is not None and (
+            not _finite(i.status_quo) or not i.lower <= i.status_quo <= i.upper
+        ):
+            out.append(Problem(f"status quo must be on the scale [{i.lower:g}, {i.upper:g}], got {i.status_quo!r}", where + ".status_quo"))
+        if i.rule.kind not in DECISION_RULES:
+            out.append(Problem(f"decision rule must be one of {', '.join(DECISION_RULES)}, got {i.rule.kind!r}", where + ".rule"))
+        if not _finite(i.rule.threshold) or not 0 < i.rule.threshold <= 1:
+            out.append(Problem(f"majority threshold must be in (0, 1], got {i.rule.threshold!r}", where + ".rule.threshold"))
+        for who in (*i.veto, *i.rule.parties):
+            if who not in actor_ids:
+                out.append(Problem(f"unknown actor {who!r}", where))
+
+    pairs: set[tuple[str, str]] = set()
+    for st in s.stances:
+        where = f"stances[{st.actor}][{st.issue}]"
+        if st.actor not in actor_ids:
+            out.append(Problem(f"stance for unknown actor {st.actor!r}", where))
+        if st.issue not in issues:
+            out.append(Problem(f"stance for unknown issue {st.issue!r}", where))
+        if (st.actor, st.issue) in pairs:
+            out.append(Problem("duplicate stance", where))
+        pairs.add((st.actor, st.issue))
+        issue = issues.get(st.issue)
+        lo, hi = (issue.lower, issue.upper) if issue else (-math.inf, math.inf)
+        if not _finite(st.position):
+            out.append(Problem(f"position must be a finite number, got {st.position!r}", where + ".position"))
+        elif not lo <= st.position <= hi:
+            out.append(Problem(f"position {st.position:g} is off the scale [{lo:g}, {hi:g}]", where + ".position"))
+        if not _finite(st.salience) or not 0 <= st.salience <= 1:
+            out.append(Problem(f"salience must be between 0 and 1, got {st.salience!r}", where + ".salience"))
+        for name in ("low", "high"):
+            v = getattr(st, name)
+            if v is None:
+                continue
+            if not _finite(v) or not lo <= v <= hi:
+                out.append(Problem(f"{name} must be on the scale [{lo:g}, {hi:g}], got {v!r}", f"{where}.{name}"))
+        if (
+            _finite(st.low) and _finite(st.high) and _finite(st.position)
+            and not st.low <= st.position <= st.high
+        ):
+            out.append(Problem(f"need low <= position <= high, got {st.low:g} <= {st.position:g} <= {st.high:g}", where))
+
+    for issue_id in issues:
+        if issue_id and sum(1 for st in s.stances if st.issue == issue_id) == 0 and s.actors:
+            out.append(Problem("no actor has a stance on this issue", f"issues[{issue_id}]"))
+
+    for k, p in enumerate(s.preconditions):
+        where = f"preconditions[{k}]"
+        for i in (p.issue, *p.requires):
+            if i not in issues:
+                out.append(Problem(f"unknown issue {i!r}", where))
+        if p.issue in p.requires:
+            out.append(Problem(f"issue {p.issue!r} cannot require itself", where))
+        if p.owner is not None and p.owner not in actor_ids:
+            out.append(Problem(f"unknown actor {p.owner!r}", where + ".owner"))
+    cycle = _precondition_cycle(s.preconditions)
+    if cycle:
+        out.append(Problem("preconditions form a cycle: " + " -> ".join(cycle), "preconditions"))
+
+    for k, link in enumerate(s.linkages):
+        where = f"linkages[{k}]"
+        a, b = link.issues
+        if a not in issues:
+            out.append(Problem(f"unknown issue {a!r}", where))
+        if b != "*" and b not in issues:
+            out.append(Problem(f"unknown issue {b!r}", where))
+        if link.actor is not None and link.actor not in actor_ids:
+            out.append(Problem(f"unknown actor {link.actor!r}", where + ".actor"))
+    return out
+
+
+def _precondition_cycle(preconditions: Iterable[Precondition]) -> list[str] | None:
+    graph: dict[str, set[str]] = {}
+    for p in preconditions:
+        graph.setdefault(p.issue, set()).update(p.requires)
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state:
+                found = visit(nxt)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            found = visit(node)
+            if found:
+                return found
+    return None
+
+
+def from_arrays(
+    capability,
+    position,
+    salience,
+    *,
+    actor_ids: Sequence[str] | None = None,
+    issue_ids: Sequence[str] | None = None,
+    status_quo=None,
+    lower: float = 0.0,
+    upper: float = 100.0,
+    title: str = "scenario",
+) -> Scenario:
+    """A scenario from plain arrays (NaN position = not involved); handy in tests and notebooks.
+
+    >>> s = from_arrays([1, 1], [[0], [100]], [[1], [1]])
+    >>> s.arrays().position.tolist()
+    [[0.0], [100.0]]
+    """
+    cap = np.asarray(capability, dtype=float)
+    pos = np.asarray(position, dtype=float)
+    sal = np.asarray(salience, dtype=float)
+    if pos.ndim == 1:
+        pos, sal = pos[:, None], sal.reshape(-1, 1)
+    n, m = pos.shape
+    actor_ids = list(actor_ids or [f"a{k}" for k in range(n)])
+    issue_ids = list(issue_ids or [f"i{k}" for k in range(m)])
+    sq = np.full(m, np.nan) if status_quo is None else np.broadcast_to(np.asarray(status_quo, float), (m,))
+    actors = tuple(Actor(a, a, float(c)) for a, c in zip(actor_ids, cap, strict=True))
+    issues = tuple(
+        Issue(i, i, lower, upper, status_quo=None if np.isnan(q) else float(q))
+        for i, q in zip(issue_ids, sq, strict=True)
+    )
+    stances = tuple(
+        Stance(actor_ids[a], issue_ids[i], float(pos[a, i]), float(sal[a, i]))
+        for a in range(n)
+        for i in range(m)
+        if not np.isnan(pos[a, i])
+    )
+    return Scenario(title, actors, issues, stances)
