@@ -10,6 +10,11 @@ from accord.results import Forecast
 from accord.scenario import Scenario
 
 
+def model_kwargs(scenario: Scenario, model: registry.Model) -> dict:
+    """Keyword arguments ``model`` takes from the scenario's records (see ``Model.scenario_kwargs``)."""
+    return dict(model.scenario_kwargs(scenario)) if model.scenario_kwargs else {}
+
+
 def forecast(
     scenario: Scenario,
     models: list[str] | None = None,
@@ -30,7 +35,7 @@ def forecast(
     notes: dict[str, list[str]] = {}
     extra: dict[str, dict[str, np.ndarray]] = {}
     for model, stream in zip(chosen, streams, strict=True):
-        kwargs = dict((params or {}).get(model.name, {}))
+        kwargs = model_kwargs(scenario, model) | dict((params or {}).get(model.name, {}))
         rng = np.random.default_rng(stream)
         model_notes: list[str] = []
         try:

@@ -414,11 +414,11 @@ def validate(s: Scenario) -> list[Problem]:
                 continue
             if not _finite(v) or not lo <= v <= hi:
                 out.append(Problem(f"{name} must be on the scale [{lo:g}, {hi:g}], got {v!r}", f"{where}.{name}"))
-        if (
-            _finite(st.low) and _finite(st.high) and _finite(st.position)
-            and not st.low <= st.position <= st.high
-        ):
-            out.append(Problem(f"need low <= position <= high, got {st.low:g} <= {st.position:g} <= {st.high:g}", where))
+        if _finite(st.position):
+            low = st.low if _finite(st.low) else st.position
+            high = st.high if _finite(st.high) else st.position
+            if not low <= st.position <= high:
+                out.append(Problem(f"need low <= position <= high, got {low:g} <= {st.position:g} <= {high:g}", where))
 
     for issue_id in issues:
         if issue_id and sum(1 for st in s.stances if st.issue == issue_id) == 0 and s.actors:

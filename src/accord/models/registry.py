@@ -40,6 +40,9 @@ class Model:
     summary: str = ""
     needs_status_quo: bool = False
     params: dict = field(default_factory=dict)
+    #: ``scenario_kwargs(scenario) -> dict``: keyword arguments a model takes from the scenario
+    #: records beyond its arrays (forbidden linkages, a file's model parameters).
+    scenario_kwargs: Callable | None = None
 
     @property
     def iterative(self) -> bool:

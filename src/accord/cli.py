@@ -1,0 +1,230 @@
+"""The ``accord`` command line: a thin shell over the library."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from accord import __version__
+from accord.errors import AccordError
+
+app = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    no_args_is_help=True,
+    help="accord: forecast multi-party negotiations.",
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+class Fmt(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+ModelOpt = Annotated[
+    list[str] | None,
+    typer.Option("--model", "-m", help="Model name (repeatable, or comma-separated); 'all' for every model."),
+]
+InputFormatOpt = Annotated[
+    str | None, typer.Option("--input-format", help="Override format detection (yaml, tidy, bdm, ktab-csv, ktab-xml, decide, deu).")
+]
+
+
+def _load(path: Path, input_format: str | None):
+    from accord.io import read_scenario
+
+    return read_scenario(path, format=input_format)
+
+
+def _print_json(data) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, allow_nan=False) + "\n")
+
+
+def _fmt(x: float, digits: int = 2) -> str:
+    return "—" if x != x else f"{x:.{digits}f}"
+
+
+@app.command()
+def forecast(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (any supported format) or DEU folder.")],
+    model: ModelOpt = None,
+    format: Annotated[Fmt, typer.Option("--format", "-f")] = Fmt.table,
+    seed: Annotated[int, typer.Option(help="Seed for stochastic models and draws.")] = 0,
+    draws: Annotated[int, typer.Option(help="Monte Carlo draws over the input uncertainty (0: point forecast).")] = 0,
+    region: Annotated[list[str] | None, typer.Option(help="Report P(outcome in LOW:HIGH); repeatable.")] = None,
+    workers: Annotated[int, typer.Option(help="Local worker processes for draws.")] = 1,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (tcp://HOST:PORT) or 'local'.")] = None,
+    input_format: InputFormatOpt = None,
+) -> None:
+    """Forecast where each issue lands, with one or more models."""
+    s = _load(scenario, input_format)
+    if draws:
+        from accord.cli_simulate import forecast_draws
+
+        forecast_draws(s, model, draws=draws, seed=seed, region=region, workers=workers,
+                       scheduler=scheduler, format=format.value, out=out)
+        return
+    from accord.forecast import forecast as run
+
+    result = run(s, models=model, seed=seed)
+    if format is Fmt.json:
+        _print_json(result.to_json())
+        return
+    if format is Fmt.csv:
+        sys.stdout.write(result.to_frame().to_csv(index=False))
+        return
+    table = Table(title=f"{s.title}: forecasts", title_justify="left")
+    table.add_column("issue", style="bold")
+    for name in result.outcomes:
+        table.add_column(name, justify="right")
+    for k, issue in enumerate(s.issues):
+        scale = f" [{issue.lower:g}–{issue.upper:g}]" if (issue.lower, issue.upper) != (0, 100) else ""
+        table.add_row(issue.name + scale, *(_fmt(v[k]) for v in result.outcomes.values()))
+    out.print(table)
+    for name, notes in result.notes.items():
+        for note in notes:
+            out.print(f"[dim]note ({name}): {note}[/dim]")
+
+
+@app.command()
+def trajectory(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file.")],
+    model: Annotated[str, typer.Option("--model", "-m", help="An iterative model (eum, smp, exchange).")] = "eum",
+    variant: Annotated[str | None, typer.Option(help="Model variant (see `accord models`).")] = None,
+    rounds: Annotated[int | None, typer.Option(help="Number of rounds (default: the model's).")] = None,
+    format: Annotated[Fmt, typer.Option("--format", "-f")] = Fmt.table,
+    plot: Annotated[Path | None, typer.Option(help="Write a positions-by-round chart (PNG or SVG).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for stochastic models.")] = 0,
+    input_format: InputFormatOpt = None,
+) -> None:
+    """Round-by-round positions, offers and outcomes of an iterative model."""
+    import numpy as np
+
+    from accord.forecast import model_kwargs
+    from accord.models import get
+
+    s = _load(scenario, input_format)
+    m = get(model)
+    if m.trajectory is None:
+        raise AccordError(f"model {m.name} is not iterative; iterative models: "
+                          + ", ".join(x.name for x in __import__("accord.models", fromlist=["available"]).available() if x.iterative))
+    kwargs = model_kwargs(s, m)
+    if variant is not None:
+        if m.variants and variant not in m.variants:
+            raise AccordError(f"unknown variant {variant!r} of {m.name}; variants: {', '.join(m.variants)}")
+        kwargs["variant"] = variant
+    if rounds is not None:
+        if rounds < 0:
+            raise AccordError("--rounds must be >= 0")
+        kwargs["rounds"] = rounds
+    traj = m.trajectory(s.arrays(), rng=np.random.default_rng(seed), **kwargs)
+    if plot is not None:
+        from accord.report.positions import plot_positions
+
+        fig = plot_positions(traj).figure
+        fig.savefig(plot, bbox_inches="tight")
+    if format is Fmt.json:
+        _print_json(traj.to_json())
+        return
+    if format is Fmt.csv:
+        sys.stdout.write(traj.to_frame().to_csv(index=False))
+        return
+    summary = traj.summary_frame()
+    table = Table(title=f"{s.title}: {m.title} by round (stopped: {traj.stopped})", title_justify="left")
+    for col in ("round", "issue", "median", "mean", "outcome", "events"):
+        table.add_column(col, justify="right" if col != "issue" else "left")
+    for row in summary.itertuples(index=False):
+        table.add_row(str(row.round), str(row.issue), _fmt(row.median, 4), _fmt(row.mean, 4),
+                      _fmt(row.outcome, 4), str(row.events))
+    out.print(table)
+
+
+@app.command()
+def models() -> None:
+    """List the models with their citations."""
+    from accord.models import available
+
+    table = Table(title="accord models", title_justify="left", show_lines=True)
+    for col in ("name", "model", "kind", "variants", "citation"):
+        table.add_column(col)
+    for m in available():
+        kind = ", ".join(k for k, on in (("iterative", m.iterative), ("stochastic", m.stochastic), ("joint", m.joint)) if on) or "closed form"
+        table.add_row(m.name, m.title, kind, ", ".join(m.variants), m.citation)
+    out.print(table)
+
+
+@app.command()
+def convert(
+    source: Annotated[Path, typer.Argument(help="Input scenario (any supported format).")],
+    target: Annotated[Path, typer.Argument(help="Output file; format from --to or the extension.")],
+    to: Annotated[str | None, typer.Option(help="Output format (yaml, tidy, bdm, ktab-csv, ktab-xml, decide, deu).")] = None,
+    input_format: InputFormatOpt = None,
+) -> None:
+    """Convert a scenario between formats."""
+    from accord.io import write_scenario
+
+    s = _load(source, input_format)
+    fmt = write_scenario(s, target, format=to)
+    err.print(f"wrote {target} ({fmt}: {len(s.actors)} actors, {len(s.issues)} issues, {len(s.stances)} stances)")
+
+
+@app.command()
+def validate(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file.")],
+    input_format: InputFormatOpt = None,
+) -> None:
+    """Check a scenario and report every problem at once."""
+    s = _load(scenario, input_format)
+    out.print(f"[green]ok[/green]: {scenario}: {len(s.actors)} actors, {len(s.issues)} issues, "
+              f"{len(s.stances)} stances, {len(s.preconditions)} preconditions, {len(s.linkages)} linkages")
+
+
+@app.command()
+def version() -> None:
+    """Print accord's version."""
+    out.print(__version__)
+
+
+def _register_optional_commands() -> None:
+    """Commands whose modules may be absent from a partial build."""
+    import importlib
+
+    for module in ("accord.cli_more",):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+
+
+def main() -> None:
+    """Entry point: user errors print one short message and exit with status 2."""
+    _register_optional_commands()
+    try:
+        app()
+    except AccordError as exc:
+        err.print(f"[red]error[/red]: {exc}", highlight=False)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # never a traceback to a user; ACCORD_DEBUG=1 shows it
+        if os.environ.get("ACCORD_DEBUG"):
+            raise
+        err.print(f"[red]internal error[/red]: {type(exc).__name__}: {exc} (set ACCORD_DEBUG=1 for details; please report it)", highlight=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,439 @@
+"""accord YAML: the canonical, hand-edited scenario format (see docs/scenario-format.md).
+
+Problems are reported with the line they are on. YAML aliases are refused outright: scenarios
+never need them, and they are how "billion laughs" files blow up a parser.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import yaml
+
+from accord.errors import InputFileError, Problem, ScenarioError
+from accord.scenario import (
+    Actor,
+    DecisionRule,
+    Issue,
+    Linkage,
+    Precondition,
+    Scenario,
+    Source,
+    Stance,
+    validate,
+)
+
+FORMAT_VERSION = 1
+
+
+class _Map(dict):
+    line: int = 0
+    key_lines: dict
+
+    def line_of(self, key) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class _List(list):
+    line: int = 0
+    item_lines: list
+
+
+def _parse(text: str, name: str) -> Any:
+    """YAML text to plain containers that remember their line numbers."""
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                line = event.start_mark.line + 1
+                raise InputFileError(f"{name}:{line}: YAML aliases (*name) are not allowed in scenario files")
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            return None if node is None else _build(node, loader)
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        raise InputFileError(f"{name}{line}: not valid YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise InputFileError(f"{name}: not valid YAML: {exc}") from None
+
+
+def _build(node: yaml.Node, loader: yaml.SafeLoader):
+    if isinstance(node, yaml.MappingNode):
+        out = _Map()
+        out.line = node.start_mark.line + 1
+        out.key_lines = {}
+        for k, v in node.value:
+            key = loader.construct_object(k, deep=True) if isinstance(k, yaml.ScalarNode) else str(k.value)
+            if isinstance(key, (int, float)) and not isinstance(key, bool):
+                pass
+            else:
+                key = str(key)
+            out[key] = _build(v, loader)
+            out.key_lines[key] = k.start_mark.line + 1
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        out = _List(_build(v, loader) for v in node.value)
+        out.line = node.start_mark.line + 1
+        out.item_lines = [v.start_mark.line + 1 for v in node.value]
+        return out
+    return loader.construct_object(node, deep=True)
+
+
+class _Reader:
+    def __init__(self, name: str):
+        self.name = name
+        self.problems: list[Problem] = []
+        self.lines: dict[str, int] = {}
+
+    def fail(self, message: str, where: str, line: int | None) -> None:
+        self.problems.append(Problem(message, where, self.name, line))
+
+    def number(self, m: _Map, key: str, where: str, *, required: bool = True, default=None):
+        if key not in m:
+            if required:
+                self.fail(f"missing field {key!r}", where, m.line)
+            return default
+        v = m[key]
+        if v is None and not required:
+            return default
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            self.fail(f"{key} must be a number, got {v!r}", f"{where}.{key}", m.line_of(key))
+            return default if not required else math.nan
+        v = float(v)
+        if not math.isfinite(v):
+            self.fail(f"{key} must be a finite number, got {v!r}", f"{where}.{key}", m.line_of(key))
+        return v
+
+    def text(self, m: _Map, key: str, where: str, *, required: bool = False, default: str = "") -> str:
+        if key not in m or m[key] is None:
+            if required:
+                self.fail(f"missing field {key!r}", where, m.line)
+            return default
+        v = m[key]
+        if isinstance(v, (dict, list)):
+            self.fail(f"{key} must be text, got a {'mapping' if isinstance(v, dict) else 'list'}", f"{where}.{key}", m.line_of(key))
+            return default
+        return str(v)
+
+    def ids(self, m: _Map, key: str, where: str) -> tuple[str, ...]:
+        v = m.get(key)
+        if v is None:
+            return ()
+        if isinstance(v, str):
+            return (v,)
+        if not isinstance(v, list) or not all(isinstance(x, (str, int)) for x in v):
+            self.fail(f"{key} must be a list of ids", f"{where}.{key}", m.line_of(key))
+            return ()
+        return tuple(str(x) for x in v)
+
+    def mapping(self, v, where: str, line: int | None) -> _Map | None:
+        if not isinstance(v, dict):
+            self.fail(f"expected a mapping (key: value lines), got {type(v).__name__}", where, line)
+            return None
+        return v
+
+    def items(self, doc: _Map, key: str) -> list[tuple[_Map, int]]:
+        v = doc.get(key)
+        if v is None:
+            return []
+        if not isinstance(v, list):
+            self.fail(f"{key} must be a list (lines starting with '-')", key, doc.line_of(key))
+            return []
+        out = []
+        for k, item in enumerate(v):
+            line = v.item_lines[k]
+            m = self.mapping(item, f"{key}[{k}]", line)
+            if m is not None:
+                out.append((m, line))
+        return out
+
+    # -- sections --------------------------------------------------------------------------
+    def actor(self, m: _Map, k: int) -> Actor:
+        aid = self.text(m, "id", f"actors[{k}]", required=True)
+        where = f"actors[{aid or k}]"
+        self.lines[where] = m.line
+        for key in m:
+            self.lines[f"{where}.{key}"] = m.line_of(key)
+        return Actor(
+            id=aid,
+            name=self.text(m, "name", where, default=aid),
+            capability=self.number(m, "capability", where),
+            group=self.text(m, "group", where) or None,
+            colour=self.text(m, "colour", where) or self.text(m, "color", where) or None,
+            description=self.text(m, "description", where),
+            rationale=self.text(m, "rationale", where),
+        )
+
+    def issue(self, m: _Map, k: int) -> Issue:
+        iid = self.text(m, "id", f"issues[{k}]", required=True)
+        where = f"issues[{iid or k}]"
+        self.lines[where] = m.line
+        for key in m:
+            self.lines[f"{where}.{key}"] = m.line_of(key)
+        lower, upper, anchors = 0.0, 100.0, []
+        scale = m.get("scale")
+        if scale is not None:
+            sm = self.mapping(scale, where + ".scale", m.line_of("scale"))
+            if sm is not None:
+                lower = self.number(sm, "lower", where + ".scale", required=False, default=0.0)
+                upper = self.number(sm, "upper", where + ".scale", required=False, default=100.0)
+                raw = sm.get("anchors") or {}
+                if not isinstance(raw, dict):
+                    self.fail("anchors must map scale points to labels, e.g. 0: \"Assad leaves\"", where + ".scale.anchors", sm.line_of("anchors"))
+                    raw = {}
+                for value, label in raw.items():
+                    if isinstance(value, bool) or not isinstance(value, (int, float)):
+                        self.fail(f"anchor {value!r} must be a number on the scale", where + ".scale.anchors", raw.line_of(value))
+                        continue
+                    anchors.append((float(value), str(label)))
+        rule = DecisionRule()
+        raw_rule = m.get("rule")
+        if isinstance(raw_rule, str):
+            rule = DecisionRule(kind=raw_rule)
+        elif isinstance(raw_rule, dict):
+            rule = DecisionRule(
+                kind=self.text(raw_rule, "kind", where + ".rule", default="none"),
+                parties=self.ids(raw_rule, "parties", where + ".rule"),
+                threshold=self.number(raw_rule, "threshold", where + ".rule", required=False, default=0.5),
+            )
+        elif raw_rule is not None:
+            self.fail("rule must be a rule name or a mapping with kind, parties, threshold", where + ".rule", m.line_of("rule"))
+        return Issue(
+            id=iid,
+            name=self.text(m, "name", where, default=iid),
+            lower=lower,
+            upper=upper,
+            anchors=tuple(sorted(anchors)),
+            status_quo=self.number(m, "status_quo", where, required=False),
+            rule=rule,
+            veto=self.ids(m, "veto", where),
+            description=self.text(m, "description", where),
+            rationale=self.text(m, "rationale", where),
+            group=self.text(m, "group", where) or None,
+        )
+
+    def stances(self, doc: _Map) -> list[Stance]:
+        raw = doc.get("stances")
+        if raw is None:
+            return []
+        by_actor = self.mapping(raw, "stances", doc.line_of("stances"))
+        if by_actor is None:
+            return []
+        out = []
+        for actor, issues in by_actor.items():
+            m = self.mapping(issues, f"stances[{actor}]", by_actor.line_of(actor))
+            if m is None:
+                continue
+            for issue, st in m.items():
+                where = f"stances[{actor}][{issue}]"
+                line = m.line_of(issue)
+                self.lines[where] = line
+                if isinstance(st, list):
+                    if len(st) != 2:
+                        self.fail("a short stance is [position, salience]", where, line)
+                        continue
+                    st_map = _Map(position=st[0], salience=st[1])
+                    st_map.line, st_map.key_lines = line, {}
+                    st = st_map
+                sm = self.mapping(st, where, line)
+                if sm is None:
+                    continue
+                for key in sm:
+                    self.lines[f"{where}.{key}"] = sm.line_of(key)
+                out.append(Stance(
+                    actor=str(actor),
+                    issue=str(issue),
+                    position=self.number(sm, "position", where),
+                    salience=self.number(sm, "salience", where),
+                    low=self.number(sm, "low", where, required=False),
+                    high=self.number(sm, "high", where, required=False),
+                    rationale=self.text(sm, "rationale", where),
+                    source=self.text(sm, "source", where),
+                ))
+        return out
+
+    def line_for(self, where: str) -> int | None:
+        probe = where
+        while probe:
+            if probe in self.lines:
+                return self.lines[probe]
+            cut = max(probe.rfind("."), probe.rfind("["))
+            if cut <= 0:
+                break
+            probe = probe[:cut]
+        return None
+
+
+KNOWN_KEYS = {
+    "accord", "title", "date", "description", "sources", "actors", "issues", "stances",
+    "preconditions", "linkages", "meta",
+}
+
+
+def loads(text: str, name: str = "<string>") -> Scenario:
+    """Parse accord YAML text into a validated :class:`Scenario`."""
+    doc = _parse(text, name)
+    if doc is None:
+        raise InputFileError(f"{name}: the file is empty; expected a scenario with actors, issues and stances")
+    if not isinstance(doc, dict):
+        raise InputFileError(f"{name}:1: expected a YAML mapping with title, actors, issues and stances")
+    r = _Reader(name)
+    for key in doc:
+        if key not in KNOWN_KEYS:
+            r.fail(f"unknown field {key!r} (expected one of {', '.join(sorted(KNOWN_KEYS))})", str(key), doc.line_of(key))
+    actors = tuple(r.actor(m, k) for k, (m, _) in enumerate(r.items(doc, "actors")))
+    issues = tuple(r.issue(m, k) for k, (m, _) in enumerate(r.items(doc, "issues")))
+    stances = tuple(r.stances(doc))
+    preconditions = []
+    for k, (m, line) in enumerate(r.items(doc, "preconditions")):
+        r.lines[f"preconditions[{k}]"] = line
+        preconditions.append(Precondition(
+            issue=r.text(m, "issue", f"preconditions[{k}]", required=True),
+            requires=r.ids(m, "requires", f"preconditions[{k}]"),
+            owner=r.text(m, "owner", f"preconditions[{k}]") or None,
+            rationale=r.text(m, "rationale", f"preconditions[{k}]"),
+        ))
+    linkages = []
+    for k, (m, line) in enumerate(r.items(doc, "linkages")):
+        r.lines[f"linkages[{k}]"] = line
+        pair = r.ids(m, "issues", f"linkages[{k}]")
+        if len(pair) != 2:
+            r.fail("issues must name two issues (or an issue and \"*\")", f"linkages[{k}].issues", line)
+            continue
+        linkages.append(Linkage(
+            issues=(pair[0], pair[1]),
+            actor=r.text(m, "actor", f"linkages[{k}]") or None,
+            rationale=r.text(m, "rationale", f"linkages[{k}]"),
+        ))
+    sources = tuple(
+        Source(
+            id=r.text(m, "id", f"sources[{k}]", required=True),
+            title=r.text(m, "title", f"sources[{k}]"),
+            url=r.text(m, "url", f"sources[{k}]"),
+            date=r.text(m, "date", f"sources[{k}]"),
+        )
+        for k, (m, _) in enumerate(r.items(doc, "sources"))
+    )
+    meta = doc.get("meta") if isinstance(doc.get("meta"), dict) else {}
+    scenario = Scenario(
+        title=r.text(doc, "title", "title", default=name),
+        actors=actors,
+        issues=issues,
+        stances=stances,
+        date=r.text(doc, "date", "date"),
+        description=r.text(doc, "description", "description"),
+        sources=sources,
+        preconditions=tuple(preconditions),
+        linkages=tuple(linkages),
+        meta=dict(meta),
+    )
+    if not r.problems:
+        r.problems += [
+            Problem(p.message, p.where, name, r.line_for(p.where)) for p in validate(scenario)
+        ]
+    if r.problems:
+        raise ScenarioError(r.problems)
+    return scenario
+
+
+def to_document(s: Scenario) -> dict:
+    """A scenario as plain data in the canonical layout (what :func:`dumps` writes)."""
+
+    def clean(d: dict) -> dict:
+        return {k: v for k, v in d.items() if v not in (None, "", (), [], {})}
+
+    doc: dict[str, Any] = {"accord": FORMAT_VERSION, "title": s.title}
+    doc.update(clean({"date": s.date, "description": s.description}))
+    if s.sources:
+        doc["sources"] = [clean(vars(src)) for src in s.sources]
+    doc["actors"] = [
+        clean({"id": a.id, "name": a.name, "capability": _plain(a.capability), "group": a.group,
+               "colour": a.colour, "description": a.description, "rationale": a.rationale})
+        for a in s.actors
+    ]
+    issues = []
+    for i in s.issues:
+        scale: dict[str, Any] = {}
+        if (i.lower, i.upper) != (0.0, 100.0):
+            scale.update(lower=_plain(i.lower), upper=_plain(i.upper))
+        if i.anchors:
+            scale["anchors"] = {_plain(v): label for v, label in i.anchors}
+        rule: Any = None
+        if i.rule.kind != "none" or i.rule.parties:
+            rule = clean({"kind": i.rule.kind, "parties": list(i.rule.parties),
+                          "threshold": _plain(i.rule.threshold) if i.rule.kind == "majority" else None})
+            if list(rule) == ["kind"]:
+                rule = rule["kind"]
+        issues.append(clean({
+            "id": i.id, "name": i.name, "scale": scale, "status_quo": _plain(i.status_quo),
+            "rule": rule, "veto": list(i.veto), "group": i.group, "description": i.description,
+            "rationale": i.rationale,
+        }))
+    doc["issues"] = issues
+    stances: dict[str, dict[str, Any]] = {}
+    for st in s.stances:
+        stances.setdefault(st.actor, {})[st.issue] = clean({
+            "position": _plain(st.position), "salience": _plain(st.salience), "low": _plain(st.low),
+            "high": _plain(st.high), "rationale": st.rationale, "source": st.source,
+        }) | {"position": _plain(st.position), "salience": _plain(st.salience)}
+    doc["stances"] = stances
+    if s.preconditions:
+        doc["preconditions"] = [
+            clean({"issue": p.issue, "requires": list(p.requires), "owner": p.owner, "rationale": p.rationale})
+            for p in s.preconditions
+        ]
+    if s.linkages:
+        doc["linkages"] = [
+            clean({"issues": list(link.issues), "actor": link.actor, "rationale": link.rationale})
+            for link in s.linkages
+        ]
+    if s.meta:
+        doc["meta"] = _plain_tree(s.meta)
+    return doc
+
+
+def _plain(v):
+    if v is None:
+        return None
+    v = float(v)
+    return int(v) if v.is_integer() and abs(v) < 2**53 else v
+
+
+def _plain_tree(v):
+    if isinstance(v, dict):
+        return {str(k): _plain_tree(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain_tree(x) for x in v]
+    if hasattr(v, "to_dict"):
+        return _plain_tree(v.to_dict(orient="list") if hasattr(v, "columns") else v.to_dict())
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if hasattr(v, "item"):
+        return v.item()
+    return v
+
+
+class _Dumper(yaml.SafeDumper):
+    def ignore_aliases(self, data):
+        return True
+
+
+def _str_presenter(dumper, data):
+    style = "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _str_presenter)
+
+
+def dumps(s: Scenario) -> str:
+    """The scenario as accord YAML text."""
+    text = yaml.dump(to_document(s), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+    # Keep stance lines compact: `assad-fate: {position: 20, salience: 0.9}` reads better in a
+    # hand-edited file, but flow style breaks long rationales; the block layout is kept.
+    return re.sub(r"\n(?=[a-z]+:)", "\n\n", text)
