@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from accord import __version__
@@ -84,17 +85,17 @@ def forecast(
     if format is Fmt.csv:
         sys.stdout.write(result.to_frame().to_csv(index=False))
         return
-    table = Table(title=f"{s.title}: forecasts", title_justify="left")
+    table = Table(title=f"{escape(s.title)}: forecasts", title_justify="left")
     table.add_column("issue", style="bold")
     for name in result.outcomes:
         table.add_column(name, justify="right")
     for k, issue in enumerate(s.issues):
         scale = f" [{issue.lower:g}–{issue.upper:g}]" if (issue.lower, issue.upper) != (0, 100) else ""
-        table.add_row(issue.name + scale, *(_fmt(v[k]) for v in result.outcomes.values()))
+        table.add_row(escape(issue.name + scale), *(_fmt(v[k]) for v in result.outcomes.values()))
     out.print(table)
     for name, notes in result.notes.items():
         for note in notes:
-            out.print(f"[dim]note ({name}): {note}[/dim]")
+            out.print(f"[dim]note ({name}): {escape(note)}[/dim]")
 
 
 @app.command()
@@ -141,11 +142,11 @@ def trajectory(
         sys.stdout.write(traj.to_frame().to_csv(index=False))
         return
     summary = traj.summary_frame()
-    table = Table(title=f"{s.title}: {m.title} by round (stopped: {traj.stopped})", title_justify="left")
+    table = Table(title=f"{escape(s.title)}: {m.title} by round (stopped: {traj.stopped})", title_justify="left")
     for col in ("round", "issue", "median", "mean", "outcome", "events"):
         table.add_column(col, justify="right" if col != "issue" else "left")
     for row in summary.itertuples(index=False):
-        table.add_row(str(row.round), str(row.issue), _fmt(row.median, 4), _fmt(row.mean, 4),
+        table.add_row(str(row.round), escape(str(row.issue)), _fmt(row.median, 4), _fmt(row.mean, 4),
                       _fmt(row.outcome, 4), str(row.events))
     out.print(table)
 
@@ -214,7 +215,7 @@ def main() -> None:
     try:
         app()
     except AccordError as exc:
-        err.print(f"[red]error[/red]: {exc}", highlight=False)
+        err.print(f"[red]error[/red]: {escape(str(exc))}", highlight=False)
         sys.exit(2)
     except KeyboardInterrupt:
         err.print("interrupted")
@@ -222,7 +223,7 @@ def main() -> None:
     except Exception as exc:  # never a traceback to a user; ACCORD_DEBUG=1 shows it
         if os.environ.get("ACCORD_DEBUG"):
             raise
-        err.print(f"[red]internal error[/red]: {type(exc).__name__}: {exc} (set ACCORD_DEBUG=1 for details; please report it)", highlight=False)
+        err.print(f"[red]internal error[/red]: {type(exc).__name__}: {escape(str(exc))} (set ACCORD_DEBUG=1 for details; please report it)", highlight=False)
         sys.exit(1)
 
 

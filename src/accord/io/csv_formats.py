@@ -15,7 +15,7 @@ from accord.scenario import Actor, Issue, Scenario, Stance, validate
 TIDY_REQUIRED = ("actor", "issue", "position", "salience")
 TIDY_COLUMNS = (
     "actor", "issue", "position", "salience", "capability", "actor_name", "issue_name",
-    "status_quo", "lower", "upper", "low", "high", "group", "colour", "rationale", "source",
+    "status_quo", "lower", "upper", "low", "high", "veto", "group", "colour", "rationale", "source",
 )
 BDM_COLUMNS = ("actor", "capability", "position", "salience")
 
@@ -97,7 +97,9 @@ def read_tidy(text: str, name: str = "<csv>") -> Scenario:
 
     Required columns: actor, issue, position, salience. Optional: capability (per actor, default
     1), actor_name, issue_name, status_quo, lower, upper (per issue, default 0–100), low, high,
-    group, colour, rationale, source. Salience may be on 0–1 or 0–100 (then divided by 100).
+    veto (true/1/yes: the actor can veto the issue), group, colour, rationale, source. Salience
+    may be on 0–1 or 0–100 (then divided by 100). Decision rules, scale labels, preconditions and
+    linkages need the YAML format.
     """
     t = read_table(text, name, TIDY_REQUIRED)
     if not t.rows:
@@ -131,6 +133,8 @@ def read_tidy(text: str, name: str = "<csv>") -> Scenario:
         sal = _number(t, k, "salience", problems)
         if percent and isinstance(sal, float):
             sal = sal / 100.0
+        if row.get("veto", "").strip().lower() in ("1", "true", "yes", "y", "1.0"):
+            iss.setdefault("veto", []).append(a)
         lines.setdefault(f"stances[{a}][{i}]", line)
         lines.setdefault(f"actors[{a}]", entry["line"])
         lines.setdefault(f"issues[{i}]", iss["line"])
@@ -144,7 +148,8 @@ def read_tidy(text: str, name: str = "<csv>") -> Scenario:
         title=name,
         actors=tuple(Actor(a, d["name"], 1.0 if d["capability"] is None else d["capability"], d["group"], d["colour"]) for a, d in actors.items()),
         issues=tuple(
-            Issue(i, d["name"], 0.0 if d["lower"] is None else d["lower"], 100.0 if d["upper"] is None else d["upper"], status_quo=d["status_quo"])
+            Issue(i, d["name"], 0.0 if d["lower"] is None else d["lower"], 100.0 if d["upper"] is None else d["upper"],
+                  status_quo=d["status_quo"], veto=tuple(d.get("veto", ())))
             for i, d in issues.items()
         ),
         stances=tuple(stances),
@@ -166,7 +171,7 @@ def to_frame(s: Scenario) -> pd.DataFrame:
             "actor": st.actor, "issue": st.issue, "position": st.position, "salience": st.salience,
             "capability": a.capability, "actor_name": a.name, "issue_name": i.name,
             "status_quo": i.status_quo, "lower": i.lower, "upper": i.upper, "low": st.low,
-            "high": st.high, "group": a.group, "colour": a.colour, "rationale": st.rationale,
+            "high": st.high, "veto": st.actor in i.veto, "group": a.group, "colour": a.colour, "rationale": st.rationale,
             "source": st.source,
         })
     return pd.DataFrame(rows, columns=list(TIDY_COLUMNS))

@@ -156,9 +156,9 @@ class _Reader:
     def actor(self, m: _Map, k: int) -> Actor:
         aid = self.text(m, "id", f"actors[{k}]", required=True)
         where = f"actors[{aid or k}]"
-        self.lines[where] = m.line
+        self.lines.setdefault(where, m.line)
         for key in m:
-            self.lines[f"{where}.{key}"] = m.line_of(key)
+            self.lines.setdefault(f"{where}.{key}", m.line_of(key))
         return Actor(
             id=aid,
             name=self.text(m, "name", where, default=aid),
