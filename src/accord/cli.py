@@ -201,7 +201,7 @@ def _register_optional_commands() -> None:
     """Commands whose modules may be absent from a partial build."""
     import importlib
 
-    for module in ("accord.cli_more",):
+    for module in ("accord.cli_simulate", "accord.cli_process", "accord.cli_backtest", "accord.cli_web"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:
