@@ -23,7 +23,7 @@ app = typer.Typer(
     no_args_is_help=True,
     help="accord: forecast multi-party negotiations.",
 )
-out = Console(soft_wrap=True)
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)
 
 
@@ -66,15 +66,26 @@ def forecast(
     region: Annotated[list[str] | None, typer.Option(help="Report P(outcome in LOW:HIGH); repeatable.")] = None,
     workers: Annotated[int, typer.Option(help="Local worker processes for draws.")] = 1,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (tcp://HOST:PORT) or 'local'.")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="What-if edit, e.g. russia.assad-fate.position=40 (repeatable).")] = None,
+    drop_actor: Annotated[list[str] | None, typer.Option(help="What-if: remove an actor (repeatable).")] = None,
+    position_sd: Annotated[float | None, typer.Option(help="Default position uncertainty (sd, scale units) for stances without a range.")] = None,
+    salience_sd: Annotated[float | None, typer.Option(help="Default salience uncertainty (sd).")] = None,
+    capability_concentration: Annotated[float | None, typer.Option(help="Dirichlet concentration of capability shares (smaller = noisier).")] = None,
     input_format: InputFormatOpt = None,
 ) -> None:
     """Forecast where each issue lands, with one or more models."""
     s = _load(scenario, input_format)
+    if set_ or drop_actor:
+        from accord.whatif import apply_edits
+
+        s = apply_edits(s, sets=set_ or (), drop_actors=drop_actor or ())
     if draws:
         from accord.cli_simulate import forecast_draws
 
         forecast_draws(s, model, draws=draws, seed=seed, region=region, workers=workers,
-                       scheduler=scheduler, format=format.value, out=out)
+                       scheduler=scheduler, format=format.value,
+                       uncertainty=dict(position_sd=position_sd, salience_sd=salience_sd,
+                                        capability_concentration=capability_concentration))
         return
     from accord.forecast import forecast as run
 

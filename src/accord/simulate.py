@@ -1,0 +1,195 @@
+"""Monte Carlo forecasts over input uncertainty, on any executor, reproducible by seed.
+
+The draws are cut into chunks of :data:`CHUNK` draws. Chunk k samples its inputs and runs its
+stochastic models from the k-th child of ``SeedSequence(seed)``, so the same seed gives
+bit-identical results whatever executor runs the chunks and however many workers it has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from accord import __version__
+from accord.errors import AccordError, ModelError
+from accord.executors import Executor, make_executor
+from accord.forecast import forecast as point_forecast
+from accord.forecast import model_kwargs
+from accord.models import registry
+from accord.scenario import Scenario, ScenarioArrays
+from accord.uncertainty import Uncertainty, sample
+
+#: Draws per chunk: large enough to keep NumPy busy, small enough to spread over workers.
+CHUNK = 250
+
+
+def parse_region(text: str) -> tuple[float, float]:
+    """``"0:30"`` -> (0.0, 30.0)."""
+    try:
+        lo, hi = (float(x) for x in text.split(":"))
+    except ValueError:
+        raise AccordError(f"--region must look like LOW:HIGH (e.g. 0:30), got {text!r}") from None
+    if lo > hi:
+        raise AccordError(f"--region {text}: LOW must not exceed HIGH")
+    return lo, hi
+
+
+@dataclass
+class Ensemble:
+    """Forecasts of many draws: ``draws[model]`` has shape (n_draws, n_issues)."""
+
+    scenario: str
+    issue_ids: tuple[str, ...]
+    issue_names: tuple[str, ...]
+    draws: dict[str, np.ndarray]
+    point: dict[str, np.ndarray]
+    seed: int | None
+    uncertainty: Uncertainty
+    notes: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def n_draws(self) -> int:
+        return next(iter(self.draws.values())).shape[0] if self.draws else 0
+
+    def summary(self, regions: Sequence[tuple[float, float]] = ()) -> pd.DataFrame:
+        """Per issue and model: point forecast, mean, sd, p10, p50, p90 and region probabilities."""
+        rows = []
+        for model, x in self.draws.items():
+            q = np.nanpercentile(x, [10, 50, 90], axis=0) if len(x) else np.full((3, x.shape[1]), np.nan)
+            for k, issue in enumerate(self.issue_ids):
+                col = x[:, k]
+                ok = col[~np.isnan(col)]
+                row = {
+                    "issue": issue, "issue_name": self.issue_names[k], "model": model,
+                    "outcome": float(self.point[model][k]),
+                    "mean": float(ok.mean()) if ok.size else np.nan,
+                    "sd": float(ok.std(ddof=1)) if ok.size > 1 else 0.0,
+                    "p10": float(q[0, k]), "p50": float(q[1, k]), "p90": float(q[2, k]),
+                    "n": int(ok.size),
+                }
+                for lo, hi in regions:
+                    row[f"p_{lo:g}_{hi:g}"] = float(((ok >= lo) & (ok <= hi)).mean()) if ok.size else np.nan
+                rows.append(row)
+        return pd.DataFrame(rows)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Every draw: columns ``draw``, ``issue``, ``model``, ``outcome``."""
+        frames = []
+        for model, x in self.draws.items():
+            n, m = x.shape
+            frames.append(pd.DataFrame({
+                "draw": np.repeat(np.arange(n), m), "issue": np.tile(self.issue_ids, n),
+                "model": model, "outcome": x.reshape(-1),
+            }))
+        return pd.concat(frames, ignore_index=True)
+
+    def to_json(self, regions: Sequence[tuple[float, float]] = ()) -> dict:
+        forecasts = []
+        for rec in self.summary(regions).to_dict(orient="records"):
+            item = {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in rec.items()
+                    if not k.startswith("p_") or k in ("p10", "p50", "p90")}
+            item["regions"] = [
+                {"low": lo, "high": hi, "probability": rec[f"p_{lo:g}_{hi:g}"]} for lo, hi in regions
+            ]
+            forecasts.append(item)
+        return {
+            "accord_version": __version__,
+            "scenario": self.scenario,
+            "draws": self.n_draws,
+            "seed": self.seed,
+            "uncertainty": vars(self.uncertainty) | {"capability_concentration": _finite_or_none(self.uncertainty.capability_concentration)},
+            "forecasts": forecasts,
+            "notes": {m: n for m, n in self.notes.items() if n},
+        }
+
+
+def _finite_or_none(x: float):
+    return x if np.isfinite(x) else None
+
+
+@dataclass(frozen=True)
+class _Task:
+    arrays: ScenarioArrays
+    models: tuple[str, ...]
+    kwargs: tuple[dict, ...]
+    n_draws: int
+    seed: np.random.SeedSequence
+    uncertainty: Uncertainty
+
+
+def _run_chunk(task: _Task) -> dict[str, np.ndarray]:
+    """Sample one chunk of inputs and run every model on it (runs in a worker)."""
+    streams = task.seed.spawn(1 + len(task.models))
+    batch = sample(task.arrays, task.n_draws, np.random.default_rng(streams[0]), task.uncertainty)
+    out = {}
+    for name, kwargs, stream in zip(task.models, task.kwargs, streams[1:], strict=True):
+        model = registry.get(name)
+        try:
+            result = model.forecast(batch, rng=np.random.default_rng(stream), **kwargs)
+        except ModelError:
+            result = np.full((task.n_draws, task.arrays.n_issues), np.nan)
+        if isinstance(result, dict):
+            result = result["outcome"]
+        out[name] = np.asarray(result, dtype=float).reshape(task.n_draws, task.arrays.n_issues)
+    return out
+
+
+def simulate(
+    scenario: Scenario,
+    models: Sequence[str] | None = None,
+    draws: int = 1000,
+    seed: int | None = 0,
+    *,
+    uncertainty: Uncertainty | None = None,
+    workers: int = 1,
+    scheduler=None,
+    executor: Executor | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    params: dict[str, dict] | None = None,
+) -> Ensemble:
+    """Forecast ``draws`` perturbed copies of ``scenario`` with each model.
+
+    ``uncertainty`` defaults to the scenario's ``meta.uncertainty`` (stance ranges always apply).
+    ``progress(done, total)`` is called after each chunk. ``executor`` overrides ``workers`` and
+    ``scheduler``.
+    """
+    if draws < 1:
+        raise AccordError("--draws must be at least 1")
+    u = uncertainty if uncertainty is not None else Uncertainty.from_meta(dict(scenario.meta))
+    chosen = registry.resolve(list(models) if models else None)
+    arrays = scenario.arrays()
+    kwargs = tuple(model_kwargs(scenario, m) | dict((params or {}).get(m.name, {})) for m in chosen)
+    sizes = [CHUNK] * (draws // CHUNK) + ([draws % CHUNK] if draws % CHUNK else [])
+    seeds = np.random.SeedSequence(seed).spawn(len(sizes))
+    tasks = [
+        _Task(arrays, tuple(m.name for m in chosen), kwargs, n, s, u) for n, s in zip(sizes, seeds, strict=True)
+    ]
+    done = 0
+
+    def tick(k: int) -> None:
+        nonlocal done
+        done += k
+        if progress:
+            progress(done, len(tasks))
+
+    own = executor is None
+    ex = executor or make_executor(workers, scheduler)
+    try:
+        parts = ex.map(_run_chunk, tasks, progress=tick)
+    finally:
+        if own:
+            ex.close()
+    point = point_forecast(scenario, models=[m.name for m in chosen], seed=seed, params=params)
+    return Ensemble(
+        scenario=scenario.title,
+        issue_ids=arrays.issue_ids,
+        issue_names=tuple(i.name for i in scenario.issues),
+        draws={m.name: np.concatenate([p[m.name] for p in parts]) for m in chosen},
+        point=point.outcomes,
+        seed=seed,
+        uncertainty=u,
+        notes=point.notes,
+    )
