@@ -1,0 +1,1 @@
+"""Charts and reports: each chart is a ``<name>_data(result) -> DataFrame`` and ``plot_<name>(result, ax=None)`` pair."""
