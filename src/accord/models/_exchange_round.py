@@ -22,11 +22,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-#: Moves and gains at or below this are "no exchange" (Decide's threshold, 1e-10).
+#: Moves and gains at or below this are "no exchange" (Decide's threshold).
 MIN_MOVE = 1e-10
-#: Slack on the 0–100 bounds and on "position <= outcome", standing in for Decide's exact decimal
-#: arithmetic, where a move to the end of the scale lands exactly on 100 and an issue where everyone
-#: agrees has its outcome exactly at the common position.
+#: Slack on the 0–100 bounds, on "position <= outcome" and on "outcome reached", standing in for
+#: Decide's exact decimals (a move to the end of the scale lands on 100 exactly there).
 EXACT_TOL = 1e-9
 #: Gains within this relative distance count as tied (Decide compares exact decimals).
 TIE_RTOL = 1e-9
@@ -111,6 +110,27 @@ class RoundResult:
     start_next_exact: list | None = None  # decimal start positions when a shadow ran
 
 
+class _Side:
+    """Per-candidate constants of one side of the exchanges: the mover, the issue it supplies (a)
+    and where that issue's outcome comes from as the demanding partner sees it."""
+
+    def __init__(self, mover, demander, a, x0, w, S, base, n, m):
+        self.w = w[mover, a]
+        self.x = x0[mover, a]
+        self.S = S[a]
+        self.inv_S = np.divide(1.0, self.S, out=np.zeros_like(self.S), where=self.S > 0)
+        self.base = base[a]
+        self.rec = (demander * m + a) * n + mover  # flat index into the records
+        self.rec_sum = demander * m + a
+
+
+def _groups(keys, size):
+    """Candidate indices by key, as a list of arrays (keys in [0, size))."""
+    order = np.argsort(keys, kind="stable")
+    bounds = np.searchsorted(keys[order], np.arange(size + 1))
+    return [order[bounds[k]:bounds[k + 1]] for k in range(size)]
+
+
 class _State:
     """Mutable per-candidate state of one round (flat arrays of length K)."""
 
@@ -118,11 +138,16 @@ class _State:
         self.c = c
         self.shadow = shadow
         i, j, p, q = c.i, c.j, c.p, c.q
+        n, m = x0.shape
+        self.n, self.m = n, m
         self.x0, self.w = x0, w
-        self.S = w.sum(axis=0)
-        self.base = np.where(w > 0, w * np.nan_to_num(x0), 0.0).sum(axis=0)
+        S = w.sum(axis=0)
+        base = np.where(w > 0, w * np.nan_to_num(x0), 0.0).sum(axis=0)
         self.sip, self.siq, self.sjp, self.sjq = sal[i, p], sal[i, q], sal[j, p], sal[j, q]
         self.wiq, self.wjp = w[i, q], w[j, p]
+        self.Sp, self.Sq = S[p], S[q]
+        self.side_i = _Side(i, j, q, x0, w, S, base, n, m)
+        self.side_j = _Side(j, i, p, x0, w, S, base, n, m)
         self.dem_i = x0[i, p]  # i's own position on the issue it demands (fixed in a round)
         self.dem_j = x0[j, q]
         self.sup_i = x0[i, q].copy()  # i's voting position on the issue it supplies (moves)
@@ -143,11 +168,16 @@ class _State:
         self.rq = np.zeros(k)
         self.gain = np.zeros(k)
         self.valid = np.zeros(k, bool)
-        n, m = x0.shape
-        # Positions recorded for a demanding actor on an issue: rec[demander, issue, mover] (NaN: none),
-        # and their net effect on the outcome's numerator, rec_sum[demander, issue].
-        self.rec = np.full((n, m, n), np.nan)
-        self.rec_sum = np.zeros((n, m))
+        # Positions recorded for a demanding actor on an issue, flat (demander, issue, mover), and
+        # their net effect on the outcome's numerator per (demander, issue).
+        self.rec_val = np.zeros(n * m * n)
+        self.rec_has = np.zeros(n * m * n, bool)
+        self.rec_sum = np.zeros(n * m)
+        # Which candidates an actor supplying / demanding an issue takes part in, by side.
+        self.by_sup_i = _groups(i * m + q, n * m)
+        self.by_sup_j = _groups(j * m + p, n * m)
+        self.by_dem_i = _groups(i * m + p, n * m)
+        self.by_dem_j = _groups(j * m + q, n * m)
 
     # -- outcome of an issue as one exchange side sees it --------------------------------------
     def _outcome(self, idx, side, v, mover_wins):
@@ -157,33 +187,26 @@ class _State:
         opposite actor on that issue; ``mover_wins`` says whether ``v`` overrides a record of the
         moving actor itself (Decide's two helpers differ there).
         """
-        c = self.c
-        if side == "i":
-            mover, demander, a = c.i[idx], c.j[idx], c.q[idx]
-        else:
-            mover, demander, a = c.j[idx], c.i[idx], c.p[idx]
-        wa = self.w[mover, a]
-        xa = self.x0[mover, a]
-        own = self.rec[demander, a, mover]
-        has = ~np.isnan(own)
-        num = self.base[a] + self.rec_sum[demander, a]
+        P = self.side_i if side == "i" else self.side_j
+        wa, xa = P.w[idx], P.x[idx]
+        ri = P.rec[idx]
+        has = self.rec_has[ri]
+        num = P.base[idx] + self.rec_sum[P.rec_sum[idx]]
         if mover_wins:
-            num = num - np.where(has, wa * (np.nan_to_num(own) - xa), 0.0) + wa * (v - xa)
+            num = num + wa * (v - xa) - has * (wa * (self.rec_val[ri] - xa))
         else:
-            num = num + np.where(has, 0.0, wa * (v - xa))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(self.S[a] > 0, num / self.S[a], 0.0)
+            num = num + ~has * (wa * (v - xa))
+        return num * P.inv_S[idx]
 
     def _move_ok(self, idx, side, move):
-        sup = self.sup_i[idx] if side == "i" else self.sup_j[idx]
-        hist = self.hist_i[idx] if side == "i" else self.hist_j[idx]
-        neg = self.neg_i[idx] if side == "i" else self.neg_j[idx]
-        pos = self.pos_i[idx] if side == "i" else self.pos_j[idx]
+        if side == "i":
+            sup, hist, neg, pos = self.sup_i[idx], self.hist_i[idx], self.neg_i[idx], self.pos_i[idx]
+        else:
+            sup, hist, neg, pos = self.sup_j[idx], self.hist_j[idx], self.neg_j[idx], self.pos_j[idx]
         y = sup + move
         size = np.abs(move)
         return (
-            np.isfinite(move)
-            & (size > MIN_MOVE)
+            (size > MIN_MOVE)
             & (size <= 100)
             & (y >= -EXACT_TOL)
             & (y <= 100 + EXACT_TOL)
@@ -199,25 +222,25 @@ class _State:
         past j's position, i moves all the way instead and j's move shrinks. Then neither may push
         an outcome past the demanding actor's own position (:meth:`_bound_by_outcome`).
         """
-        c = self.c
-        kappa = c.kappa[idx]
-        Sp, Sq = self.S[c.p[idx]], self.S[c.q[idx]]
+        kappa = self.c.kappa[idx]
+        Sp, Sq = self.Sp[idx], self.Sq[idx]
         wiq, wjp = self.wiq[idx], self.wjp[idx]
         sup_i, sup_j = self.sup_i[idx], self.sup_j[idx]
-        dist_p = np.abs(self.dem_i[idx] - sup_j)
-        dist_q = np.abs(self.dem_j[idx] - sup_i)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rp = dist_p * wjp / Sp
-            rq = rp * kappa
-            mi = rq * Sq / wiq
-            mj = dist_p.copy()
-            over = np.abs(mi) > dist_q
+        dem_i, dem_j = self.dem_i[idx], self.dem_j[idx]
+        dist_p = np.abs(dem_i - sup_j)
+        dist_q = np.abs(dem_j - sup_i)
+        rp = dist_p * wjp / Sp
+        rq = rp * kappa
+        mi = rq * Sq / wiq
+        mj = dist_p
+        over = np.abs(mi) > dist_q
+        if over.any():
             rq = np.where(over, dist_q * wiq / Sq, rq)
             rp = np.where(over, rq / kappa, rp)
             mi = np.where(over, dist_q, mi)
             mj = np.where(over, rp * Sp / wjp, mj)
-        mi = np.where(sup_i > self.dem_j[idx], -mi, mi)
-        mj = np.where(sup_j > self.dem_i[idx], -mj, mj)
+        mi = np.where(sup_i > dem_j, -mi, mi)
+        mj = np.where(sup_j > dem_i, -mj, mj)
         gain = self._gain(idx, rp, rq)
         self.move_i[idx], self.move_j[idx] = mi, mj
         self.rp[idx], self.rq[idx] = rp, rq
@@ -231,10 +254,10 @@ class _State:
         self.valid[idx] = valid
 
     def _gain(self, idx, rp, rq):
-        gi = rp * self.sip[idx] - rq * self.siq[idx]
-        gj = rq * self.sjq[idx] - rp * self.sjp[idx]
-        with np.errstate(invalid="ignore"):
-            return np.where(np.isfinite(gi) & np.isfinite(gj), np.minimum(np.abs(gi), np.abs(gj)), 0.0)
+        gi = np.abs(rp * self.sip[idx] - rq * self.siq[idx])
+        gj = np.abs(rq * self.sjq[idx] - rp * self.sjp[idx])
+        g = np.minimum(gi, gj)
+        return np.where(np.isfinite(g), g, 0.0)
 
     def _bound_by_outcome(self, idx, side):
         """No move may shift its issue's outcome past the position of the actor who demanded it.
@@ -243,44 +266,40 @@ class _State:
         partner's move is cut to keep the exchange rate (Stokman & Van Oosten 1994: a demanding
         actor does not want the outcome beyond its own position).
         """
-        c = self.c
         if side == "i":
             sup, move, target = self.sup_i[idx], self.move_i[idx], self.dem_j[idx]
-            wa, Sa = self.wiq[idx], self.S[c.q[idx]]
         else:
             sup, move, target = self.sup_j[idx], self.move_j[idx], self.dem_i[idx]
-            wa, Sa = self.wjp[idx], self.S[c.p[idx]]
-        o0 = self._outcome(idx, side, sup, True)
-        o1 = self._outcome(idx, side, sup + move, True)
-        d0, d1 = target - o0, target - o1
+        d0 = target - self._outcome(idx, side, sup, True)
+        d1 = target - self._outcome(idx, side, sup + move, True)
         if self.shadow is not None:
             # Where the outcome sits on the demander's position to rounding (a previous exchange
             # put it there), the sign of the difference decides; take it from the decimal shadow.
-            near = np.flatnonzero(np.abs(d0) <= EXACT_TOL)
-            for n_ in near:
+            for n_ in np.flatnonzero(np.abs(d0) <= EXACT_TOL):
                 d0[n_] = self.shadow.gap(self.c, idx[n_], side)
         fine = ((d0 >= 0) & (d1 >= 0)) | ((d0 <= 0) & (d1 <= 0))
         if fine.all():
             return
-        sub = idx[~fine]
-        cur = self._outcome(sub, side, sup[~fine], False)
-        wa, Sa, target, sup = wa[~fine], Sa[~fine], target[~fine], sup[~fine]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            delta = np.abs(Sa * (target - cur) / wa)
-            ra = delta * wa / Sa
-            kappa = c.kappa[sub]
-            if side == "i":  # ra is r_q; j's matching move on p
-                rq, rp = ra, ra / kappa
-                m_other = rp * self.S[c.p[sub]] / self.wjp[sub]
-                m_other = np.where(self.sup_j[sub] > self.dem_i[sub], -m_other, m_other)
-                m_self = np.where(sup > target, -delta, delta)
-                self.move_i[sub], self.move_j[sub] = m_self, m_other
-            else:  # ra is r_p; i's matching move on q
-                rp, rq = ra, ra * kappa
-                m_other = rq * self.S[c.q[sub]] / self.wiq[sub]
-                m_other = np.where(self.sup_i[sub] > self.dem_j[sub], -m_other, m_other)
-                m_self = np.where(sup > target, -delta, delta)
-                self.move_j[sub], self.move_i[sub] = m_self, m_other
+        cut = ~fine
+        sub = idx[cut]
+        sup, target = sup[cut], target[cut]
+        cur = self._outcome(sub, side, sup, False)
+        P = self.side_i if side == "i" else self.side_j
+        # The move that puts the outcome on the target, and its exchange ratio r_a = |target - cur|.
+        delta = np.abs((target - cur) / (P.w[sub] * P.inv_S[sub]))
+        ra = delta * P.w[sub] * P.inv_S[sub]
+        kappa = self.c.kappa[sub]
+        m_self = np.where(sup > target, -delta, delta)
+        if side == "i":  # ra is r_q; j's matching move on p
+            rq, rp = ra, ra / kappa
+            m_other = rp * self.Sp[sub] / self.wjp[sub]
+            self.move_i[sub] = m_self
+            self.move_j[sub] = np.where(self.sup_j[sub] > self.dem_i[sub], -m_other, m_other)
+        else:  # ra is r_p; i's matching move on q
+            rp, rq = ra, ra * kappa
+            m_other = rq * self.Sq[sub] / self.wiq[sub]
+            self.move_j[sub] = m_self
+            self.move_i[sub] = np.where(self.sup_i[sub] > self.dem_j[sub], -m_other, m_other)
         self.rp[sub], self.rq[sub] = rp, rq
         self.gain[sub] = self._gain(sub, rp, rq)
 
@@ -288,67 +307,105 @@ class _State:
     def realise(self, k, ya=None, yb=None):
         """Apply the realised exchange ``k`` to the remaining ones and recalculate those it touches."""
         c = self.c
-        a, b, p, q = c.i[k], c.j[k], c.p[k], c.q[k]
+        m = self.m
+        a, b, p, q = int(c.i[k]), int(c.j[k]), int(c.p[k]), int(c.q[k])
         if ya is None:
             ya = self.sup_i[k] + self.move_i[k]
             yb = self.sup_j[k] + self.move_j[k]
+        self.valid[k] = False
         alive = self.valid
+
+        def live(g):
+            return g[alive[g]]
+
+        aq, bp, bq, ap = a * m + q, b * m + p, b * m + q, a * m + p
         # The same actor supplying the same issue elsewhere now starts from its new voting position.
-        sup_i_a = alive & (c.i == a) & (c.q == q)
-        sup_i_b = alive & (c.i == b) & (c.q == p)
-        sup_j_a = alive & (c.j == a) & (c.p == q)
-        sup_j_b = alive & (c.j == b) & (c.p == p)
-        hit_i = sup_i_a | sup_i_b
-        hit_j = sup_j_a | sup_j_b
+        sup_i_a, sup_i_b = live(self.by_sup_i[aq]), live(self.by_sup_i[bp])
+        sup_j_a, sup_j_b = live(self.by_sup_j[aq]), live(self.by_sup_j[bp])
         # The same actor demanding the same issue elsewhere: record the partner's new position.
-        dem_bq = alive & (((c.j == b) & (c.q == q)) | ((c.i == b) & (c.p == q)))
-        dem_ap = alive & (((c.j == a) & (c.q == p)) | ((c.i == a) & (c.p == p)))
         self._record(b, q, a, ya, self.start_i[k])
         self._record(a, p, b, yb, self.start_j[k])
-        touched = hit_i | hit_j | dem_bq | dem_ap
-        touched[k] = False
-        # A move recalculated after its own actor moved elsewhere stays in the history (Decide keeps
-        # the previous move of that side and compares the new one's direction with it).
-        self._keep(hit_i & touched, "i")
-        self._keep(hit_j & touched, "j")
+        hit_i = np.concatenate([sup_i_a, sup_i_b])
+        hit_j = np.concatenate([sup_j_a, sup_j_b])
+        # A side recalculated after its own actor moved elsewhere keeps its previous move in the
+        # history (Decide compares the direction of the new move with it).
+        self._keep(hit_i, "i")
+        self._keep(hit_j, "j")
         self.sup_i[sup_i_a] = ya
         self.sup_i[sup_i_b] = yb
         self.sup_j[sup_j_a] = ya
         self.sup_j[sup_j_b] = yb
-        self.valid[k] = False
-        idx = np.flatnonzero(touched)
-        if len(idx):
-            self.calculate(idx)
+        touched = np.concatenate([
+            hit_i, hit_j, live(self.by_dem_j[bq]), live(self.by_dem_i[bq]),
+            live(self.by_dem_j[ap]), live(self.by_dem_i[ap]),
+        ])
+        if len(touched):
+            self.calculate(np.unique(touched))
         return ya, yb
 
-    def _keep(self, mask, side):
+    def _keep(self, idx, side):
+        if not len(idx):
+            return
+        mv = (self.move_i if side == "i" else self.move_j)[idx]
         if side == "i":
-            mv = self.move_i[mask]
-            self.hist_i[mask] += mv
-            self.neg_i[mask] |= mv < 0
-            self.pos_i[mask] |= mv > 0
+            self.hist_i[idx] += mv
+            self.neg_i[idx] |= mv < 0
+            self.pos_i[idx] |= mv > 0
         else:
-            mv = self.move_j[mask]
-            self.hist_j[mask] += mv
-            self.neg_j[mask] |= mv < 0
-            self.pos_j[mask] |= mv > 0
+            self.hist_j[idx] += mv
+            self.neg_j[idx] |= mv < 0
+            self.pos_j[idx] |= mv > 0
 
     def _record(self, demander, issue, mover, y, start):
         """Record ``mover``'s new position on ``issue`` for exchanges where ``demander`` demands it.
 
         A second record keeps the one nearer the mover's start in the direction it moved (Decide).
         """
-        old = self.rec[demander, issue, mover]
-        if np.isnan(old):
-            new = y
-        elif start <= old:
-            new = min(old, y)
-        else:
-            new = max(old, y)
-        w = self.w[mover, issue]
+        f = (demander * self.m + issue) * self.n + mover
+        r = demander * self.m + issue
         x = self.x0[mover, issue]
-        self.rec_sum[demander, issue] += w * (new - x) - (0.0 if np.isnan(old) else w * (old - x))
-        self.rec[demander, issue, mover] = new
+        w = self.w[mover, issue]
+        if not self.rec_has[f]:
+            new = y
+        else:
+            old = self.rec_val[f]
+            new = min(old, y) if start <= old else max(old, y)
+            self.rec_sum[r] -= w * (old - x)
+        self.rec_sum[r] += w * (new - x)
+        self.rec_val[f] = new
+        self.rec_has[f] = True
+
+    def best(self, ties, rng):
+        """The valid candidate with the highest gain (None when none is left), and how many tie it."""
+        gain = np.where(self.valid, self.gain, -np.inf)
+        k = int(np.argmax(gain)) if len(gain) else 0
+        best = gain[k] if len(gain) else -np.inf
+        if not np.isfinite(best):
+            return None, 0
+        tied = np.flatnonzero(gain >= best - TIE_RTOL * abs(best))
+        if len(tied) == 1 or ties == "first":
+            return int(tied[0]), len(tied) - 1
+        return int(tied[rng.integers(len(tied))]), len(tied) - 1
+
+    def outcome(self, k, side, v):
+        kk = np.array([k])
+        return float(self._outcome(kk, side, np.array([v]), True)[0])
+
+    @property
+    def ci(self):
+        return self.c.i
+
+    @property
+    def cj(self):
+        return self.c.j
+
+    @property
+    def cp(self):
+        return self.c.p
+
+    @property
+    def cq(self):
+        return self.c.q
 
 
 def run_round(x0, w, sal, involved, *, forbidden=None, kappa=None, rng=None, ties="first",
@@ -359,52 +416,51 @@ def run_round(x0, w, sal, involved, *, forbidden=None, kappa=None, rng=None, tie
     equal-gain rate (random-rate variants). ``ties`` is ``"first"`` (the candidate first in
     Decide's order) or ``"random"`` (uniform among the tied, drawn from ``rng``).
     """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _run_round(x0, w, sal, involved, forbidden, kappa, rng, ties, salience_weight, fixed_weight, shadow)
+
+
+def _run_round(x0, w, sal, involved, forbidden, kappa, rng, ties, salience_weight, fixed_weight, shadow):
     c = candidates(x0, w, sal, involved, forbidden, left=None if shadow is None else shadow.left())
     if kappa is not None and len(c):
         c.kappa = kappa(c)
     st = _State(c, x0, w, sal, shadow)
     if len(c):
         st.calculate(np.arange(len(c)))
-    cols = {key: [] for key in ("i", "j", "p", "q", "x_i", "y_i", "x_j", "y_j", "gain",
-                                "outcome_q0", "outcome_q1", "outcome_p0", "outcome_p1", "inner")}
+    seq = st
+    rows = []
     voting = x0.copy()
     start_next = x0.copy()
     next_dec = None if shadow is None else [row[:] for row in shadow.x0]
     n_ties = 0
     while True:
-        gain = np.where(st.valid, st.gain, -np.inf)
-        best = gain.max() if len(gain) else -np.inf
-        if not np.isfinite(best):
+        k, tied = seq.best(ties, rng)
+        if k is None:
             break
-        tied = np.flatnonzero(gain >= best - TIE_RTOL * max(abs(best), 1e-300))
-        if len(tied) > 1:
-            n_ties += 1
-        k = tied[0] if ties == "first" or len(tied) == 1 else tied[rng.integers(len(tied))]
-        kk = np.array([k])
-        o_q0 = st._outcome(kk, "i", st.sup_i[kk], True)[0]
-        o_q1 = st._outcome(kk, "i", st.sup_i[kk] + st.move_i[kk], True)[0]
-        o_p0 = st._outcome(kk, "j", st.sup_j[kk], True)[0]
-        o_p1 = st._outcome(kk, "j", st.sup_j[kk] + st.move_j[kk], True)[0]
-        xi, xj, g = st.sup_i[k], st.sup_j[k], st.gain[k]
-        a, b, p, q = c.i[k], c.j[k], c.p[k], c.q[k]
+        n_ties += tied > 0
+        xi, xj, g = seq.sup_i[k], seq.sup_j[k], seq.gain[k]
+        outcomes = (seq.outcome(k, "i", xi), seq.outcome(k, "i", xi + seq.move_i[k]),
+                    seq.outcome(k, "j", xj), seq.outcome(k, "j", xj + seq.move_j[k]))
+        a, b, p, q = seq.ci[k], seq.cj[k], seq.cp[k], seq.cq[k]
         if shadow is not None:
             ya_d, yb_d = shadow.realise(c, k)
-            ya, yb = st.realise(k, float(ya_d), float(yb_d))
+            ya, yb = seq.realise(k, float(ya_d), float(yb_d))
             next_dec[a][q] = shadow.partial(a, q, ya_d, salience_weight, fixed_weight)
             next_dec[b][p] = shadow.partial(b, p, yb_d, salience_weight, fixed_weight)
         else:
-            ya, yb = st.realise(k)
-        for key, val in (("i", a), ("j", b), ("p", p), ("q", q), ("x_i", xi), ("y_i", ya), ("x_j", xj),
-                         ("y_j", yb), ("gain", g), ("outcome_q0", o_q0), ("outcome_q1", o_q1),
-                         ("outcome_p0", o_p0), ("outcome_p1", o_p1), ("inner", c.inner[k])):
-            cols[key].append(val)
+            ya, yb = seq.realise(k)
+        rows.append((a, b, p, q, xi, ya, xj, yb, g, *outcomes, c.inner[k]))
         voting[a, q] = ya
         voting[b, p] = yb
         # Partial return: the next round starts between the round's start and the voting position,
         # nearer the voting position the less the actor cares about the issue (Decide's weights).
         start_next[a, q] = _partial(x0[a, q], ya, sal[a, q], salience_weight, fixed_weight)
         start_next[b, p] = _partial(x0[b, p], yb, sal[b, p], salience_weight, fixed_weight)
-    ex = {key: np.asarray(v) for key, v in cols.items()}
+    cols = ("i", "j", "p", "q", "x_i", "y_i", "x_j", "y_j", "gain",
+            "outcome_q0", "outcome_q1", "outcome_p0", "outcome_p1", "inner")
+    table = list(zip(*rows, strict=True)) if rows else [()] * len(cols)
+    ex = {key: np.asarray(v, dtype=int if key in ("i", "j", "p", "q", "inner") else float)
+          for key, v in zip(cols, table, strict=True)}
     if shadow is not None:
         start_next = np.array([[np.nan if v is None else float(v) for v in row] for row in next_dec])
     return RoundResult(voting=voting, start_next=start_next, exchanges=ex, n_candidates=len(c), ties=n_ties,
