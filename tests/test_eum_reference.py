@@ -14,10 +14,10 @@ import re
 
 import numpy as np
 import pytest
-from conftest import shared
 
 from accord.models import eum
 from accord.scenario import from_arrays
+from conftest import shared
 
 TOL = 1e-6
 MOVE = re.compile(r"^(\S+) (loses confrontation to|compromises with|capitulates to) (\S+)$")

@@ -9,6 +9,7 @@ The public entry points live in :mod:`accord.models.eum`; the equations are on d
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -95,53 +96,55 @@ def weighted_mean(x: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 # -- one round -------------------------------------------------------------------------------
 
-def _count_below(xs: np.ndarray, mid: np.ndarray) -> np.ndarray:
-    """t[b, p, q] = #{k : xs[b, k] < mid[b, p, q]} for sorted rows xs (n_rows, n)."""
+# Below this many actors, counting voters left of each midpoint by direct comparison (O(n^3) per
+# row, all in one vectorised call) beats one binary search per row.
+_DIRECT_COUNT = 24
+
+
+def _count_below(xs: np.ndarray) -> np.ndarray:
+    """t[b, p, q] = #{k : xs[b, k] < (xs[b, p] + xs[b, q]) / 2} for rows xs sorted ascending."""
+    mid = (xs[:, :, None] + xs[:, None, :]) * 0.5
+    n_rows, n = xs.shape
+    if n <= _DIRECT_COUNT:
+        return (xs[:, None, None, :] < mid[..., None]).sum(axis=3)
     out = np.empty(mid.shape, dtype=np.intp)
-    for b in range(xs.shape[0]):  # searchsorted has no batch axis; rows are few or long
+    for b in range(n_rows):  # searchsorted has no batch axis
         out[b] = np.searchsorted(xs[b], mid[b])
     return out
 
 
-def _win_probability(xs, ws, inv_pair, t_idx, upper, base, log_base, r_voter, rules):
+def _win_probability(d, ws, at_mid, upper, distinct, denominator, involved):
     """P[b, p, q]: probability that the actor at sorted place p beats the one at q.
 
-    The vote of k for p against q is v_k = w_k (D_kq - D_kp), D_ka = (|x_k - x_a| / range)^r_k.
-    The numerator sums the positive votes only; in one dimension those come from the voters on
-    p's side of the midpoint of x_p and x_q. With voters sorted, let S[a, t] be the prefix sum of
-    w_k D_ka over the first t voters and G_a = S[a, n]: then the numerator is
-    S[q, t_pq] - S[p, t_pq] when x_p < x_q (t_pq voters left of the midpoint) and
-    (G_q - G_p) - (S[q, t_pq] - S[p, t_pq]) when x_p > x_q: O(n^2) per row instead of O(n^3).
+    ``d[b, a, k]`` is D_ka = (|x_k - x_a| / range)^r_k with candidates a and voters k both in
+    sorted order. The vote of k for p against q is v_k = w_k (D_kq - D_kp); the numerator sums
+    the positive votes only, and in one dimension those are the voters on p's side of the
+    midpoint of x_p and x_q. With S[a, t] the prefix sum of w_k D_ka over the first t voters and
+    G_a = S[a, n], the numerator is S[q, t_pq] - S[p, t_pq] when x_p < x_q (t_pq voters lie left
+    of the midpoint) and (G_q - G_p) - (S[q, t_pq] - S[p, t_pq]) when x_p > x_q: O(n^2) per row
+    instead of O(n^3). ``at_mid`` holds the flat indices of S[p, t_pq].
     """
-    if r_voter is None:
-        d = base
-    else:
-        d = np.exp(log_base * r_voter[:, None, :])
-    wd = d * ws[:, None, :]  # wd[b, a, k] = w_k D_ka
-    s = np.zeros(wd.shape[:2] + (wd.shape[2] + 1,))
-    np.cumsum(wd, axis=2, out=s[:, :, 1:])
-    g = s[:, :, -1]
-    m = np.take_along_axis(s, t_idx, axis=2)  # m[b, p, q] = S[p, t_pq]; t is symmetric
+    n_rows, n, _ = d.shape
+    s = np.zeros((n_rows, n, n + 1))
+    np.cumsum(d * ws[:, None, :], axis=2, out=s[:, :, 1:])
+    g = s[:, :, n]
+    m = s.reshape(-1)[at_mid]  # m[b, p, q] = S[p, t_pq]; t is symmetric
     left = m.transpose(0, 2, 1) - m  # Σ over voters left of the midpoint of w_k (D_kq - D_kp)
-    right = (g[:, None, :] - g[:, :, None]) - left
-    num = np.where(upper, left, right)
+    num = np.where(upper, left, (g[:, None, :] - g[:, :, None]) - left)
     np.maximum(num, 0.0, out=num)
-    num *= inv_pair
-    if rules.denominator == "pair":
+    num *= distinct
+    if denominator == "pair":
         den = num + num.transpose(0, 2, 1)
     else:
-        # Σ_k w_k Σ_{a, a'} |D_ka - D_ka'|: for each voter, sort D over the involved candidates;
-        # the m-th smallest of N appears with weight 2(2m - N + 1).
-        inv = inv_pair.any(axis=2)
-        big = np.where(inv[:, :, None], d, np.inf)
-        srt = np.sort(big, axis=1)
-        n_in = inv.sum(axis=1)[:, None, None]
-        rank = np.arange(d.shape[1])[None, :, None]
+        # Σ_k w_k Σ_{a, a'} |D_ka - D_ka'| over involved candidates a, a': for each voter sort
+        # D over the candidates; the m-th smallest of N enters with weight 2(2m - N + 1).
+        srt = np.sort(np.where(involved[:, :, None], d, np.inf), axis=1)
+        n_in = involved.sum(axis=1)[:, None, None]
+        rank = np.arange(n)[None, :, None]
         coef = np.where(rank < n_in, 2.0 * (2 * rank - n_in + 1), 0.0)
-        srt = np.where(np.isfinite(srt), srt, 0.0)
-        den = ((coef * srt).sum(axis=1) * ws).sum(axis=1)[:, None, None]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+        srt[~np.isfinite(srt)] = 0.0
+        den = np.broadcast_to(((coef * srt).sum(axis=1) * ws).sum(axis=1)[:, None, None], num.shape)
+    return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
 
 
 def _status_quo_term(r, rules, dist, mu_dist_p, mu_dist_q, span):
@@ -150,8 +153,8 @@ def _status_quo_term(r, rules, dist, mu_dist_p, mu_dist_q, span):
     U_sq = 2 - 4·0.5^r; U_b, U_w = 2 - 4(0.5 ∓ 0.25(|x_a - μ| + |x_p - x_q|)/range)^r, all with the
     perceiving actor's r (row p).
     """
-    rp = np.ones(1) if r is None else r[:, :, None]
-    usq = 2.0 - 4.0 * 0.5 ** rp
+    rp = r[:, :, None]
+    usq = 2.0 - 4.0 * 0.5**rp
     if rules.q == 1.0:
         return usq, usq
     out = []
@@ -163,7 +166,7 @@ def _status_quo_term(r, rules, dist, mu_dist_p, mu_dist_q, span):
     return out[0], out[1]
 
 
-def one_round(x, w, s, inv, span, rules: Rules):
+def one_round(x, w, s, inv, span, rules: Rules, *, record: bool = True):
     """One round of challenges and offers; positions move simultaneously.
 
     Parameters
@@ -175,115 +178,129 @@ def one_round(x, w, s, inv, span, rules: Rules):
         Involved actors; the others neither vote, challenge nor move.
     span : (n_rows,) float
         The position range that normalises distances (> 0).
+    record : bool
+        Also return who made the offer taken, its kind and expected utilities.
 
     Returns
     -------
-    new_x : (n_rows, n) new positions.
+    new_x : (n_rows, n) new positions, and when ``record``:
     other : (n_rows, n) int, index of the actor whose offer was taken (-1: none).
     kind : (n_rows, n) int, CONFRONTATION / COMPROMISE / CAPITULATION / NO_OFFER.
     eu_actor, eu_other : (n_rows, n) EU_ij and EU_ji (i's view) of the offer taken (NaN: none).
     r : (n_rows, n) risk exponents used this round.
     """
+    # log(0) = -inf is wanted (a distance of the whole range: (1 - 1)^r = 0).
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _one_round(x, w, s, inv, span, rules, record)
+
+
+@lru_cache(maxsize=64)
+def _grid(n_rows: int, n: int):
+    """Index arrays reused every round: rows (n_rows, 1), places (n,), upper triangle (n, n),
+    and the flat offset of row (b, p) of an (n_rows, n, n + 1) array."""
+    rows = np.arange(n_rows)[:, None]
+    places = np.arange(n)
+    upper = places[:, None] < places[None, :]
+    flat = (np.arange(n_rows * n) * (n + 1)).reshape(n_rows, n, 1)
+    return rows, places, upper, flat
+
+
+def _one_round(x, w, s, inv, span, rules, record):
     n_rows, n = x.shape
+    rows, places, upper, flat = _grid(n_rows, n)
     order = np.argsort(x, axis=1, kind="stable")
-    xs = np.take_along_axis(x, order, axis=1)
-    ws = np.take_along_axis(w, order, axis=1)
-    ss = np.take_along_axis(s, order, axis=1)
-    invs = np.take_along_axis(inv, order, axis=1)
-    mu = condorcet_median(xs, ws)
+    xs, ws, ss, invs = x[rows, order], w[rows, order], s[rows, order], inv[rows, order]
 
     diff = xs[:, None, :] - xs[:, :, None]  # diff[b, p, q] = x_q - x_p
     dist = np.abs(diff)
-    base = dist / span[:, None, None]
-    with np.errstate(divide="ignore"):
-        log_base = np.log(base)
-    upper = np.triu(np.ones((n, n), dtype=bool), 1)
+    base = dist * (1.0 / span)[:, None, None]
     inv_pair = invs[:, :, None] & invs[:, None, :]
     distinct = inv_pair & (dist > 0)
-    t_idx = _count_below(xs, (xs[:, :, None] + xs[:, None, :]) * 0.5)
-    mu_dist = np.abs(xs - mu[:, None])
+    at_mid = _count_below(xs) + flat
+    if rules.q != 1.0:
+        cum = np.cumsum(ws, axis=1)
+        mu = xs[rows[:, 0], np.argmax(cum >= cum[:, -1:] * (0.5 - 1e-12), axis=1)]
+        mu_dist = np.abs(xs - mu[:, None])
+    else:
+        mu_dist = None
 
-    # Risk: every actor's danger Σ_k EU_k(k challenges i) with r = 1 for all; R and r from it.
+    # Risk: each actor's danger Σ_k EU(k challenges i) with r = 1 for everyone; R, then r.
     if rules.risk == "security":
-        p1 = _win_probability(xs, ws, inv_pair, t_idx, upper, base, log_base, None, rules)
-        # With r = 1: U_s = 2d, U_f = -2d, U_sq = 0, U_b = e, U_w = -e.
-        eu = 2.0 * base * (1.0 - 2.0 * ss[:, None, :] * (1.0 - p1))  # [b, k, i]: k challenges i
+        p1 = _win_probability(base, ws, at_mid, upper, distinct, rules.denominator, invs)
+        # With r = 1: U_s = 2d, U_f = -2d, U_sq = 0, U_b = e, U_w = -e (d_ii = 0 drops k = i).
+        bm = base * inv_pair
+        danger = 2.0 * bm.sum(axis=1) - 4.0 * ss * (bm * (1.0 - p1)).sum(axis=1)
         if rules.q != 1.0:
-            e = (mu_dist[:, :, None] + dist) / span[:, None, None]
-            eu -= (1.0 - rules.q) * (2.0 * rules.t - 1.0) * e
-        eu *= inv_pair
-        eu[:, np.arange(n), np.arange(n)] = 0.0
-        danger = eu.sum(axis=1)
+            e = (mu_dist[:, :, None] + dist) * (1.0 / span)[:, None, None]
+            e *= inv_pair & ~np.eye(n, dtype=bool)
+            danger -= (1.0 - rules.q) * (2.0 * rules.t - 1.0) * e.sum(axis=1)
         hi = np.where(invs, danger, -np.inf).max(axis=1, keepdims=True)
         lo = np.where(invs, danger, np.inf).min(axis=1, keepdims=True)
         spread = hi - lo
         ok = np.isfinite(spread) & (spread > 0)
-        big_r = np.where(ok, (2.0 * danger - hi - lo) / np.where(ok, spread, 1.0), 0.0)
-        big_r = np.clip(big_r, -1.0, 1.0)
+        big_r = np.clip(np.where(ok, (2.0 * danger - hi - lo) / np.where(ok, spread, 1.0), 0.0), -1.0, 1.0)
         r = (1.0 - big_r / 3.0) / (1.0 + big_r / 3.0)
+        # D_ka = base^r_k for the voters' own exponents.
+        d = np.exp(np.log(base) * r[:, None, :])
     else:
         r = np.ones_like(xs)
+        d = base
+    p = _win_probability(d, ws, at_mid, upper, distinct, rules.denominator, invs)
 
-    # Offers, from the receiver p's point of view (its own r for every utility).
-    risk_neutral = rules.risk == "neutral"
-    p = _win_probability(
-        xs, ws, inv_pair, t_idx, upper, base, log_base, None if risk_neutral else r, rules
-    )
+    # Offers, in the receiver p's eyes (its own r for every utility):
+    # U_s = 2 - 4(0.5 - 0.5d)^r, U_f = 2 - 4(0.5 + 0.5d)^r, written as 0.5^r (1 ∓ d)^r.
     rp = r[:, :, None]
-    with np.errstate(divide="ignore"):
-        la = np.log(0.5 - 0.5 * base)
-    us = 2.0 - 4.0 * np.exp(rp * la)
-    uf = 2.0 - 4.0 * np.exp(rp * np.log(0.5 + 0.5 * base))
-    sq_p, sq_q = _status_quo_term(
-        None if risk_neutral else r, rules, dist, mu_dist[:, :, None], mu_dist[:, None, :], span
-    )
-    gap = us - uf
-    eu_pq = us - ss[:, None, :] * (1.0 - p) * gap - sq_p  # p challenges q
-    eu_qp = us - ss[:, :, None] * (1.0 - p.transpose(0, 2, 1)) * gap - sq_q  # q challenges p
+    half_r = 4.0 * 0.5**rp
+    us = 2.0 - half_r * np.exp(rp * np.log1p(-base))
+    gap = half_r * np.exp(rp * np.log1p(base))
+    gap -= 2.0 - us  # U_s - U_f
+    if rules.q == 1.0:
+        sq_p = sq_q = 2.0 - half_r
+    else:
+        sq_p, sq_q = _status_quo_term(r, rules, dist, mu_dist[:, :, None], mu_dist[:, None, :], span)
+    eu_pq = us - sq_p - ss[:, None, :] * (1.0 - p) * gap  # p challenges q
+    eu_qp = us - sq_q - ss[:, :, None] * (1.0 - p.transpose(0, 2, 1)) * gap  # q challenges p
 
     loses = (eu_qp > 0) & distinct
     conf = loses & (eu_pq > 0) & (eu_qp > eu_pq)
     yields = loses & (eu_pq < 0)
-    comp = yields & (eu_qp > -eu_pq)
+    neg = -eu_pq
+    comp = yields & (eu_qp > neg)
     kind = np.where(conf, CONFRONTATION, np.where(comp, COMPROMISE, NO_OFFER)).astype(np.int8)
     if rules.capitulation == "printed":
-        kind[yields & (eu_qp < -eu_pq)] = CAPITULATION
-    best = kind.min(axis=2)
+        kind[yields & (eu_qp < neg)] = CAPITULATION
+    best = kind.min(axis=2, keepdims=True)
 
-    with np.errstate(invalid="ignore", divide="ignore"):
-        comp_pos = xs[:, :, None] + diff * np.abs(eu_pq / eu_qp)
-    target = np.where(comp, comp_pos, xs[:, None, :])
+    ratio = np.divide(neg, eu_qp, out=np.zeros_like(neg), where=comp)
+    target = np.where(comp, xs[:, :, None] + diff * ratio, xs[:, None, :])
     if rules.compromise == "scholz":
         a, b = np.abs(eu_pq), np.abs(eu_qp)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            comp_key = (a * xs[:, :, None] + b * xs[:, None, :]) / (a + b)
-        key = np.where(comp, comp_key, dist)
+        ab = a + b
+        wavg = np.divide(a * xs[:, :, None] + b * xs[:, None, :], ab, out=np.zeros_like(ab), where=comp)
+        key = np.where(comp, wavg, dist)
     else:
         key = np.abs(target - xs[:, :, None])
-    key = np.where(kind == best[:, :, None], key, np.inf)
-    # Ties go to the first actor in input order, as the reference replication's min() does.
-    tied = key == key.min(axis=2, keepdims=True)
-    first = np.where(tied, order[:, None, :], n).min(axis=2)
-    rank = np.argsort(order, axis=1)  # sorted place of each input index
-    q_star = np.take_along_axis(rank, np.minimum(first, n - 1), axis=1)[:, :, None]
-
-    moves = (best != NO_OFFER) & invs
-    pick = lambda a: np.take_along_axis(a, q_star, axis=2)[:, :, 0]  # noqa: E731
-    new_s = np.where(moves, pick(target), xs)
-    # Back from sorted places to input order.
+    key[kind != best] = np.inf
+    # Ties go to the first actor in input order, as the reference replication's min() does:
+    # look for the minimum with the columns back in input order.
+    rank = np.empty_like(order)
+    rank[rows, order] = places
+    p_idx = places[None, :, None]
+    first = np.argmin(key[rows[:, :, None], p_idx, rank[:, None, :]], axis=2)
+    q_star = rank[rows, first]
+    p_idx = places[None, :]
+    moves = (best[:, :, 0] != NO_OFFER) & invs
+    new_s = np.where(moves, target[rows, p_idx, q_star], xs)
     new_x = np.empty_like(x)
-    np.put_along_axis(new_x, order, new_s, axis=1)
-    other = np.where(moves, first, -1)
-    eu_a = np.where(moves, pick(eu_pq), np.nan)
-    eu_o = np.where(moves, pick(eu_qp), np.nan)
-    out = [np.empty_like(x) for _ in range(3)]
-    for dst, src in zip(out, (eu_a, eu_o, r), strict=True):
-        np.put_along_axis(dst, order, src, axis=1)
-    other_x = np.empty(x.shape, dtype=np.intp)
-    np.put_along_axis(other_x, order, other, axis=1)
-    kind_x = np.empty(x.shape, dtype=np.int8)
-    np.put_along_axis(kind_x, order, np.where(moves, best, NO_OFFER).astype(np.int8), axis=1)
-    return new_x, other_x, kind_x, out[0], out[1], out[2]
+    new_x[rows, order] = new_s
+    if not record:
+        return new_x
+    back = (rows, rank)  # sorted place -> input order
+    other = np.where(moves, first, -1)[back]
+    kind_x = np.where(moves, best[:, :, 0], NO_OFFER).astype(np.int8)[back]
+    eu_a = np.where(moves, eu_pq[rows, p_idx, q_star], np.nan)[back]
+    eu_o = np.where(moves, eu_qp[rows, p_idx, q_star], np.nan)[back]
+    return new_x, other, kind_x, eu_a, eu_o, r[back]
 
 
 # -- rounds ----------------------------------------------------------------------------------
@@ -334,7 +351,10 @@ def run(x0, w, s, inv, span, rules: Rules, *, rounds: int, tol: float | None, re
         xa, inva = (x, inv) if every else (x[idx], inv[idx])
         wa, sa = (w, s) if every else (w[idx], s[idx])
         sp = position_span(xa, inva) if rules.position_range == "current" else span[idx]
-        new, other, kind, eu_a, eu_o, r = one_round(xa, wa, sa, inva, sp, rules)
+        if record:
+            new, other, kind, eu_a, eu_o, r = one_round(xa, wa, sa, inva, sp, rules)
+        else:
+            new = one_round(xa, wa, sa, inva, sp, rules, record=False)
         x = x.copy()
         x[idx] = new
         played[idx] += 1

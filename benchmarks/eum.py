@@ -1,0 +1,102 @@
+"""Speed of the expected utility model.
+
+Prints (1) the 10-actor EC car-emissions example, 10 rounds, per run after warm-up, for
+``forecast`` and ``trajectory`` (the reference Python replication takes 2.5 s: see the last line of
+../shared/data/reference/emissions/scholz-compatible-10-rounds.txt); (2) n actors × 10 issues ×
+1,000 draws × 20 rounds (convergence checks off, so every round is played) for n = 10, 30, 100,
+300: wall time and actor-pair evaluations per second (one evaluation = one ordered pair (i, j) on
+one issue of one draw in one round).
+
+    .venv/bin/python benchmarks/eum.py            # everything (n = 300 takes long)
+    .venv/bin/python benchmarks/eum.py --sizes 10 30 100 --draws 1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from accord.models import eum
+from accord.scenario import from_arrays
+
+ROOT = Path(__file__).resolve().parents[1]
+EMISSIONS = ROOT.parent / "shared" / "data" / "reference" / "emissions" / "actors.csv"
+REFERENCE_SECONDS = 2.52  # wall time printed at the end of the reference log
+
+
+def emissions_arrays():
+    if EMISSIONS.exists():
+        rows = [line.split(",") for line in EMISSIONS.read_text().splitlines()[1:] if line.strip()]
+        cap = [float(r[1]) for r in rows]
+        pos = [[float(r[2])] for r in rows]
+        sal = [[float(r[3])] for r in rows]
+    else:  # the same table (BDM 1994, p. 78), should the shared data be absent
+        cap = [0.08, 0.08, 0.03, 0.16, 0.16, 0.16, 0.16, 0.05, 0.05, 0.08]
+        pos = [[4], [7], [4], [4], [10], [10], [10], [7], [4], [7]]
+        sal = [[0.8], [0.4], [0.2], [0.8], [0.6], [0.6], [0.9], [0.1], [1.0], [0.7]]
+    return from_arrays(cap, pos, sal, lower=4, upper=10).arrays()
+
+
+def per_run(fn, repeat):
+    fn()
+    best = np.inf
+    for _ in range(5):
+        t0 = time.perf_counter()
+        for _ in range(repeat):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / repeat)
+    return best
+
+
+def synthetic(n, n_issues, n_draws, seed=0):
+    rng = np.random.default_rng(seed)
+    cap = rng.uniform(0.1, 1, n)
+    pos = rng.uniform(0, 100, (n, n_issues))
+    sal = rng.uniform(0.1, 1, (n, n_issues))
+    a = from_arrays(cap, pos, sal).arrays()
+    return a.replace(
+        capability=np.clip(cap * rng.lognormal(0, 0.1, (n_draws, n)), 0, None),
+        position=np.clip(pos + rng.normal(0, 5, (n_draws, n, n_issues)), 0, 100),
+        salience=np.clip(sal + rng.normal(0, 0.05, (n_draws, n, n_issues)), 0, 1),
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10, 30, 100, 300])
+    parser.add_argument("--issues", type=int, default=10)
+    parser.add_argument("--draws", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--variant", default=None)
+    args = parser.parse_args()
+
+    a = emissions_arrays()
+    print("EC car-emissions example, 10 actors, 10 rounds, per run after warm-up (best of 5):")
+    for variant in ("scholz_compatible", "paper"):
+        for name, fn in (("forecast", eum.forecast), ("trajectory", eum.trajectory)):
+            t = per_run(lambda fn=fn, v=variant: fn(a, variant=v, rounds=10, tol=None), 50)
+            print(f"  {variant:18s} {name:10s} {t * 1e3:8.3f} ms   "
+                  f"{REFERENCE_SECONDS / t:8.0f}x the reference replication ({REFERENCE_SECONDS} s)"
+                  f"   target < 2.5 ms: {'met' if t < 2.5e-3 else 'MISSED'}")
+
+    print(f"\nn actors x {args.issues} issues x {args.draws} draws x {args.rounds} rounds "
+          f"(variant {args.variant or eum.DEFAULT_VARIANT}, every round played):")
+    print(f"  {'n':>5s} {'wall s':>9s} {'pairs/s':>12s} {'ns/pair':>9s}")
+    for n in args.sizes:
+        batch = synthetic(n, args.issues, args.draws)
+        t0 = time.perf_counter()
+        out = eum.forecast(batch, variant=args.variant, rounds=args.rounds, tol=None)
+        wall = time.perf_counter() - t0
+        assert np.isfinite(out["outcome"]).all()
+        pairs = n * (n - 1) * args.issues * args.draws * args.rounds
+        note = ""
+        if n == 100 and args.issues == 10 and args.draws == 1000 and args.rounds == 20:
+            note = f"   target <= 10 s: {'met' if wall <= 10 else 'MISSED'}"
+        print(f"  {n:5d} {wall:9.2f} {pairs / wall:12.3g} {wall / pairs * 1e9:9.1f}{note}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
