@@ -12,7 +12,7 @@ position (KTAB's ``aUtil[h](i, j)``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -46,6 +46,32 @@ class Switches:
 
 
 @dataclass
+class Bargains:
+    """The bargains proposed in one turn, in KTAB's queue order; arrays of length m.
+
+    ``init``/``rcvr``: actor indices; ``pos_init``/``pos_rcvr`` (m, d): where each would move;
+    ``p``: the initiator's estimate that it beats the target; ``gain``: its expected gain;
+    ``view``: 0 for the initiator's interpolation, 1 for the target's (``init_rcvr`` model).
+    """
+
+    init: np.ndarray
+    rcvr: np.ndarray
+    pos_init: np.ndarray
+    pos_rcvr: np.ndarray
+    p: np.ndarray
+    gain: np.ndarray
+    view: np.ndarray
+
+    @classmethod
+    def none(cls, d: int) -> Bargains:
+        e = np.zeros(0)
+        return cls(e.astype(int), e.astype(int), np.zeros((0, d)), np.zeros((0, d)), e, e, e.astype(int))
+
+    def __len__(self) -> int:
+        return self.init.size
+
+
+@dataclass
 class Turn:
     """What one state of the run holds (KTAB's ``SMPState`` after ``setAllAUtil``)."""
 
@@ -54,7 +80,9 @@ class Turn:
     risk: np.ndarray  # (n,) KTAB's nra: risk attitudes inferred from the landscape
     util: np.ndarray  # (n, n, n) A[h, i, j]
     win_probability: np.ndarray | None = None  # (n,) probability each actor's position wins
-    bargains: list[dict] = field(default_factory=list)  # bargains proposed from this state
+    unique: np.ndarray | None = None  # indices of the distinct positions (KTAB's uIndices)
+    p_unique: np.ndarray | None = None  # probability each distinct position wins
+    bargains: Bargains | None = None  # bargains proposed from this state
 
 
 # -- distances and utilities -----------------------------------------------------------------
@@ -75,8 +103,15 @@ def weighted_distance(ideal: np.ndarray, pos: np.ndarray, sal: np.ndarray) -> np
 
 
 def utility(dist, risk):
-    """KTAB's ``bsUtil``: u = (1 − d)(1 + d R) for d ≤ 1, else (1 − d)(1 + R)."""
-    return np.where(dist <= 1, (1 - dist) * (1 + dist * risk), (1 - dist) * (1 + risk))
+    """KTAB's ``bsUtil``: u = (1 − d)(1 + d R) for d ≤ 1, else (1 − d)(1 + R).
+
+    Weighted distances between points of [0, 1]^d never exceed 1, so the second branch is
+    evaluated only if some distance does (round-off).
+    """
+    out = (1 - dist) * (1 + dist * risk)
+    if np.any(dist > 1):
+        out = np.where(dist <= 1, out, (1 - dist) * (1 + risk))
+    return out
 
 
 def big_r(p: np.ndarray, rng_name: str) -> np.ndarray:
@@ -136,11 +171,12 @@ def assess(position, ideal, sal, cap, sw: Switches) -> Turn:
 def _challenge(uii, uij, uji, ujj, uki, ukj, uni, unj, unn, wi, wj, sj, wn, third, sw: Switches):
     """KTAB's ``probEduChlg``: h's estimate of P(i beats j) and of k's expected gain if i challenges j.
 
-    Arguments are h's utility estimates, broadcast to a common shape S (``un*`` and ``wn``,
-    ``third`` have a trailing third-party axis). The principals add their votes to the coalitions
-    (each starting at 1e-10); each third party n then weighs the little contest (i+n : j) against
-    (i : j+n) under the commitment rule and votes accordingly. The challenge succeeds with
-    probability P = C_ij / (C_ij + C_ji); if j does not care (salience s_j) it simply yields:
+    Arguments are h's utility estimates broadcast to a common shape S; ``uni``, ``unj``,
+    ``unn``, ``wn`` and ``third`` (is n a third party?) have a LEADING third-party axis. The
+    principals add their votes to the coalitions (each starting at 1e-10); each third party n
+    then weighs the little contest (i+n : j) against (i : j+n) under the commitment rule and
+    votes accordingly. The challenge succeeds with P = C_ij / (C_ij + C_ji); a target that cares
+    little (salience s_j) simply yields:
     E[Δu_k] = (1 − s_j) u(i wins) + s_j (P u(i wins) + (1 − P) u(j wins)) − u(status quo).
     """
     rule = sw.voting_rule
@@ -149,12 +185,13 @@ def _challenge(uii, uij, uji, ujj, uki, ukj, uni, unj, unn, wi, wj, sj, wn, thir
     u_lose = ukj + ukj
     ci = vote(rule, wi, uii, uij)
     cj = vote(rule, wj, uji, ujj)
-    c_ij = (1e-10 + np.where(ci > 0, ci, 0.0)) + np.where(cj > 0, cj, 0.0)
-    c_ji = (1e-10 - np.where(ci < 0, ci, 0.0)) - np.where(cj < 0, cj, 0.0)
+    # max(x, 0) adds exactly what KTAB's "if (x > 0) c += x" adds (0.0 changes nothing)
+    c_ij = (1e-10 + np.maximum(ci, 0.0)) + np.maximum(cj, 0.0)
+    c_ji = (1e-10 - np.minimum(ci, 0.0)) - np.minimum(cj, 0.0)
 
     cn = vote(rule, wn, uni, unj)
-    cni = np.where(cn > 0, c_ij[..., None] + cn, c_ij[..., None])
-    cnj = np.where(cn < 0, c_ji[..., None] - cn, c_ji[..., None])
+    cni = c_ij + np.maximum(cn, 0.0)
+    cnj = c_ji - np.minimum(cn, 0.0)
     pin = cni / (cni + cnj)
     pjn = 1.0 - pin
     twice_i, twice_j = uni + uni, unj + unj
@@ -171,9 +208,10 @@ def _challenge(uii, uij, uji, ujj, uki, ukj, uni, unj, unn, wi, wj, sj, wn, thir
         )
     u_ik_j = (pin * ik_def_j) + (pjn * j_def_ik)
     u_i_jk = (pin * i_def_jk) + (pjn * jk_def_i)
-    vn = np.where(third, vote(rule, wn, u_ik_j, u_i_jk), 0.0)
-    c_ij = seqsum(np.where(vn > 0, vn, 0.0), start=c_ij)
-    c_ji = seqsum(np.where(vn < 0, -vn, 0.0), start=c_ji)
+    vn = vote(rule, wn, u_ik_j, u_i_jk) * third  # third: 1.0 for third parties, else 0.0
+    c_ij = seqsum(np.maximum(vn, 0.0), c_ij)
+    # KTAB subtracts each negative vote; negation is exact, so sum them negated and flip back
+    c_ji = -seqsum(np.minimum(vn, 0.0), -c_ji)
     p_ij = c_ij / (c_ij + c_ji)
     p_ji = c_ji / (c_ij + c_ji)
     eu_contest = p_ij * u_win + p_ji * u_lose
@@ -182,7 +220,10 @@ def _challenge(uii, uij, uji, ujj, uki, ukj, uni, unj, unn, wi, wj, sj, wn, thir
 
 
 def all_challenges(t: Turn, cap, sal_sum, sw: Switches, third: np.ndarray):
-    """i's own estimate (h = k = i) for every challenge i → j: P[i, j] and gain G[i, j], (n, n)."""
+    """i's own estimate (h = k = i) for every challenge i → j: P[i, j] and gain G[i, j], (n, n).
+
+    ``third[n, i, j]`` is 1.0 if n is a third party to (i, j), else 0.0.
+    """
     a = t.util
     n = a.shape[0]
     r = np.arange(n)
@@ -191,10 +232,11 @@ def all_challenges(t: Turn, cap, sal_sum, sw: Switches, third: np.ndarray):
     at_i = a[r, :, r]  # A[i, j, i]
     diag = a[:, r, r]  # A[i, j, j]
     uii = own[r, r][:, None]
+    by_third = np.ascontiguousarray(a.transpose(1, 0, 2))  # [n, i, j] = A[i, n, j]
     return _challenge(
         uii, own, at_i, diag, uii, own,
-        at_i[:, None, :], np.swapaxes(a, 1, 2), diag[:, None, :],
-        w[:, None], w[None, :], sal_sum[None, :], w, third, sw,
+        at_i.T[:, :, None], by_third, diag.T[:, :, None],
+        w[:, None], w[None, :], sal_sum[None, :], w[:, None, None], third, sw,
     )
 
 
@@ -202,13 +244,13 @@ def one_challenge(t: Turn, h, k, i, j, cap, sal_sum, sw: Switches):
     """``probEduChlg(h, k, i, j)`` for index arrays h, k, i, j of one shape (m,)."""
     a = t.util
     n = a.shape[0]
-    nn = np.arange(n)[None, :]
+    nn = np.arange(n)[:, None]
     w = sal_sum * cap
-    hh, ii, jj = h[:, None], i[:, None], j[:, None]
-    third = (nn != ii) & (nn != jj)
+    third = ((nn != i[None, :]) & (nn != j[None, :])).astype(float)
     return _challenge(
         a[h, i, i], a[h, i, j], a[h, j, i], a[h, j, j], a[h, k, i], a[h, k, j],
-        a[hh, nn, ii], a[hh, nn, jj], a[hh, nn, nn], w[i], w[j], sal_sum[j], w[None, :], third, sw,
+        a[h[None, :], nn, i[None, :]], a[h[None, :], nn, j[None, :]], a[h[None, :], nn, nn],
+        w[i], w[j], sal_sum[j], w[:, None], third, sw,
     )
 
 
@@ -258,17 +300,13 @@ def interpolate(ti, si, pi, tj, sj, pj, how: str):
     )
 
 
-def propose(t: Turn, cap, sal, sal_sum, sw: Switches, third: np.ndarray) -> list[dict]:
-    """Every actor's best challenge and the bargain it proposes, in initiator order.
-
-    Each bargain is a dict with ``init``, ``rcvr`` (actor indices), ``pos_init``, ``pos_rcvr``
-    ((d,) arrays), ``p`` (the initiator's P(i beats j)) and ``gain`` (its expected gain).
-    """
+def propose(t: Turn, cap, sal, sal_sum, sw: Switches, third: np.ndarray) -> Bargains:
+    """Every actor's best challenge and the bargain(s) it proposes, in initiator order."""
     p, gain = all_challenges(t, cap, sal_sum, sw, third)
     target, has = best_targets(gain)
     init = np.flatnonzero(has)
     if init.size == 0:
-        return []
+        return Bargains.none(t.position.shape[1])
     rcvr = target[init]
     p_i = p[init, rcvr][:, None]
     pos = t.position
@@ -290,16 +328,18 @@ def propose(t: Turn, cap, sal, sal_sum, sw: Switches, third: np.ndarray) -> list
             wj = (cap[init] * sal_sum[rcvr])[:, None]
             bi = (wi * bi + wj * ci) / (wi + wj)
             bj = (wi * bj + wj * cj) / (wi + wj)
-    out = []
-    for m, (i, j) in enumerate(zip(init.tolist(), rcvr.tolist(), strict=True)):
-        common = {"init": i, "rcvr": j, "p": float(p[i, j]), "gain": float(gain[i, j])}
-        out.append(common | {"pos_init": bi[m], "pos_rcvr": bj[m], "view": "initiator"})
-        if model == "init_rcvr":
-            out.append(common | {"pos_init": ci[m], "pos_rcvr": cj[m], "view": "target"})
-    return out
+    if model == "init_rcvr":  # both views go on both queues, initiator's first
+        pair = np.repeat(np.arange(init.size), 2)
+        bi = np.stack([bi, ci], axis=1).reshape(-1, bi.shape[1])
+        bj = np.stack([bj, cj], axis=1).reshape(-1, bj.shape[1])
+        view = np.tile([0, 1], init.size)
+    else:
+        pair = np.arange(init.size)
+        view = np.zeros(init.size, dtype=int)
+    return Bargains(init[pair], rcvr[pair], bi, bj, p[init, rcvr][pair], gain[init, rcvr][pair], view)
 
 
-def resolve(t: Turn, bargains: list[dict], cap, sal, sw: Switches, rng) -> tuple[np.ndarray, np.ndarray]:
+def resolve(t: Turn, bargains: Bargains, cap, sal, sw: Switches, rng) -> tuple[np.ndarray, np.ndarray]:
     """KTAB's ``updateBestBrgnPositions`` for every actor k at once.
 
     k's options are the status quo, then the bargains it initiated or received (in initiator
@@ -313,54 +353,72 @@ def resolve(t: Turn, bargains: list[dict], cap, sal, sw: Switches, rng) -> tuple
     pos = t.position
     a = t.util
     r = np.arange(n)
-    own = a[r, r, :]  # A[a, a, j]: a's utility of position j
-    u_sq = seqsum(own) / n
+    own_t = np.ascontiguousarray(a[r, r, :].T)  # [j, a]: a's utility of position j
+    u_sq = seqsum(own_t.copy()) / n
     chosen = np.full(n, -1)
-    if not bargains:
-        return pos.copy(), chosen
     nb = len(bargains)
-    init = np.array([b["init"] for b in bargains])
-    rcvr = np.array([b["rcvr"] for b in bargains])
-    p_init = np.stack([b["pos_init"] for b in bargains])
-    p_rcvr = np.stack([b["pos_rcvr"] for b in bargains])
-    u_init = utility(weighted_distance(t.ideal, p_init, sal), t.risk[:, None]).T  # (nb, n)
-    u_rcvr = utility(weighted_distance(t.ideal, p_rcvr, sal), t.risk[:, None]).T
-    others = np.where((r[None, :] == init[:, None]) | (r[None, :] == rcvr[:, None]), 0.0, 1.0)
-    rest = own[None, :, :] * others[:, None, :]  # (nb, a, j), moved positions zeroed
-    terms = np.concatenate([u_init[..., None], u_rcvr[..., None], rest], axis=-1)
-    u_b = seqsum(terms) / n  # (nb, n)
+    if nb == 0:
+        return pos.copy(), chosen
+    init, rcvr = bargains.init, bargains.rcvr
+    terms = np.empty((n + 2, n, nb))  # KTAB's order: moved initiator, moved receiver, the rest
+    moved_pos = np.concatenate([bargains.pos_init, bargains.pos_rcvr])
+    terms[:2] = utility(weighted_distance(t.ideal, moved_pos, sal), t.risk[:, None]).reshape(n, 2, nb).transpose(1, 0, 2)
+    moved = (r[:, None] == init[None, :]) | (r[:, None] == rcvr[None, :])  # [j, b]
+    terms[2:] = np.where(moved[:, None, :], 0.0, own_t[:, :, None])
+    u_b = seqsum(terms) / n  # [a, b]
 
     queues: list[list[int]] = [[] for _ in range(n)]
+    init_l, rcvr_l = init.tolist(), rcvr.tolist()
     for m in range(nb):
-        queues[init[m]].append(m)
-        queues[rcvr[m]].append(m)
-    movers = [k for k in range(n) if queues[k]]
-    width = 1 + max(len(queues[k]) for k in movers)
-    option = np.full((len(movers), width), -2)
-    option[:, 0] = -1
-    for row, k in enumerate(movers):
-        option[row, 1:1 + len(queues[k])] = queues[k]
-    valid = option >= -1
-    table = np.concatenate([u_sq[None, :], u_b], axis=0)  # row 0: status quo
-    u = table[np.where(valid, option + 1, 0)]  # (movers, width, n)
-    p = scalar_pce(np.swapaxes(u, 1, 2), cap, sw.voting_rule, sw.victory_prob_model, sw.pce_model, valid)
-    if sw.state_transition == "deterministic":
-        pick = np.argmax(np.where(valid, p, -1.0), axis=1)
-    elif sw.state_transition == "stochastic":
-        draw = rng.random(len(movers))
-        cum = np.cumsum(p, axis=1)
-        pick = np.minimum((cum < draw[:, None]).sum(axis=1), valid.sum(axis=1) - 1)
-    else:
-        raise ModelError(
-            f"state transition {sw.state_transition!r} not supported; choose one of {', '.join(STATE_TRANSITIONS)}"
-        )
+        queues[init_l[m]].append(m)
+        queues[rcvr_l[m]].append(m)
+    table = np.concatenate([u_sq[:, None], u_b], axis=1)  # [a, option], column 0: status quo
+    draws = rng.random(n) if sw.state_transition == "stochastic" else None
     new = pos.copy()
-    for row, k in enumerate(movers):
-        m = option[row, pick[row]]
-        chosen[k] = m
-        if m >= 0:
-            new[k] = p_init[m] if init[m] == k else p_rcvr[m]
+    for movers, option, valid in _option_batches(queues, n):
+        u = table[:, option + 1 if valid is None else np.where(valid, option + 1, 0)]  # (n, movers, width)
+        p = scalar_pce(u, cap, sw.voting_rule, sw.victory_prob_model, sw.pce_model, valid)
+        if sw.state_transition == "deterministic":
+            pick = np.argmax(np.where(valid, p, -1.0), axis=1) if valid is not None else np.argmax(p, axis=1)
+        elif sw.state_transition == "stochastic":
+            cum = np.cumsum(p, axis=1)
+            pick = np.minimum((cum < draws[movers, None]).sum(axis=1), (option >= -1).sum(axis=1) - 1)
+        else:
+            raise ModelError(
+                f"state transition {sw.state_transition!r} not supported; "
+                f"choose one of {', '.join(STATE_TRANSITIONS)}"
+            )
+        for k, m in zip(movers.tolist(), option[np.arange(len(movers)), pick].tolist(), strict=True):
+            chosen[k] = m
+            if m >= 0:
+                new[k] = bargains.pos_init[m] if init_l[m] == k else bargains.pos_rcvr[m]
     return new, chosen
+
+
+def _option_batches(queues: list[list[int]], n: int):
+    """Actors with bargains, batched for one vectorised election each: (actors, options, valid).
+
+    ``options[r]`` lists actor r's options (−1 status quo, then bargain indices). One padded batch
+    when padding is cheap; otherwise one batch per queue length, so that a few actors targeted
+    by many others do not inflate everybody's election to their size.
+    """
+    movers = [k for k in range(n) if queues[k]]
+    if not movers:
+        return
+    widths = [1 + len(queues[k]) for k in movers]
+    wmax = max(widths)
+    if len(movers) * wmax * wmax * n <= 100_000:
+        groups = [(movers, wmax)]
+    else:
+        groups = [([k for k, w in zip(movers, widths, strict=True) if w == width], width)
+                  for width in sorted(set(widths))]
+    for rows, width in groups:
+        option = np.full((len(rows), width), -2)
+        option[:, 0] = -1
+        for r, k in enumerate(rows):
+            option[r, 1:1 + len(queues[k])] = queues[k]
+        valid = option >= -1
+        yield np.array(rows), option, (None if valid.all() else valid)
 
 
 def update_ideals(ideal: np.ndarray, pos: np.ndarray, accommodate: np.ndarray | None) -> np.ndarray:
@@ -371,33 +429,69 @@ def update_ideals(ideal: np.ndarray, pos: np.ndarray, accommodate: np.ndarray | 
     return accommodate @ pos + lag[:, None] * ideal
 
 
-def win_probabilities(t: Turn, cap, sw: Switches) -> np.ndarray:
-    """KTAB's ``pDist(-1)`` and ``posProb``: the probability that each actor's position wins.
+def distinct_positions(pos: np.ndarray) -> tuple[list[int], np.ndarray]:
+    """KTAB's ``ueIndices``: the first of every group of positions closer than 0.1 (0–100 scale).
 
-    Positions closer than 0.1 on the 0–100 scale count as one; each actor rates the distinct
-    positions with its own utilities, and a Condorcet election over them gives their chances.
-    An actor's figure is that of its position, so actors sharing one share its probability.
+    Returns the indices of the distinct positions and, for every actor, which of them it holds
+    (KTAB's ``posProb`` keeps the last one it is close to).
     """
-    pos = t.position
     n = pos.shape[0]
-    diff = pos[:, None, :] - pos[None, :, :]
-    close = (np.sqrt(seqsum(diff * diff)) < _POS_TOL).tolist()
+    close = _norms(pos[:, None, :] - pos[None, :, :]) < _POS_TOL
     unique: list[int] = []
-    for i in range(n):
-        if not any(close[i][u] for u in unique):
+    covered = np.zeros(n, dtype=bool)
+    for i in range(n):  # first come, first kept
+        if not covered[i]:
             unique.append(i)
+            covered |= close[i]
+    near = close[:, unique]
+    owner = near.shape[1] - 1 - np.argmax(near[:, ::-1], axis=1)
+    return unique, owner
+
+
+def win_probabilities(turns: list[Turn], cap, sw: Switches, budget: int = 400_000) -> None:
+    """KTAB's ``pDist(-1)`` and ``posProb`` for each turn: P(each actor's position wins).
+
+    Each actor rates the distinct positions with its own utilities, and a capability-weighted
+    probabilistic Condorcet election over them gives their chances; actors sharing a position
+    share its probability. Turns are batched into elections of at most ``budget`` votes.
+    Fills ``win_probability``, ``unique`` and ``p_unique`` of every turn.
+    """
+    n = cap.size
     r = np.arange(n)
-    u = t.util[r, r, :][:, unique]
-    p = scalar_pce(u, cap, sw.voting_rule, sw.victory_prob_model, sw.pce_model)
-    # KTAB keeps the last distinct position an actor is equivalent to
-    owner = [max(m for m, u_idx in enumerate(unique) if close[i][u_idx]) for i in range(n)]
-    return p[owner]
+    found = [distinct_positions(t.position) for t in turns]
+    per_batch = max(1, budget // (n * n * n))
+    for start in range(0, len(turns), per_batch):
+        chunk = range(start, min(start + per_batch, len(turns)))
+        width = max(len(found[s][0]) for s in chunk)
+        option = np.zeros((len(chunk), width), dtype=int)
+        valid = np.zeros((len(chunk), width), dtype=bool)
+        for row, s in enumerate(chunk):
+            unique = found[s][0]
+            option[row, :len(unique)] = unique
+            valid[row, :len(unique)] = True
+        own = np.stack([turns[s].util[r, r, :] for s in chunk])  # [turn, voter, position]
+        u = np.take_along_axis(own, option[:, None, :], axis=2).transpose(1, 0, 2).copy()
+        p = scalar_pce(u, cap, sw.voting_rule, sw.victory_prob_model, sw.pce_model,
+                       None if valid.all() else valid)
+        for row, s in enumerate(chunk):
+            unique, owner = found[s]
+            t = turns[s]
+            t.unique = np.array(unique)
+            t.p_unique = p[row, :len(unique)]
+            t.win_probability = t.p_unique[owner]
+
+
+def _norms(diff: np.ndarray) -> np.ndarray:
+    """KTAB's ``norm`` over the last (dimension) axis: sqrt(x₀² + x₁² + ...), added in order."""
+    acc = np.zeros(diff.shape[:-1])
+    for k in range(diff.shape[-1]):
+        acc = acc + diff[..., k] * diff[..., k]
+    return np.sqrt(acc)
 
 
 def state_distance(p1: np.ndarray, p2: np.ndarray) -> float:
     """KTAB's ``stateDist``: Σ_i ‖x_i − x'_i‖ (Euclidean per actor, on [0, 1])."""
-    diff = p1 - p2
-    return float(seqsum(np.sqrt(seqsum(diff * diff))))
+    return float(seqsum(_norms(p1 - p2)))
 
 
 @dataclass
@@ -411,18 +505,19 @@ class Run:
 
 def run(
     position, sal, cap, sw: Switches, *, rng=None, max_turns: int = 100, min_turns: int = 2,
-    min_delta_ratio: float = 0.02, accommodate: np.ndarray | None = None, with_probabilities: bool = True,
+    min_delta_ratio: float = 0.02, accommodate: np.ndarray | None = None, probabilities: str = "all",
 ) -> Run:
     """KTAB's ``Model::run`` with ``smpStopFn``: step until a step moves less than
     ``min_delta_ratio`` of the first (plus 1e-4), after at least ``min_turns`` steps, or
-    ``max_turns`` steps."""
+    ``max_turns`` steps. ``probabilities`` (``all``, ``last``, ``none``): for which states to
+    compute the win probabilities."""
     pos = np.array(position, dtype=float)
     sal = np.asarray(sal, dtype=float)
     cap = np.asarray(cap, dtype=float)
     n = cap.size
-    sal_sum = seqsum(sal)
+    sal_sum = seqsum(np.ascontiguousarray(sal.T))
     nn = np.arange(n)
-    third = (nn[None, None, :] != nn[:, None, None]) & (nn[None, None, :] != nn[None, :, None])
+    third = ((nn[:, None, None] != nn[None, :, None]) & (nn[:, None, None] != nn[None, None, :])).astype(float)
     t = assess(pos, pos.copy(), sal, cap, sw)
     turns = [t]
     chosen: list[np.ndarray] = []
@@ -441,7 +536,6 @@ def run(
         if it >= min_turns and step / d01 < min_delta_ratio:
             stopped = "converged"
             break
-    if with_probabilities:
-        for t in turns:
-            t.win_probability = win_probabilities(t, cap, sw)
+    if probabilities != "none":
+        win_probabilities(turns if probabilities == "all" else turns[-1:], cap, sw)
     return Run(turns=turns, stopped=stopped, chosen=chosen)

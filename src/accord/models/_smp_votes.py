@@ -3,8 +3,7 @@
 Every function follows KTAB's ``kmodel.cpp`` operation by operation (same constants, same order
 of floating-point additions and products), so that trajectories match KTAB's to the last bit
 whenever NumPy and the C++ compiler round the same way. Sums that KTAB accumulates in a loop are
-taken with ``cumsum``/``cumprod`` along an axis, which NumPy evaluates sequentially (``sum`` may
-use pairwise summation and would differ in the last bits).
+taken in order too (see :func:`seqsum`; a plain ``sum`` may add pairwise and differ in the last bits).
 
 Citation: KAPSARC Toolkit for Behavioral Analysis (KTAB), Wise, B. et al. (2015-2019), MIT
 licence, ``KTAB/kmodel/libsrc/kmodel.cpp``.
@@ -23,15 +22,22 @@ PCE_MODELS = ("conditional", "markov_incentive", "markov_uniform")
 _MIN_COALITION = 1e-8  # KTAB's minC in Model::coalitions
 
 
-def seqsum(x: np.ndarray, axis: int = -1, start: float | np.ndarray | None = None) -> np.ndarray:
-    """``start + x[0] + x[1] + ...`` along ``axis``, added left to right as KTAB's loops do."""
-    x = np.moveaxis(np.asarray(x, dtype=float), axis, -1)
+def seqsum(x: np.ndarray, start=None) -> np.ndarray:
+    """``((start + x[0]) + x[1]) + ...`` over the LEADING axis, in order, as KTAB's loops add.
+
+    ``x`` must be a fresh array the caller owns: ``start`` is folded into ``x[0]`` in place.
+    NumPy reduces a C-contiguous array over its first axis slice by slice, which is exactly this
+    order; where the rest of the array is a single element NumPy would switch to pairwise
+    summation, so ``cumsum`` (sequential by definition) is used instead. ``tests/test_smp.py``
+    checks the equivalence.
+    """
+    if x.shape[0] == 0:
+        return np.broadcast_to(0.0 if start is None else start, x.shape[1:]).copy()
     if start is not None:
-        head = np.broadcast_to(np.asarray(start, dtype=float)[..., None], x.shape[:-1] + (1,))
-        x = np.concatenate([head, x], axis=-1)
-    if x.shape[-1] == 0:
-        return np.zeros(x.shape[:-1])
-    return np.cumsum(x, axis=-1)[..., -1]
+        x[0] += start
+    if x.ndim > 1 and x[0].size > 1 and x.flags.c_contiguous:
+        return np.add.reduce(x, axis=0)
+    return np.cumsum(x, axis=0)[-1]
 
 
 def vote(rule: str, w, ua, ub) -> np.ndarray:
@@ -89,30 +95,37 @@ def victory_pair(model: str, s1: np.ndarray, s2: np.ndarray) -> tuple[np.ndarray
 def coalitions(rule: str, w: np.ndarray, u: np.ndarray) -> np.ndarray:
     """KTAB's ``Model::coalitions`` for simple voting: c[..., a, b], the strength backing a over b.
 
-    ``u`` has shape (..., n_actors, n_options), ``w`` (n_actors,). KTAB scans only pairs a > b,
-    letting actor k's vote v_k(a:b) feed c[a, b] when positive and c[b, a] when negative, each
-    starting from 1e-8; the diagonal is 1e-8. (The asymmetric rule makes the scan order matter.)
+    ``u`` has shape (n_actors, ..., n_options) (voters first), ``w`` (n_actors,). KTAB scans
+    only pairs a > b, letting actor k's vote v_k(a:b) feed c[a, b] when positive and c[b, a]
+    when negative, each sum starting from 1e-8 and taken over k in order; the diagonal is 1e-8.
+    Every rule but ``asym_prosp`` is exactly antisymmetric (v_k(b:a) = −v_k(a:b) in floating
+    point), so then c[a, b] = 1e-8 + Σ_k max(v_k(a:b), 0) for every pair, in one pass.
     """
-    v = vote(rule, w[:, None, None], u[..., :, :, None], u[..., :, None, :])  # (..., k, a, b)
-    start = np.full(v.shape[:-3] + v.shape[-2:], _MIN_COALITION)
-    pro = seqsum(np.where(v > 0, v, 0.0), axis=-3, start=start)
-    con = seqsum(np.where(v < 0, -v, 0.0), axis=-3, start=start)
-    m = u.shape[-1]
-    lower = np.tri(m, k=-1, dtype=bool)
-    c = np.where(lower, pro, np.swapaxes(con, -1, -2))
-    diag = np.arange(m)
-    c[..., diag, diag] = _MIN_COALITION
-    return c
+    wk = np.reshape(w, (-1,) + (1,) * u.ndim)
+    v = vote(rule, wk, u[..., :, None], u[..., None, :])  # (k, ..., a, b)
+    pro = seqsum(np.maximum(v, 0.0), _MIN_COALITION)
+    if rule != "asym_prosp":
+        return pro
+    con = seqsum(np.maximum(-v, 0.0), _MIN_COALITION)
+    lower = np.tri(u.shape[-1], k=-1, dtype=bool)
+    return np.where(lower, pro, np.swapaxes(con, -1, -2))
 
 
 def victory_matrix(model: str, c: np.ndarray) -> np.ndarray:
-    """KTAB's ``Model::vProb(vpm, c)``: pv[a, b] = P(a beats b), pv[a, a] = 1/2."""
-    p1, p2 = victory_pair(model, c, np.swapaxes(c, -1, -2))
+    """KTAB's ``Model::vProb(vpm, c)``: pv[a, b] = P(a beats b), pv[a, a] = 1/2.
+
+    KTAB computes each pair once (a > b) and sets pv[b, a] from the same call; for the power
+    laws that equals computing it directly, as x + y = y + x in floating point, so only the
+    ``binary`` model needs the lower-triangle bookkeeping.
+    """
+    ct = np.swapaxes(c, -1, -2)
+    if model == "linear":
+        pv = c / (c + ct)
+    else:
+        p1, p2 = victory_pair(model, c, ct)
+        pv = np.where(np.tri(c.shape[-1], k=-1, dtype=bool), p1, np.swapaxes(p2, -1, -2)) if model == "binary" else p1
     m = c.shape[-1]
-    lower = np.tri(m, k=-1, dtype=bool)
-    pv = np.where(lower, p1, np.swapaxes(p2, -1, -2))
-    diag = np.arange(m)
-    pv[..., diag, diag] = 0.5
+    pv.reshape(pv.shape[:-2] + (m * m,))[..., :: m + 1] = 0.5
     return pv
 
 
@@ -123,12 +136,11 @@ def conditional_pce(pv: np.ndarray, valid: np.ndarray | None = None) -> np.ndarr
     leave the others unchanged (their factors are 1).
     """
     if valid is not None:
-        both = valid[..., :, None] & valid[..., None, :]
-        pv = np.where(both, pv, 1.0)
+        pv = np.where(valid[..., :, None] & valid[..., None, :], pv, 1.0)
     p = np.cumprod(pv, axis=-1)[..., -1]
     if valid is not None:
         p = np.where(valid, p, 0.0)
-    return p / seqsum(p)[..., None]
+    return p / np.cumsum(p, axis=-1)[..., -1:]
 
 
 def markov_uniform_pce(pv: np.ndarray) -> np.ndarray:
@@ -136,7 +148,7 @@ def markov_uniform_pce(pv: np.ndarray) -> np.ndarray:
     m = pv.shape[-1]
     p = np.full(m, 1.0 / m)
     for _ in range(1000):
-        q = seqsum(pv * (p[:, None] + p[None, :])) / m
+        q = seqsum((pv * (p[:, None] + p[None, :])).T.copy()) / m
         change = np.max(np.abs(q - p))
         p = (p + q) / 2.0
         if not change > 1e-6:
@@ -149,11 +161,11 @@ def markov_incentive_pce(c: np.ndarray, victory_model: str) -> np.ndarray:
     m = c.shape[-1]
     pv = victory_matrix(victory_model, c)
     incentive = c * pv + np.eye(m) * 1e-10
-    challenge = incentive / seqsum(incentive, axis=0)[None, :]
+    challenge = incentive / seqsum(incentive.copy())[None, :]
     p = np.full(m, 1.0 / m)
     for _ in range(1000):
         ct = p[:, None] * challenge.T
-        q = seqsum(pv * (ct + ct.T))
+        q = seqsum((pv * (ct + ct.T)).T.copy())
         change = np.max(np.abs(q - p))
         p = (p + q) / 2.0
         if not change > 1e-8:
@@ -167,7 +179,7 @@ def scalar_pce(
 ) -> np.ndarray:
     """KTAB's ``Model::scalarPCE``: probability each option wins, shape (..., n_options).
 
-    ``u`` (..., n_actors, n_options) utilities, ``w`` (n_actors,) voting weights. Batches (and
+    ``u`` (n_actors, ..., n_options) utilities, ``w`` (n_actors,) voting weights. Batches (and
     padded options marked by ``valid``) are vectorised for the conditional model; the Markov
     models run one election at a time.
     """

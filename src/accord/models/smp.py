@@ -1,0 +1,320 @@
+"""KTAB's spatial model of politics (SMP): multi-dimensional bargaining, as KTAB computes it.
+
+Every actor holds a position on all issues at once (a point in [0, 1]^m after rescaling each
+issue's scale) and judges a position by its salience-weighted Euclidean distance d from its
+ideal point (its current position), with utility u = (1 − d)(1 + d R). A turn of the model:
+
+1. Risk attitudes. A probabilistic Condorcet election over the actors' positions (risk-neutral
+   utilities, capability-weighted proportional votes) gives each position a chance to win;
+   actors whose position is likely to win are read as risk averse (R up to +1), the unlikely as
+   risk acceptant (R down to −1/2). Each actor h estimates every other's R anchored on its own.
+2. Challenges. Each actor i weighs challenging each j: the two principals vote, every third
+   party joins the side it prefers in the little contest (i+n : j) versus (i : j+n), which gives
+   P(i beats j); j yields outright in proportion to 1 − salience. i picks the target with the
+   largest expected gain (if above 1e-5).
+3. Bargains. i proposes that both move, dimension by dimension, to salience² × probability²
+   weighted compromises of their positions (rounded to 4 decimals, as KTAB does).
+4. Resolution. Every actor's queue holds the status quo and the bargains it initiated or
+   received; everybody values the state after each bargain by its mean utility over all
+   positions; a capability-weighted probabilistic Condorcet election among the queue picks the
+   bargain the actor adopts (the likeliest, or a draw with stochastic transitions).
+5. Stopping. The run stops when a turn moves the actors less than 2 % of what the first turn
+   moved them (Σ of Euclidean moves, plus 1e-4), after at least two turns, or after 100 turns.
+
+The nine KTAB switches are keyword arguments with KTAB's defaults (see :data:`SWITCHES`).
+Accord's forecast for an issue is the probability-weighted mean of the final positions,
+Σ_u P(u wins) x_u over the distinct positions u (``outcome``); the capability × salience
+weighted ``median`` and ``mean`` of the final positions are reported beside it.
+
+Citation: Wise, B., Lester, S. & Efird, B. (2015–2019), *KAPSARC Toolkit for Behavioral
+Analysis (KTAB)*, KAPSARC, MIT licence, github.com/KAPSARC/KTAB (``examples/smp``); Efird, B.
+& Wise, B. (2017) "The spatial model of politics in KTAB", KAPSARC methodology paper.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from accord.errors import ModelError
+from accord.models import _smp_core as core
+from accord.models._common import weighted_mean, weighted_median
+from accord.models._smp_votes import PCE_MODELS, VICTORY_MODELS, VOTING_RULES
+from accord.models.registry import Model, register
+from accord.results import Trajectory
+from accord.scenario import ScenarioArrays
+
+#: KTAB's nine model parameters: accord keyword -> (KTAB XML element, accord choices, KTAB names).
+SWITCHES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "victory_prob_model": ("VictoryProbModel", VICTORY_MODELS, ("Linear", "Square", "Quartic", "Octic", "Binary")),
+    "pce_model": ("PCEModel", PCE_MODELS, ("Conditional", "MarkovIncentive", "MarkovUniform")),
+    "state_transition": ("StateTransitions", core.STATE_TRANSITIONS, ("Deterministic", "Stochastic")),
+    "voting_rule": ("VotingRule", VOTING_RULES, ("Binary", "PropBin", "Prop", "PropCbc", "Cubic", "ASymProsp")),
+    "big_r_adjust": ("BigRAdjust", core.BIG_R_ADJUST, ("None", "OneThird", "Half", "TwoThirds", "Full")),
+    "big_r_range": ("BigRRange", core.BIG_R_RANGE, ("Min", "Mid", "Max")),
+    "third_party_commit": ("ThirdPartyCommit", core.THIRD_PARTY_COMMIT, ("NoCommit", "SemiCommit", "FullCommit")),
+    "bargain_interpolation": ("InterVecBrgn", core.BARGAIN_INTERPOLATION, ("S1P1", "S2P2", "S2PMax")),
+    "bargain_model": ("BargnModel", core.BARGAIN_MODELS, ("InitOnlyInterp", "InitRcvrInterp", "PWCompInterp")),
+}
+VARIANTS = core.STATE_TRANSITIONS
+
+
+def _key(name: str) -> str:
+    return name.replace("_", "").replace("-", "").replace(" ", "").lower()
+
+
+def switch_value(param: str, value: str) -> str:
+    """The accord name of a KTAB switch value; KTAB's own spelling is accepted too.
+
+    >>> switch_value("voting_rule", "PropCbc")
+    'prop_cbc'
+    """
+    _, ours, ktab = SWITCHES[param]
+    want = _key(str(value))
+    for a, k in zip(ours, ktab, strict=True):
+        if want in (_key(a), _key(k)):
+            return a
+    raise ModelError(
+        f"{param}={value!r} not supported; choose one of {', '.join(ours)} (KTAB: {', '.join(ktab)})"
+    )
+
+
+def switches(variant: str | None = None, **params) -> core.Switches:
+    """Validated :class:`~accord.models._smp_core.Switches`; ``variant`` sets the state transition."""
+    unknown = set(params) - set(SWITCHES)
+    if unknown:
+        raise ModelError(f"unknown smp parameter(s) {', '.join(sorted(unknown))}; known: {', '.join(SWITCHES)}")
+    values = {k: switch_value(k, v) for k, v in params.items() if v is not None}
+    if variant is not None:
+        values["state_transition"] = switch_value("state_transition", variant)
+    return core.Switches(**values)
+
+
+# -- from a scenario to KTAB's arrays -------------------------------------------------------
+
+def _prepare(capability, position, salience, involved, lower, upper):
+    """KTAB's inputs for one draw: (pos01, sal, cap, taking_part, notes).
+
+    Positions are rescaled to [0, 1] per issue. Where an actor has no position on an issue it
+    sits at the capability × salience weighted mean of the others' positions there, with
+    salience 0 (it does not care, and moves wherever its bargains take it). KTAB needs every
+    actor to care about something and to have some capability, so actors with salience 0 on
+    every issue or capability 0 take no part (their positions stay as they are). An actor whose
+    saliences add up to more than 1 (KTAB's inputs are shares of attention, summing to at most
+    100 %) has them divided by their sum.
+    """
+    notes: list[str] = []
+    span = upper - lower
+    pos = (np.where(involved, position, lower) - lower) / span
+    sal = np.where(involved, salience, 0.0)
+    if not involved.all():
+        w = np.where(involved, capability[:, None] * sal, 0.0)
+        total = w.sum(axis=0)
+        fill = np.where(total > 0, (w * np.where(involved, pos, 0.0)).sum(axis=0) / np.where(total > 0, total, 1), 0.5)
+        pos = np.where(involved, pos, fill[None, :])
+        notes.append("actors without a position on an issue sit at the weighted mean there, with salience 0")
+    part = (sal.sum(axis=1) > 0) & (capability > 0)
+    if part.sum() < 2:
+        raise ModelError("smp needs at least two actors with positive capability and salience")
+    if not part.all():
+        notes.append(f"{int((~part).sum())} actor(s) with capability 0 or no salience take no part")
+    tot = sal.sum(axis=1)
+    if np.any(tot > 1 + 1e-12):
+        sal = np.where((tot > 1 + 1e-12)[:, None], sal / np.where(tot > 0, tot, 1)[:, None], sal)
+        notes.append("saliences of actors summing to more than 1 were divided by their sum")
+    return pos, sal, capability, part, notes
+
+
+def _one_run(a: ScenarioArrays, cap, position, salience, sw, rng, rounds, min_delta_ratio, accommodate, probabilities):
+    pos, sal, cap, part, notes = _prepare(
+        np.asarray(cap, float), np.asarray(position, float), np.asarray(salience, float),
+        np.asarray(a.involved, bool), np.asarray(a.lower, float), np.asarray(a.upper, float),
+    )
+    acc = None
+    if accommodate is not None:
+        acc = np.asarray(accommodate, dtype=float)
+        if acc.shape != (cap.size, cap.size):
+            raise ModelError(f"accommodate must be an n_actors × n_actors matrix, got shape {acc.shape}")
+        if np.any(acc < 0) or np.any(acc > 1) or np.any(acc.sum(axis=1) > 1 + 1e-10):
+            raise ModelError("accommodate rates must lie in [0, 1] with row sums at most 1")
+        acc = acc[np.ix_(part, part)]
+        if np.allclose(acc, np.eye(acc.shape[0]), rtol=0, atol=1e-10):
+            acc = None
+    if rng is None:
+        rng = np.random.default_rng()
+    result = core.run(
+        pos[part], sal[part], cap[part], sw, rng=rng,
+        max_turns=100 if rounds is None else int(rounds), min_delta_ratio=min_delta_ratio,
+        accommodate=acc, probabilities=probabilities,
+    )
+    return result, pos, part, notes
+
+
+def seq_weighted(x: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Σ_u p_u x_u over the rows of x (n_positions, n_issues)."""
+    return (p[:, None] * x).sum(axis=0)
+
+
+def _weights(a: ScenarioArrays, cap, sal, part):
+    w = np.asarray(cap, float)[:, None] * np.where(a.involved, np.asarray(sal, float), 0.0)
+    return np.where(part[:, None], w, 0.0)
+
+
+def trajectory(
+    a: ScenarioArrays, rng=None, *, rounds: int | None = None, variant: str | None = None,
+    min_delta_ratio: float = 0.02, accommodate=None, **params,
+) -> Trajectory:
+    """Turn-by-turn positions of KTAB's SMP for one scenario (no draw axes).
+
+    ``rounds`` caps the number of turns (KTAB: 100); the run still stops when a turn moves less
+    than ``min_delta_ratio`` (KTAB: 0.02) of the first, so pass ``min_delta_ratio=0`` to run
+    exactly ``rounds`` turns. ``variant`` is ``deterministic`` (KTAB's default) or
+    ``stochastic`` (each actor draws its bargain with ``rng``). ``accommodate`` is KTAB's
+    ideal-adjustment matrix (n_actors × n_actors; identity: ideals follow positions).
+    The other keywords are KTAB's switches (:data:`SWITCHES`).
+
+    ``positions`` has shape (n_turns + 1, n_actors, n_issues) on the issues' scales;
+    ``outcome`` is the probability-weighted mean position per state; ``extra["win_probability"]``
+    (n_turns + 1, n_actors) the probability that each actor's position wins (KTAB's "History of
+    actors' winning probabilities"); ``events`` list each turn's bargains, one entry per issue.
+    """
+    if np.ndim(a.capability) != 1:
+        raise ModelError("smp trajectory takes one scenario; use forecast for Monte Carlo draws")
+    sw = switches(variant, **params)
+    res, pos0, part, notes = _one_run(
+        a, a.capability, a.position, a.salience, sw, rng, rounds, min_delta_ratio, accommodate, "all",
+    )
+    n_states = len(res.turns)
+    n, m = pos0.shape
+    positions01 = np.repeat(pos0[None], n_states, axis=0)
+    positions01[:, part] = np.stack([t.position for t in res.turns])
+    span = a.upper - a.lower
+    positions = positions01 * span + a.lower
+    positions = np.where(a.involved[None] | part[:, None][None], positions, np.nan)
+    wts = _weights(a, a.capability, a.salience, part)
+    idx = np.flatnonzero(part)
+    win = np.zeros((n_states, n))
+    outcome, median, mean = (np.empty((n_states, m)) for _ in range(3))
+    for s, t in enumerate(res.turns):
+        win[s, part] = t.win_probability
+        outcome[s] = seq_weighted(positions01[s, idx[t.unique]] * span + a.lower, t.p_unique)
+        median[s] = weighted_median(positions[s], wts)
+        mean[s] = weighted_mean(positions[s], wts)
+    return Trajectory(
+        model="smp",
+        actor_ids=a.actor_ids,
+        issue_ids=a.issue_ids,
+        positions=positions,
+        median=median,
+        mean=mean,
+        events=_events(res, a, idx),
+        stopped=res.stopped,
+        variant=sw.state_transition,
+        outcome=outcome,
+        extra={
+            "win_probability": win,
+            "switches": {k: getattr(sw, k) for k in SWITCHES},
+            "outcome_is": "probability-weighted mean of the distinct positions (KTAB's PCE)",
+            "notes": notes,
+        },
+    )
+
+
+def _events(res: core.Run, a: ScenarioArrays, idx: np.ndarray) -> list[list[dict]]:
+    span = a.upper - a.lower
+    ids = a.actor_ids
+    out: list[list[dict]] = []
+    for s, t in enumerate(res.turns[:-1]):
+        b = t.bargains
+        chosen = res.chosen[s]
+        adopters: dict[int, list[str]] = {}
+        for k, c in enumerate(chosen.tolist()):
+            if c >= 0:
+                adopters.setdefault(c, []).append(ids[idx[k]])
+        items = []
+        pi = b.pos_init * span + a.lower
+        pr = b.pos_rcvr * span + a.lower
+        p0 = t.position * span + a.lower
+        for q in range(len(b)):
+            i, j = int(b.init[q]), int(b.rcvr[q])
+            for k, issue in enumerate(a.issue_ids):
+                items.append({
+                    "issue": issue, "kind": "bargain",
+                    "initiator": ids[idx[i]], "target": ids[idx[j]],
+                    "initiator_from": float(p0[i, k]), "target_from": float(p0[j, k]),
+                    "initiator_position": float(pi[q, k]), "target_position": float(pr[q, k]),
+                    "win_probability": float(b.p[q]), "expected_gain": float(b.gain[q]),
+                    "view": "target" if b.view[q] else "initiator",
+                    "adopted_by": adopters.get(q, []),
+                })
+        out.append(items)
+    return out
+
+
+def forecast(
+    a: ScenarioArrays, rng=None, *, rounds: int | None = None, variant: str | None = None,
+    min_delta_ratio: float = 0.02, accommodate=None, **params,
+) -> dict[str, np.ndarray]:
+    """KTAB's SMP outcome per issue, with leading draw axes (..., n_issues).
+
+    ``outcome``: the probability-weighted mean of the final positions (Σ_u P(u wins) x_u over
+    distinct positions); ``median`` and ``mean``: capability × salience weighted median and
+    mean of the final positions. Draws run one after another (each run is a sequence of
+    dependent turns; its turns are vectorised, the draws are not).
+    """
+    sw = switches(variant, **params)
+    cap = np.asarray(a.capability, float)
+    pos = np.asarray(a.position, float)
+    sal = np.asarray(a.salience, float)
+    batch = np.broadcast_shapes(cap.shape[:-1], pos.shape[:-2], sal.shape[:-2])
+    m = a.n_issues
+    out = {key: np.empty(batch + (m,)) for key in ("outcome", "median", "mean")}
+    for ix in np.ndindex(batch):
+        c = np.broadcast_to(cap, batch + cap.shape[-1:])[ix]
+        p = np.broadcast_to(pos, batch + pos.shape[-2:])[ix]
+        s = np.broadcast_to(sal, batch + sal.shape[-2:])[ix]
+        res, pos0, part, _ = _one_run(a, c, p, s, sw, rng, rounds, min_delta_ratio, accommodate, "last")
+        last = res.turns[-1]
+        x01 = pos0.copy()
+        x01[part] = last.position
+        span = a.upper - a.lower
+        x = np.where(a.involved | part[:, None], x01 * span + a.lower, np.nan)
+        w = _weights(a, c, s, part)
+        idx = np.flatnonzero(part)
+        out["outcome"][ix] = seq_weighted(x01[idx[last.unique]] * span + a.lower, last.p_unique)
+        out["median"][ix] = weighted_median(x, w)
+        out["mean"][ix] = weighted_mean(x, w)
+    return out
+
+
+def scenario_kwargs(scenario) -> dict:
+    """KTAB model parameters and ideal adjustments a KTAB XML file carried (``meta["ktab"]``)."""
+    ktab = (scenario.meta or {}).get("ktab") or {}
+    kwargs = {}
+    params = ktab.get("parameters") or {}
+    for key, (element, _, _) in SWITCHES.items():
+        if element in params:
+            kwargs[key] = params[element]
+    pairs = ktab.get("ideal_adjustment") or []
+    if pairs:
+        ids = {a: k for k, a in enumerate(scenario.actor_ids)}
+        acc = np.eye(len(ids))
+        for pair in pairs:
+            acc[ids[pair["actor"]], ids[pair["reference"]]] = float(pair["adjust"])
+        kwargs["accommodate"] = acc
+    return kwargs
+
+
+register(Model(
+    name="smp",
+    title="Spatial model of politics (KTAB)",
+    citation="Wise, Lester & Efird (2015-2019), KAPSARC Toolkit for Behavioral Analysis (KTAB), SMP",
+    forecast=forecast,
+    trajectory=trajectory,
+    stochastic=False,
+    variants=VARIANTS,
+    joint=True,
+    summary="Multi-dimensional bargaining with probabilistic Condorcet elections, inferred risk "
+            "attitudes and third parties; reproduces KTAB's smpc turn by turn.",
+    params={k: getattr(core.Switches(), k) for k in SWITCHES} | {"min_delta_ratio": 0.02},
+    scenario_kwargs=scenario_kwargs,
+))
