@@ -1,0 +1,175 @@
+"""The focal-actor mixture: a predictive distribution for each issue's outcome, and its median.
+
+Real outcomes often land exactly on a position someone advocated (60 % of the DEU III train
+issues), and otherwise scatter widely around the middle of the actors' positions. This model says
+so in a distribution, per issue, on the scale [lower, upper] (span R):
+
+    Y  ~  ρ · Σ_j π_j δ(x_j)  +  (1 − ρ) · Laplace(μ, b R / 100), clipped to [lower, upper]
+
+* the point masses sit on the positions x_j of the *focal* actors, those with the largest
+  capability × salience c_j s_j on the issue, shared equally among ties (π_j = 1/#ties);
+* the continuous part is centred on μ, the unweighted mean of the involved actors' positions
+  (variant ``mean``, the default) or the compromise Σ c s x / Σ c s (variant ``compromise``); mass
+  the Laplace puts beyond an end of the scale sits on that end;
+* ρ (the chance that the outcome is a focal actor's position) and b (the spread, in points of a
+  0–100 scale) were fitted on the DEU III train split only, by minimising the mean continuous
+  ranked probability score (CRPS), with Council capability (``council-votes``), see
+  ``benchmarks/fit_focal.py`` and docs/models/focal.md.
+
+The forecast is the median of that distribution (the point that minimises the expected absolute
+error), so it snaps to the focal position when ρ plus the Laplace mass on the focal side passes
+one half. Quantiles of the same distribution give interval forecasts.
+
+The status quo and the decision rule are not used: on the train split, giving the status quo a
+point mass (for all issues, or only under unanimity) was fitted to a weight of zero.
+
+References: Schelling (1960) *The Strategy of Conflict* (focal points); Achen (2006) ch. 4 of
+*The European Union Decides* (the compromise model it extends); Gneiting & Raftery (2007) *JASA*
+102(477) (CRPS).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from accord.models._common import filled_positions, weighted_mean, weights
+from accord.models.registry import Model, register
+from accord.scenario import ScenarioArrays
+
+#: Fitted on DEU III train (140 issues), capability council-votes; benchmarks/fit_focal.py.
+PARAMS = {
+    "mean": {"rho": 0.170, "spread": 23.5},
+    "compromise": {"rho": 0.100, "spread": 29.0},
+}
+DEFAULT_LEVELS = (0.1, 0.25, 0.5, 0.75, 0.9)
+VARIANTS = ("mean", "compromise")
+
+
+def _parts(a: ScenarioArrays, center: str):
+    """Focal weights π (..., n, m), centre μ (..., m), positions x (..., n, m)."""
+    x = filled_positions(a)
+    inv = np.broadcast_to(a.involved, x.shape)
+    w = weights(a)
+    w_cap = weights(a, use_salience=False)
+    w = np.where(w.sum(axis=-2, keepdims=True) > 0, w, w_cap)
+    w = np.where(w.sum(axis=-2, keepdims=True) > 0, w, inv.astype(float))
+    top = w.max(axis=-2, keepdims=True)
+    # Ties within a relative 1e-9 share the mass, so the result never depends on actor order.
+    focal = inv & (w > 0) & (w >= top * (1 - 1e-9))
+    pi = focal / focal.sum(axis=-2, keepdims=True)
+    if center == "mean":
+        mu = weighted_mean(x, inv.astype(float))
+    elif center == "compromise":
+        mu = weighted_mean(x, w)
+    else:
+        raise ValueError(f"variant must be one of {', '.join(VARIANTS)}, got {center!r}")
+    return pi, mu, x
+
+
+def _resolve(variant, rho, spread):
+    variant = variant or "mean"
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
+    p = PARAMS[variant]
+    return variant, (p["rho"] if rho is None else rho), (p["spread"] if spread is None else spread)
+
+
+def _cdf(parts, z) -> np.ndarray:
+    pi, mu, x, lo, hi, b, rho = parts
+    point = (pi * (z[..., None, :] >= x)).sum(axis=-2)
+    t = (z - mu) / b
+    lap = np.where(t < 0, 0.5 * np.exp(np.minimum(t, 0)), 1 - 0.5 * np.exp(-np.maximum(t, 0)))
+    out = rho * point + (1 - rho) * lap
+    return np.where(z >= hi, 1.0, np.where(z < lo, 0.0, out))
+
+
+def _prepare(a: ScenarioArrays, variant, rho, spread):
+    variant, rho, spread = _resolve(variant, rho, spread)
+    pi, mu, x = _parts(a, variant)
+    lo = np.broadcast_to(np.asarray(a.lower, float), mu.shape)
+    hi = np.broadcast_to(np.asarray(a.upper, float), mu.shape)
+    return pi, mu, x, lo, hi, spread * (hi - lo) / 100.0, rho
+
+
+def cdf(a: ScenarioArrays, z, *, variant: str | None = None, rho: float | None = None,
+        spread: float | None = None) -> np.ndarray:
+    """P(Y ≤ z) for each issue; ``z`` broadcasts against (..., n_issues), extra LEADING axes
+    allowed (e.g. a grid of shape (k, 1) for a single scenario)."""
+    return _cdf(_prepare(a, variant, rho, spread), np.asarray(z, dtype=float))
+
+
+def quantiles(a: ScenarioArrays, levels, *, variant: str | None = None, rho: float | None = None,
+              spread: float | None = None) -> np.ndarray:
+    """The smallest z with P(Y ≤ z) ≥ level, shape (n_levels, ..., n_issues).
+
+    Bisection (60 halvings of the scale, all levels at once), then snapped onto a focal position
+    within 1e-9 of the scale, where the CDF jumps.
+    """
+    parts = _prepare(a, variant, rho, spread)
+    pi, mu, x, lo, hi = parts[:5]
+    levels = np.asarray(levels, dtype=float).reshape((-1,) + (1,) * mu.ndim)
+    left = np.broadcast_to(lo, levels.shape[:1] + lo.shape).copy()
+    right = np.broadcast_to(hi, left.shape).copy()
+    at_lo = _cdf(parts, left) >= levels
+    for _ in range(60):
+        mid = (left + right) / 2
+        ok = _cdf(parts, mid) >= levels
+        right = np.where(ok, mid, right)
+        left = np.where(ok, left, mid)
+    out = np.where(at_lo, lo, right)
+    near = (np.abs(x - out[..., None, :]) <= 1e-9 * (hi - lo)[..., None, :]) & (pi > 0)
+    return np.where(near.any(axis=-2), np.where(near, x, np.inf).min(axis=-2), out)
+
+
+def mean(a: ScenarioArrays, *, variant: str | None = None, rho: float | None = None,
+         spread: float | None = None) -> np.ndarray:
+    """E[Y]: ρ Σ π x + (1 − ρ) E[clipped Laplace], where clipping adds
+    (b/2) e^{−(μ−lower)/b} and subtracts (b/2) e^{−(upper−μ)/b}."""
+    pi, mu, x, lo, hi, b, rho = _prepare(a, variant, rho, spread)
+    lap = mu + b / 2 * (np.exp(-(mu - lo) / b) - np.exp(-(hi - mu) / b))
+    return rho * (pi * x).sum(axis=-2) + (1 - rho) * lap
+
+
+def focal(a: ScenarioArrays, rng=None, *, variant: str | None = None, rounds=None,
+          quantiles=DEFAULT_LEVELS, rho: float | None = None, spread: float | None = None) -> dict:
+    """Median of the focal-actor mixture (module docstring), with its quantiles.
+
+    Parameters
+    ----------
+    a : ScenarioArrays
+        Leading axes of capability/position/salience are batch axes.
+    variant : ``"mean"`` (default) or ``"compromise"``: the centre of the continuous part.
+    quantiles : levels in (0, 1) to report as ``q10``, ``q25``, … keys.
+    rho, spread : override the fitted mixture weight and Laplace spread (0–100 points).
+    rng, rounds : accepted for the common model signature; the model is deterministic.
+
+    Returns
+    -------
+    dict with ``outcome`` (the median), ``mean`` (the distribution's mean) and
+    ``q<level×100>`` per requested level, each (..., n_issues).
+    """
+    kw = {"variant": variant, "rho": rho, "spread": spread}
+    levels = [0.5, *[lv for lv in quantiles if lv != 0.5]]
+    q = _quantiles(a, levels, **kw)
+    out = {"outcome": q[0], "mean": mean(a, **kw)}
+    for k, level in enumerate(levels):
+        if level in quantiles:
+            out[f"q{level * 100:g}"] = q[k]
+    return out
+
+
+_quantiles = quantiles
+
+
+register(Model(
+    name="focal",
+    title="Focal-actor mixture",
+    citation=(
+        "accord (2025), fitted on DEU III train (Arregui & Perarnaud 2022); Schelling (1960) The "
+        "Strategy of Conflict; Achen (2006) ch. 4 of The European Union Decides; Gneiting & "
+        "Raftery (2007) JASA 102(477)."
+    ),
+    forecast=focal,
+    variants=VARIANTS,
+    summary="median of a mixture: the top capability × salience actor's position, or a Laplace around the mean",
+))
