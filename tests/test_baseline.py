@@ -31,6 +31,8 @@ def one_issue(cap, pos, sal, sq=None):
         ("median", [1, 1, 1], [0, 40, 100], [1, 1, 1], None, 40),
         ("condorcet", [1, 1, 1], [0, 40, 100], [1, 1, 1], None, 40),
         ("condorcet", [1, 1, 3], [0, 40, 100], [1, 1, 1], None, 100),
+        ("condorcet", [2, 1, 1], [0, 40, 100], [1, 1, 1], None, 20),  # 0 and 40 tie: their mean
+        ("condorcet", [1, 1, 1, 1], [10, 10, 30, 90], [1, 1, 1, 1], None, 20),
     ],
 )
 def test_hand_case(model, cap, pos, sal, sq, expected):

@@ -42,37 +42,45 @@ def condorcet(a: ScenarioArrays, rng=None) -> np.ndarray:
     """The Condorcet winner among the actors' positions, by pairwise capability × salience votes.
 
     Each actor k votes for whichever of two candidate positions is nearer its own, with weight
-    c_k s_k (no vote when equidistant). The winner beats or ties every other candidate; among
-    several such (possible only through ties), the one with the largest total margin, then the
-    mean of those left. With single-peaked symmetric preferences on one dimension this is the
-    weighted median (Black 1948), which the tests check.
+    c_k s_k (no vote when equidistant). A winner beats or ties every other candidate; when
+    several tie, their mean (the same convention as the weighted median's even split).
+
+    On one dimension the hardest opponent of candidate x_j from above is the nearest candidate
+    above it: the vote for x_j against x_l > x_j is W(x < (x_j + x_l)/2) − W(x > (x_j + x_l)/2),
+    which grows with x_l (likewise from below). So checking the two neighbours decides every
+    pairwise contest, in O(n²) per issue instead of O(n³). With single-peaked symmetric
+    preferences the winner is the weighted median (Black 1948), which the tests check.
     """
     x = filled_positions(a)  # (..., n, m)
     w = weights(a)
     inv = np.broadcast_to(a.involved, x.shape)
-    # candidates j, l and voters k: (..., j, l, k, m) would be O(n^3 m); fine for the scales here
-    # (n <= a few hundred), and vectorised.
-    xj = x[..., :, None, None, :]
-    xl = x[..., None, :, None, :]
-    xk = x[..., None, None, :, :]
-    dj = np.abs(xk - xj)
-    dl = np.abs(xk - xl)
-    wk = w[..., None, None, :, :]
-    margin = (wk * (np.sign(dl - dj))).sum(axis=-2)  # (..., j, l, m): votes for j minus for l
+    xj = x[..., :, None, :]
+    xl = x[..., None, :, :]
     valid = inv[..., :, None, :] & inv[..., None, :, :]
-    beats_all = np.all((margin >= -1e-12) | ~valid, axis=-2) & inv  # (..., j, m)
-    total_margin = np.where(valid, margin, 0.0).sum(axis=-2)
-    score = np.where(beats_all, total_margin, -np.inf)
-    best = score.max(axis=-2, keepdims=True)
-    chosen = np.isfinite(score) & (score >= best - 1e-12)
+    above = np.where(valid & (xl > xj), xl, np.inf).min(axis=-2)  # nearest candidate above x_j
+    below = np.where(valid & (xl < xj), xl, -np.inf).max(axis=-2)
+    wk = w[..., None, :, :]
+    xk = x[..., None, :, :]
+
+    def margin(mid):  # votes nearer the lower side minus votes nearer the upper side of mid
+        m = mid[..., :, None, :]
+        return (wk * ((xk < m).astype(float) - (xk > m))).sum(axis=-2)
+
+    with np.errstate(invalid="ignore"):
+        beats_above = ~np.isfinite(above) | (margin((x + above) / 2) >= -1e-12)
+        beats_below = ~np.isfinite(below) | (margin((x + below) / 2) <= 1e-12)
+    chosen = beats_above & beats_below & inv
+    # Equal positions are one candidate: average over distinct winning positions.
+    first = ~np.any(valid & (xl == xj) & (np.arange(x.shape[-2])[:, None] > np.arange(x.shape[-2])[None, :])[..., None], axis=-2)
+    chosen &= first
     has = chosen.any(axis=-2)
     with np.errstate(invalid="ignore"):
-        out = (np.where(chosen, x, 0.0)).sum(axis=-2) / chosen.sum(axis=-2)
+        out = np.where(chosen, x, 0.0).sum(axis=-2) / chosen.sum(axis=-2)
     # No winner (impossible in one dimension save degenerate weights): fall back to the median.
     return np.where(has, out, median(a))
 
 
-def nash(a: ScenarioArrays, rng=None, *, iterations: int = 100) -> np.ndarray:
+def nash(a: ScenarioArrays, rng=None, *, iterations: int = 52) -> np.ndarray:
     """The asymmetric Nash bargaining solution with the status quo as disagreement point.
 
     Utilities are quadratic losses, u_i(x) = -((x - x_i)/range)^2; bargaining weights are
@@ -108,19 +116,20 @@ def nash(a: ScenarioArrays, rng=None, *, iterations: int = 100) -> np.ndarray:
     d_far = -((far / span[..., None, :]) ** 2)
     d = np.where(has_q[..., None, :], d_q, d_far)
 
-    def objective(z):
-        u = -(((z[..., None, :] - x) / span[..., None, :]) ** 2)
-        gain = np.maximum(u - d, 1e-300)
-        return np.where(inv, w * np.log(gain), 0.0).sum(axis=-2)
+    den = span[..., None, :] ** 2
 
-    # The objective is concave on [left, right]: ternary search, vectorised over issues and draws.
+    def slope(z):  # d/dz of Σ w_i log(u_i(z) - d_i): decreasing, as the objective is concave
+        zz = z[..., None, :]
+        gain = np.maximum(-((zz - x) ** 2) / den - d, 1e-300)
+        return np.where(inv, w * (-2 * (zz - x) / den) / gain, 0.0).sum(axis=-2)
+
+    # Bisection on the slope's sign, vectorised over issues and draws (2^-iterations of the range).
     a_, b_ = left.copy(), right.copy()
     for _ in range(iterations):
-        m1 = a_ + (b_ - a_) / 3
-        m2 = b_ - (b_ - a_) / 3
-        better = objective(m1) < objective(m2)
-        a_ = np.where(better, m1, a_)
-        b_ = np.where(better, b_, m2)
+        mid = (a_ + b_) / 2
+        up = slope(mid) > 0
+        a_ = np.where(up, mid, a_)
+        b_ = np.where(up, b_, mid)
     out = (a_ + b_) / 2
     degenerate = right - left <= 1e-9 * span
     return np.where(degenerate, np.where(has_q, qq, out), out)
