@@ -118,6 +118,7 @@ def trajectory(
     format: Annotated[Fmt, typer.Option("--format", "-f")] = Fmt.table,
     plot: Annotated[Path | None, typer.Option(help="Write a positions-by-round chart (PNG or SVG).")] = None,
     seed: Annotated[int, typer.Option(help="Seed for stochastic models.")] = 0,
+    events_limit: Annotated[int, typer.Option(help="Show the events table when there are at most this many events.")] = 200,
     input_format: InputFormatOpt = None,
 ) -> None:
     """Round-by-round positions, offers and outcomes of an iterative model."""
@@ -160,6 +161,18 @@ def trajectory(
         table.add_row(str(row.round), escape(str(row.issue)), _fmt(row.median, 4), _fmt(row.mean, 4),
                       _fmt(row.outcome, 4), str(row.events))
     out.print(table)
+    events = [(r + 1, e) for r, evs in enumerate(traj.events) for e in evs]
+    if events and len(events) <= events_limit:
+        keys = [k for k in events[0][1] if not isinstance(events[0][1][k], (dict, list))][:10]
+        detail = Table(title="events (offers, bargains, exchanges)", title_justify="left")
+        detail.add_column("round", justify="right")
+        for k in keys:
+            detail.add_column(k)
+        for r, e in events:
+            detail.add_row(str(r), *(_fmt(e.get(k), 4) if isinstance(e.get(k), float) else escape(str(e.get(k, ""))) for k in keys))
+        out.print(detail)
+    elif events:
+        out.print(f"[dim]{len(events)} events; use --format json to see them all[/dim]")
 
 
 @app.command()
