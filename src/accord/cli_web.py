@@ -1,0 +1,59 @@
+"""``accord serve`` (the local web app) and ``accord report`` (a self-contained HTML report)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from accord.cli import InputFormatOpt, ModelOpt, app, err
+from accord.errors import AccordError
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on. Anything but loopback needs --token.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    db: Annotated[str | None, typer.Option(help="Database: a SQLAlchemy URL or a SQLite file path (default: $ACCORD_DB or ~/.local/share/accord/accord.db).")] = None,
+    token: Annotated[str | None, typer.Option(envvar="ACCORD_TOKEN", help="Access token every request must carry (required for a non-loopback --host).")] = None,
+    examples: Annotated[bool, typer.Option(help="Load the bundled example scenarios into a new store.")] = True,
+) -> None:
+    """Serve the web app: scenario library, editor, runs, results, reports."""
+    import uvicorn
+
+    from accord.store import default_url
+    from accord.web import create_app
+    from accord.web.security import is_loopback
+
+    if not is_loopback(host) and not token:
+        raise AccordError(
+            f"refusing to listen on {host} without --token: anyone who can reach it could read and change "
+            "your scenarios. Pass --token (or set ACCORD_TOKEN), or keep the default 127.0.0.1."
+        )
+    if token is not None and len(token) < 8:
+        raise AccordError("--token must be at least 8 characters")
+    application = create_app(db or None, token, examples=examples)
+    where = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
+    err.print(f"accord web app on {where}{'?token=…' if token else ''} (store: {db or default_url()}); Ctrl-C stops it")
+    uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+@app.command()
+def report(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (any supported format).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")] = Path("report.html"),
+    model: ModelOpt = None,
+    draws: Annotated[int, typer.Option(help="Monte Carlo draws over the input uncertainty (0: none).", min=0)] = 0,
+    seed: Annotated[int, typer.Option(help="Seed for stochastic models and draws.")] = 0,
+    input_format: InputFormatOpt = None,
+) -> None:
+    """Write a self-contained HTML report (charts inline; opens offline)."""
+    from accord.io import read_scenario
+    from accord.io._files import write_atomic
+    from accord.report.html import build_report
+
+    s = read_scenario(scenario, format=input_format)
+    html = build_report(s, model, draws=draws, seed=seed)
+    write_atomic(output, html)
+    err.print(f"wrote {output} ({len(html) / 1e6:.1f} MB)")

@@ -1,0 +1,240 @@
+"""The FastAPI application: server-rendered pages (``pages.py``) and the JSON API (``api.py``)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from accord import __version__
+from accord.errors import AccordError, ScenarioError
+from accord.store import Conflict, NotFound, Store, StoreError
+from accord.web.security import CSRF_COOKIE, Guard, new_csrf_token
+
+log = logging.getLogger("accord.web")
+
+HERE = Path(__file__).resolve().parent
+#: Largest request body accepted (an uploaded scenario, a saved form).
+MAX_BODY = 10 * 1024 * 1024
+EXAMPLES_SETTING = "examples_loaded"
+
+
+def plotly_js_path() -> Path:
+    """plotly.min.js shipped inside the installed ``plotly`` Python package (never a CDN)."""
+    import plotly
+
+    path = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+    if not path.exists():
+        raise AccordError(f"plotly.min.js not found in the installed plotly package ({path})")
+    return path
+
+
+def example_files() -> list[Path]:
+    """The bundled example scenarios: the repository's ``examples/`` folder when running from a
+    checkout, else the ``accord/examples`` package data of an installed wheel."""
+    repo = HERE.parents[2] / "examples"
+    if repo.is_dir():
+        return sorted(repo.glob("*.yaml"))
+    try:
+        folder = resources.files("accord") / "examples"
+        return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".yaml"))
+    except (FileNotFoundError, NotADirectoryError, ModuleNotFoundError):
+        return []
+
+
+def load_examples(store: Store) -> int:
+    """Import the bundled examples once per store (deleting them later does not bring them back)."""
+    if store.get_setting(EXAMPLES_SETTING):
+        return 0
+    from accord.io import read_scenario
+
+    n = 0
+    for path in example_files():
+        try:
+            store.create_scenario(read_scenario(path), message=f"bundled example {path.name}")
+            n += 1
+        except AccordError as exc:  # a broken example must not stop the app
+            log.warning("example %s not loaded: %s", path.name, exc)
+    store.set_setting(EXAMPLES_SETTING, "1")
+    return n
+
+
+class Runs:
+    """Runs models in a background thread, recording progress in the store."""
+
+    def __init__(self, store: Store, workers: int = 1):
+        self.store = store
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="accord-run")
+
+    def submit(self, run_id: int) -> None:
+        self.pool.submit(self.execute, run_id)
+
+    def execute(self, run_id: int) -> None:
+        from accord.web.runner import run_scenario
+
+        info = self.store.run_info(run_id)
+        last = [0.0]
+        lock = threading.Lock()
+
+        def progress(fraction: float, message: str) -> None:
+            now = time.monotonic()
+            with lock:
+                if now - last[0] < 0.3 and fraction < 1:
+                    return
+                last[0] = now
+            self.store.update_run(run_id, progress=fraction, message=message)
+
+        try:
+            self.store.update_run(run_id, status="running", progress=0.0, message="starting")
+            scenario, _ = self.store.load(info.scenario_id, info.version)
+            results = run_scenario(scenario, info.models, seed=info.seed, draws=info.draws, params=info.params,
+                                   progress=progress)
+            self.store.update_run(run_id, status="done", progress=1.0, message="done", results=results)
+        except AccordError as exc:
+            self.store.update_run(run_id, status="failed", message=str(exc))
+        except Exception as exc:  # noqa: BLE001 - a failed run is recorded, never lost
+            log.exception("run %s failed", run_id)
+            self.store.update_run(run_id, status="failed", message=f"internal error: {type(exc).__name__}: {exc}")
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def create_app(db_url: str | None = None, token: str | None = None, *, examples: bool = True,
+               max_body: int = MAX_BODY) -> FastAPI:
+    """The accord web app over the store at ``db_url`` (default: :func:`accord.store.default_url`).
+
+    With ``token`` every request must carry it (see :class:`accord.web.security.Guard`).
+    """
+    store = Store(db_url)
+    store.fail_unfinished_runs()
+    if examples:
+        load_examples(store)
+    runs = Runs(store)
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        yield
+        runs.close()
+        store.close()
+
+    app = FastAPI(
+        title="accord", version=__version__, lifespan=lifespan,
+        description="Forecast multi-party negotiations: scenarios, versions, runs and reports.",
+        openapi_url="/api/openapi.json", docs_url=None, redoc_url=None,  # the docs UIs load from a CDN
+    )
+    app.state.store = store
+    app.state.runs = runs
+    app.state.token = token
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.globals["accord_version"] = __version__
+    app.state.templates = templates
+
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.get("/vendor/plotly.min.js", include_in_schema=False)
+    def plotly_js():
+        return FileResponse(plotly_js_path(), media_type="text/javascript",
+                            headers={"Cache-Control": "public, max-age=86400"})
+
+    _error_handlers(app)
+    from accord.web import api, pages
+
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.add_middleware(Guard, token=token, max_body=max_body)
+
+    @app.middleware("http")
+    async def headers(request: Request, call_next):
+        response = await call_next(request)
+        # No inline script runs except ours: charts are JSON read by static/app.js.
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+            "script-src 'self' 'unsafe-eval'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        return response
+
+    return app
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _error_handlers(app: FastAPI) -> None:
+    def page_or_json(request: Request, status: int, message: str, problems=None):
+        if _wants_json(request):
+            body = {"detail": message}
+            if problems:
+                body["problems"] = problems
+            return JSONResponse(body, status_code=status)
+        return render(request, "error.html", {"status": status, "message": message, "problems": problems or []},
+                      status=status)
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound):
+        return page_or_json(request, 404, str(exc))
+
+    @app.exception_handler(Conflict)
+    async def conflict(request: Request, exc: Conflict):
+        if _wants_json(request):
+            return JSONResponse({"detail": str(exc), "latest": exc.latest, "parent": exc.parent}, status_code=409)
+        return page_or_json(request, 409, str(exc))
+
+    @app.exception_handler(ScenarioError)
+    async def scenario_error(request: Request, exc: ScenarioError):
+        problems = [{"message": p.message, "where": p.where, "file": p.file, "line": p.line} for p in exc.problems]
+        return page_or_json(request, 422, str(exc), problems)
+
+    @app.exception_handler(StoreError)
+    async def store_error(request: Request, exc: StoreError):
+        return page_or_json(request, 422, str(exc))
+
+    @app.exception_handler(AccordError)
+    async def accord_error(request: Request, exc: AccordError):
+        return page_or_json(request, 422, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        if _wants_json(request):
+            return JSONResponse({"detail": _jsonable_errors(exc.errors())}, status_code=422)
+        return PlainTextResponse("bad request: " + "; ".join(str(e.get("msg")) for e in exc.errors()), status_code=422)
+
+
+def _jsonable_errors(errors) -> list:
+    out = []
+    for e in errors:
+        out.append({k: (v if isinstance(v, (str, int, float, bool, type(None), list)) else str(v))
+                    for k, v in e.items() if k != "ctx"})
+    return out
+
+
+def render(request: Request, name: str, context: dict, status: int = 200):
+    """A page with the CSRF token its forms carry (double-submit cookie)."""
+    templates: Jinja2Templates = request.app.state.templates
+    csrf = request.cookies.get(CSRF_COOKIE) or ""
+    fresh = len(csrf) < 16
+    if fresh:
+        csrf = new_csrf_token()
+    response = templates.TemplateResponse(request, name, context | {"csrf": csrf}, status_code=status)
+    if fresh:
+        response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="strict", path="/")
+    return response
+
+
+def env_token() -> str | None:
+    return os.environ.get("ACCORD_TOKEN") or None

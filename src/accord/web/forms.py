@@ -1,0 +1,294 @@
+"""The scenario editor's form: a scenario to form fields and back, with problems located on fields.
+
+Rows are indexed by their place in the form (``a3_name``, ``i1_status_quo``, ``s3_1_salience``),
+so renaming an actor or an issue keeps its stances. Parts the editor does not show (sources,
+preconditions, linkages, meta) are carried over from the version being edited, following renamed
+and removed actors and issues.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+
+from accord.errors import Problem
+from accord.scenario import (
+    DECISION_RULES,
+    Actor,
+    DecisionRule,
+    Issue,
+    Linkage,
+    Precondition,
+    Scenario,
+    Stance,
+)
+from accord.web.charts import PALETTE
+
+ACTOR_FIELDS = ("id", "name", "capability", "group", "colour", "description", "rationale")
+ISSUE_FIELDS = ("id", "name", "lower", "upper", "status_quo", "anchors", "rule", "parties", "threshold",
+                "veto", "group", "description", "rationale")
+STANCE_FIELDS = ("position", "salience", "low", "high", "rationale", "source")
+MAX_ROWS = 2000
+
+
+def _num(v) -> str:
+    if v is None:
+        return ""
+    v = float(v)
+    return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+
+
+def default_colour(k: int) -> str:
+    return PALETTE[k % len(PALETTE)]
+
+
+def draft_from_scenario(s: Scenario) -> dict:
+    """Form values (all strings) for a scenario."""
+    a_index = {a.id: k for k, a in enumerate(s.actors)}
+    i_index = {i.id: k for k, i in enumerate(s.issues)}
+    stances = {}
+    for st in s.stances:
+        if st.actor in a_index and st.issue in i_index:
+            stances[(a_index[st.actor], i_index[st.issue])] = {
+                "position": _num(st.position), "salience": _num(st.salience), "low": _num(st.low),
+                "high": _num(st.high), "rationale": st.rationale, "source": st.source,
+            }
+    return {
+        "title": s.title, "date": s.date, "description": s.description,
+        "actors": [
+            {"orig": a.id, "id": a.id, "name": a.name, "capability": _num(a.capability), "group": a.group or "",
+             "colour": a.colour or "", "description": a.description, "rationale": a.rationale}
+            for a in s.actors
+        ],
+        "issues": [
+            {"orig": i.id, "id": i.id, "name": i.name, "lower": _num(i.lower), "upper": _num(i.upper),
+             "status_quo": _num(i.status_quo),
+             "anchors": "\n".join(f"{_num(v)}: {label}" for v, label in i.anchors),
+             "rule": i.rule.kind, "parties": ", ".join(i.rule.parties), "threshold": _num(i.rule.threshold),
+             "veto": ", ".join(i.veto), "group": i.group or "", "description": i.description, "rationale": i.rationale}
+            for i in s.issues
+        ],
+        "stances": stances,
+    }
+
+
+def draft_from_form(form: Mapping[str, str]) -> dict:
+    """Form values from a submitted editor form (rows marked for removal are dropped)."""
+
+    def count(key: str) -> int:
+        try:
+            return max(0, min(int(form.get(key, "0")), MAX_ROWS))
+        except ValueError:
+            return 0
+
+    n_actors, n_issues = count("n_actors"), count("n_issues")
+    keep_a = [k for k in range(n_actors) if not form.get(f"a{k}_remove")]
+    keep_i = [k for k in range(n_issues) if not form.get(f"i{k}_remove")]
+    actors = [
+        {"orig": form.get(f"a{k}_orig", "")} | {f: str(form.get(f"a{k}_{f}", "")).strip() for f in ACTOR_FIELDS}
+        for k in keep_a
+    ]
+    issues = [
+        {"orig": form.get(f"i{k}_orig", "")} | {f: str(form.get(f"i{k}_{f}", "")).strip() for f in ISSUE_FIELDS}
+        for k in keep_i
+    ]
+    for new_k, (old_k, a) in enumerate(zip(keep_a, actors, strict=True)):
+        # A colour picker always sends a colour: the row's default means "none chosen".
+        if a["colour"].lower() == default_colour(old_k) and not form.get(f"a{old_k}_colour_set"):
+            a["colour"] = ""
+        a["colour_default"] = default_colour(new_k)
+    stances = {}
+    for na, a in enumerate(keep_a):
+        for ni, i in enumerate(keep_i):
+            cell = {f: str(form.get(f"s{a}_{i}_{f}", "")).strip() for f in STANCE_FIELDS}
+            if any(cell.values()):
+                stances[(na, ni)] = cell
+    return {
+        "title": str(form.get("title", "")).strip(), "date": str(form.get("date", "")).strip(),
+        "description": str(form.get("description", "")).strip(),
+        "actors": actors, "issues": issues, "stances": stances,
+    }
+
+
+def add_rows(draft: dict, *, actors: int = 0, issues: int = 0) -> dict:
+    n = len(draft["actors"])
+    for k in range(actors):
+        draft["actors"].append({"orig": "", "id": f"actor{n + k + 1}", "name": "", "capability": "1", "group": "",
+                                "colour": "", "description": "", "rationale": ""})
+    m = len(draft["issues"])
+    for k in range(issues):
+        draft["issues"].append({"orig": "", "id": f"issue{m + k + 1}", "name": "", "lower": "0", "upper": "100",
+                                "status_quo": "", "anchors": "", "rule": "none", "parties": "", "threshold": "0.5",
+                                "veto": "", "group": "", "description": "", "rationale": ""})
+    return draft
+
+
+class _Parser:
+    def __init__(self):
+        self.problems: list[Problem] = []
+        self.fields: dict[str, str] = {}
+
+    def fail(self, field: str, message: str, where: str) -> None:
+        self.problems.append(Problem(message, where))
+        self.fields.setdefault(field, message)
+
+    def number(self, text: str, field: str, where: str, *, required: bool = True, default=None):
+        if text == "":
+            if required:
+                self.fail(field, "a number is required", where)
+                return math.nan
+            return default
+        try:
+            v = float(text)
+        except ValueError:
+            self.fail(field, f"{text!r} is not a number", where)
+            return math.nan
+        if not math.isfinite(v):
+            self.fail(field, f"{text!r} is not a finite number", where)
+            return math.nan
+        return v
+
+
+def _ids(text: str) -> tuple[str, ...]:
+    return tuple(x.strip() for x in re.split(r"[,\s]+", text) if x.strip())
+
+
+def scenario_from_draft(draft: dict, base: Scenario | None = None) -> tuple[Scenario | None, list[Problem], dict[str, str]]:
+    """The scenario a draft describes, every problem with it, and a message per form field."""
+    p = _Parser()
+    actors = []
+    for k, a in enumerate(draft["actors"]):
+        where = f"actors[{a['id'] or k}]"
+        colour = a["colour"] or None
+        if colour and not re.fullmatch(r"#[0-9a-fA-F]{6}", colour):
+            p.fail(f"a{k}_colour", f"colour must look like #1f77b4, got {colour!r}", where + ".colour")
+        actors.append(Actor(
+            id=a["id"], name=a["name"] or a["id"],
+            capability=p.number(a["capability"], f"a{k}_capability", where + ".capability"),
+            group=a["group"] or None, colour=colour, description=a["description"], rationale=a["rationale"],
+        ))
+    issues = []
+    for k, i in enumerate(draft["issues"]):
+        where = f"issues[{i['id'] or k}]"
+        anchors = []
+        for line_no, line in enumerate(i["anchors"].splitlines(), 1):
+            if not line.strip():
+                continue
+            value, sep, label = line.partition(":")
+            v = p.number(value.strip(), f"i{k}_anchors", where + ".scale") if sep else None
+            if not sep:
+                p.fail(f"i{k}_anchors", f"anchor line {line_no} must read 'value: label'", where + ".scale")
+            elif v == v:
+                anchors.append((v, label.strip()))
+        kind = i["rule"] or "none"
+        issues.append(Issue(
+            id=i["id"], name=i["name"] or i["id"],
+            lower=p.number(i["lower"], f"i{k}_lower", where + ".scale", required=False, default=0.0),
+            upper=p.number(i["upper"], f"i{k}_upper", where + ".scale", required=False, default=100.0),
+            anchors=tuple(sorted(anchors)),
+            status_quo=p.number(i["status_quo"], f"i{k}_status_quo", where + ".status_quo", required=False),
+            rule=DecisionRule(kind=kind, parties=_ids(i["parties"]),
+                              threshold=p.number(i["threshold"], f"i{k}_threshold", where + ".rule.threshold",
+                                                 required=False, default=0.5)),
+            veto=_ids(i["veto"]), group=i["group"] or None, description=i["description"], rationale=i["rationale"],
+        ))
+    stances = []
+    for (a, i), cell in sorted(draft["stances"].items()):
+        actor, issue = draft["actors"][a]["id"], draft["issues"][i]["id"]
+        where = f"stances[{actor}][{issue}]"
+        if cell["position"] == "":
+            if cell["salience"] or cell["low"] or cell["high"]:
+                p.fail(f"s{a}_{i}_position", "give a position, or clear the salience to leave the actor out",
+                       where + ".position")
+            continue
+        stances.append(Stance(
+            actor=actor, issue=issue,
+            position=p.number(cell["position"], f"s{a}_{i}_position", where + ".position"),
+            salience=p.number(cell["salience"], f"s{a}_{i}_salience", where + ".salience"),
+            low=p.number(cell["low"], f"s{a}_{i}_low", where + ".low", required=False),
+            high=p.number(cell["high"], f"s{a}_{i}_high", where + ".high", required=False),
+            rationale=cell["rationale"], source=cell["source"],
+        ))
+    scenario = Scenario(
+        title=draft["title"] or "untitled scenario", actors=tuple(actors), issues=tuple(issues),
+        stances=tuple(stances), date=draft["date"], description=draft["description"],
+    )
+    if base is not None:
+        scenario = _carry_over(scenario, base, draft)
+    problems = list(p.problems)
+    if not problems:
+        problems = scenario.problems()
+    fields = dict(p.fields)
+    for problem in problems:
+        field = field_for(problem.where, draft)
+        if field:
+            fields.setdefault(field, problem.message)
+    return (None if problems else scenario), problems, fields
+
+
+def _carry_over(s: Scenario, base: Scenario, draft: dict) -> Scenario:
+    """Sources, preconditions, linkages and meta of ``base``, with renames and removals applied."""
+    a_map = {a["orig"]: a["id"] for a in draft["actors"] if a["orig"]}
+    i_map = {i["orig"]: i["id"] for i in draft["issues"] if i["orig"]}
+    preconditions = []
+    for pre in base.preconditions:
+        if pre.issue not in i_map or any(r not in i_map for r in pre.requires):
+            continue
+        if pre.owner is not None and pre.owner not in a_map:
+            continue
+        preconditions.append(Precondition(
+            issue=i_map[pre.issue], requires=tuple(i_map[r] for r in pre.requires),
+            owner=None if pre.owner is None else a_map[pre.owner], rationale=pre.rationale,
+        ))
+    linkages = []
+    for link in base.linkages:
+        a, b = link.issues
+        if a not in i_map or (b != "*" and b not in i_map):
+            continue
+        if link.actor is not None and link.actor not in a_map:
+            continue
+        linkages.append(Linkage(
+            issues=(i_map[a], "*" if b == "*" else i_map[b]),
+            actor=None if link.actor is None else a_map[link.actor], rationale=link.rationale,
+        ))
+    return replace(s, sources=base.sources, preconditions=tuple(preconditions), linkages=tuple(linkages),
+                   meta=base.meta)
+
+
+_WHERE = re.compile(r"^(actors|issues|stances)\[([^\]]*)\](?:\[([^\]]*)\])?\.?([a-z_.]*)")
+
+
+def field_for(where: str, draft: dict) -> str | None:
+    """The form field a problem's ``where`` points at (None when it is about the whole scenario)."""
+    m = _WHERE.match(where or "")
+    if not m:
+        return None
+    kind, first, second, attr = m.groups()
+    attr = attr.split(".")[0]
+    a_rows = {a["id"]: k for k, a in enumerate(draft["actors"])}
+    i_rows = {i["id"]: k for k, i in enumerate(draft["issues"])}
+    if kind == "actors":
+        k = a_rows.get(first, _int(first))
+        return None if k is None else f"a{k}_{attr if attr in ACTOR_FIELDS else 'id'}"
+    if kind == "issues":
+        k = i_rows.get(first, _int(first))
+        if k is None:
+            return None
+        attr = {"scale": "anchors", "rule": "rule"}.get(attr, attr)
+        return f"i{k}_{attr if attr in ISSUE_FIELDS else 'id'}"
+    a, i = a_rows.get(first), i_rows.get(second or "")
+    if a is None or i is None:
+        return None
+    return f"s{a}_{i}_{attr if attr in STANCE_FIELDS else 'position'}"
+
+
+def _int(text: str) -> int | None:
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        return None
+
+
+RULE_KINDS = DECISION_RULES
