@@ -160,7 +160,8 @@ def _accepts(fn, name: str) -> bool:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):
         return False
-    return name in sig.parameters or any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
+    # Only an explicit parameter: models taking **params often reject unknown names.
+    return name in sig.parameters
 
 
 def _call(model, sub: ScenarioArrays, rng, params: dict, want_quantiles: bool):
