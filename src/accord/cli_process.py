@@ -59,6 +59,7 @@ def process(
     rounds: Annotated[int | None, typer.Option(help="Rounds per stage for iterative models.")] = None,
     majority_weight: Annotated[str, typer.Option(help="Weight in majority votes: capability or capability-salience.")] = "capability",
     tolerance: Annotated[float, typer.Option(help="Utility (share of the scale at salience 1) an actor gives up for a deal.")] = 0.0,
+    accept_by: Annotated[str, typer.Option(help="Judge forecasts by the positions a stage ends with (current) or the stated ones (stated).")] = "current",
     format: Annotated[ProcessFmt, typer.Option("--format", "-f")] = ProcessFmt.table,
     plot: Annotated[Path | None, typer.Option(help="Write a timeline chart of the stages (PNG or SVG).")] = None,
     input_format: Annotated[str | None, typer.Option("--input-format", help="Override format detection.")] = None,
@@ -79,7 +80,8 @@ def process(
             raise AccordError("--rounds must be >= 0")
         params["rounds"] = rounds
     result = run_process(s, m, stages=stages, draws=draws, seed=seed, drop=drop_precondition or (),
-                         params=params, majority_weight=majority_weight, tolerance=tolerance)
+                         params=params, majority_weight=majority_weight, tolerance=tolerance,
+                         accept_by=accept_by)
     if plot is not None:
         from accord.report.timeline import plot_timeline
 

@@ -9,9 +9,20 @@ module plays the agenda of a scenario over **stages**:
    from the current positions; an iterative model (one with ``Model.trajectory``) plays its rounds
    from the positions the previous stage ended with, so concessions made while an issue failed
    carry over to its next attempt. A joint model sees only the open issues.
-3. The forecast is *agreed* when it is accepted under the issue's decision rule and by every veto
-   holder (see :func:`acceptance` and :func:`decide`). Otherwise the issue stays at its status quo,
-   is retried at the next stage, and every issue that requires it stays closed.
+3. The forecast is *agreed* when it moves the issue away from its status quo and is accepted under
+   the issue's decision rule and by every veto holder (see :func:`acceptance` and :func:`decide`).
+   Otherwise the issue stays at its status quo, is retried at the next stage, and every issue that
+   requires it stays closed.
+
+A forecast equal to the status quo is not an agreement: the status quo is by definition what
+happens when nothing is agreed, and models such as the Nash bargaining solution return it exactly
+to say that no deal exists. Such issues are reported as ``unchanged``, not as blocked by anyone.
+
+Whose positions judge a forecast: by default (``accept_by="current"``) the positions the stage
+ends with, which for an iterative model are the positions it moved the actors to (its own
+reading: an actor who conceded in the rounds now stands where it conceded to); for a closed-form
+model they are the stated positions. ``accept_by="stated"`` judges every forecast by the positions
+the scenario states (the actors' interests), so an iterative model changes only the proposal.
 
 Acceptance. Actor i's utility on issue j is the salience-weighted linear loss
 ``u_i(x) = -s_ij |x - x_ij| / (upper_j - lower_j)``. It accepts outcome x when
@@ -265,7 +276,12 @@ def _outcome_of(result) -> np.ndarray:
 
 def _negotiator(model: registry.Model, scenario: Scenario, a: ScenarioArrays, rng, kwargs: dict,
                 carry: bool) -> Negotiator:
-    """A stage negotiation with ``model`` over the draws of ``a`` (leading axis of position)."""
+    """A stage negotiation with ``model`` over the draws of ``a`` (leading axis of position).
+
+    An iterative model whose ``forecast`` returns a dict with ``positions`` (..., n_actors,
+    n_issues), the positions after its last round, is run on all draws at once; otherwise it is
+    run draw by draw through ``trajectory``.
+    """
     from accord.forecast import model_kwargs
 
     cache: dict[tuple[int, ...], dict] = {}
@@ -283,10 +299,21 @@ def _negotiator(model: registry.Model, scenario: Scenario, a: ScenarioArrays, rn
             if idx:
                 yield np.flatnonzero(inverse.reshape(-1) == k), idx
 
+    batched = [None]  # whether forecast() gives final positions, learnt on first use
+
     def iterative(position, open_):
         proposal = np.full(open_.shape, np.nan)
         new = position.copy()
         for sel, idx in patterns(open_):
+            if batched[0] is not False:
+                sub = _with_draws(a, sel, position).take_issues(idx)
+                res = model.forecast(sub, rng=rng, **kw(idx))
+                batched[0] = isinstance(res, dict) and "positions" in res
+                if batched[0]:
+                    proposal[np.ix_(sel, idx)] = _outcome_of(res)
+                    end = np.asarray(res["positions"], dtype=float)
+                    new[np.ix_(sel, np.arange(a.n_actors), idx)] = np.where(sub.involved, end, np.nan)
+                    continue
             for d in sel:
                 sub = _with_draws(a, d, position).take_issues(idx)
                 traj = model.trajectory(sub, rng=rng, **kw(idx))
@@ -413,6 +440,12 @@ def _waiting_for(r: ProcessResult, d, j: int) -> list[str]:
     return [r.issue_ids[k] for k in req]
 
 
+def _at_status_quo(r: ProcessResult, j: int) -> np.ndarray:
+    """Per draw: the last forecast of issue j was its status quo (no change to agree on)."""
+    iss = r.scenario.issues[j]
+    return np.abs(r.proposal[:, j] - r.status_quo[j]) <= _EPS * (iss.upper - iss.lower)
+
+
 def _issue_point(r: ProcessResult, j: int) -> dict:
     iss = r.scenario.issues[j]
     agreed = bool(r.agreed[0, j])
@@ -429,10 +462,13 @@ def _issue_point(r: ProcessResult, j: int) -> dict:
             "acceptable": _num(r.proposal[0, j] - np.sign(r.proposal[0, j] - r.status_quo[j]) * r.outcome_gap[0, i, j]),
             "move_gap": _num(r.move_gap[0, i, j]),
         })
-    status = "agreed" if agreed else ("blocked" if opened else "closed")
+    unchanged = opened and not agreed and not blockers and bool(_at_status_quo(r, j)[0])
+    status = "agreed" if agreed else ("unchanged" if unchanged else "blocked" if opened else "closed")
     waiting = _waiting_for(r, 0, j)
     if status == "closed":
         why = f"never opened: waits for {', '.join(waiting)}"
+    elif status == "unchanged":
+        why = "the forecast is the status quo: nothing is agreed"
     elif status == "blocked":
         who = ", ".join(b["actor"] for b in blockers)
         if r.agenda.kind[j] == "majority":
@@ -475,6 +511,7 @@ def _issue_draws(r: ProcessResult, j: int) -> dict:
     x = r.outcome[agreed, j]
     q = np.percentile(x, [5, 50, 95]) if x.size else np.full(3, np.nan)
     failed = (r.opened[:, j] > 0) & ~agreed
+    unchanged = failed & _at_status_quo(r, j)
     blockers = []
     for i in np.flatnonzero(r.blocking[:, :, j].any(axis=0)):
         hit = r.blocking[:, i, j]
@@ -495,7 +532,8 @@ def _issue_draws(r: ProcessResult, j: int) -> dict:
         "rule": _rule_text(r, j),
         "p_agreed": float(agreed.mean()),
         "p_opened": float(np.mean(r.opened[:, j] > 0)),
-        "p_blocked": float(failed.mean()),
+        "p_blocked": float((failed & ~unchanged).mean()),
+        "p_unchanged": float(unchanged.mean()),
         "stage": int(np.median(stages[agreed])) if agreed.any() else None,
         "stage_distribution": dist,
         "outcome": _num(q[1]),
@@ -546,6 +584,7 @@ def run_process(
     majority_weight: str = "capability",
     tolerance: float = 0.0,
     carry_positions: bool = True,
+    accept_by: str = "current",
     uncertainty=None,
 ) -> ProcessResult:
     """Play the scenario's agenda over ``stages`` stages with ``model``.
@@ -572,6 +611,8 @@ def run_process(
     carry_positions : bool
         Whether an iterative model resumes from the positions the previous stage ended with
         (False: it forecasts each stage from the initial positions, like a closed-form model).
+    accept_by : ``current`` or ``stated``
+        Judge each forecast by the positions the stage ends with, or by the stated positions.
     uncertainty : accord.uncertainty.Uncertainty, optional
         Defaults for inputs without a stance range (default: from ``scenario.meta``).
     """
@@ -579,6 +620,8 @@ def run_process(
         raise AccordError(f"majority weight must be one of {', '.join(MAJORITY_WEIGHTS)}, got {majority_weight!r}")
     if draws < 0:
         raise AccordError(f"--draws must be >= 0, got {draws}")
+    if accept_by not in ("current", "stated"):
+        raise AccordError(f"accept_by must be current or stated, got {accept_by!r}")
     if not tolerance >= 0:
         raise AccordError(f"tolerance must be >= 0, got {tolerance}")
     # The default number of stages comes from the agenda as written, so that a what-if dropping
@@ -613,6 +656,8 @@ def run_process(
     outcome_gap = np.zeros(shape_dnm)
     move_gap = np.zeros(shape_dnm)
     judged = position.copy()
+    stated = position.copy()
+    moved_enough = _EPS * span
     open_by_stage = np.zeros((n_stages, *shape_dm), dtype=bool)
     for t in range(1, n_stages + 1):
         open_ = open_issues(agreed, ag.requires)
@@ -620,11 +665,13 @@ def run_process(
         if not open_.any():
             continue
         offer, ended = negotiate(position, open_)
-        acc, og, mg = acceptance(ended, salience, a.involved, a.status_quo, offer, span, tolerance=tolerance)
+        by = ended if accept_by == "current" else stated
+        acc, og, mg = acceptance(by, salience, a.involved, a.status_quo, offer, span, tolerance=tolerance)
         weight = cap * (salience if majority_weight == "capability-salience" else 1.0)
         weight = np.where(a.involved, weight, 0.0)
         ok, sup, blk = decide(acc, ag, weight)
-        ok &= np.isfinite(offer)
+        change = np.isnan(a.status_quo) | (np.abs(offer - a.status_quo) > moved_enough)
+        ok &= np.isfinite(offer) & change
         now = open_ & ok
         opened = np.where(open_ & (opened == 0), t, opened)
         stage = np.where(now, t, stage)
@@ -636,7 +683,7 @@ def run_process(
         blocking = np.where(o3, blk & ~now[..., None, :], blocking)
         outcome_gap = np.where(o3, og, outcome_gap)
         move_gap = np.where(o3, mg, move_gap)
-        judged = np.where(o3, ended, judged)
+        judged = np.where(o3, by, judged)
         position = np.where(o3 & ~now[..., None, :], ended, position)
     notes = []
     no_q = [i for i, q in zip(a.issue_ids, a.status_quo, strict=True) if np.isnan(q)]
@@ -644,7 +691,8 @@ def run_process(
         notes.append("no status quo on " + ", ".join(no_q)
                      + ": each actor's disagreement point is its worst point on the scale, so the forecast is accepted once the issue opens")
     if m_.iterative and carry_positions:
-        notes.append(f"{m_.name} is iterative: positions carry over between stages and acceptance is judged from the positions a stage ends with")
+        judge = "the positions a stage ends with" if accept_by == "current" else "the stated positions"
+        notes.append(f"{m_.name} is iterative: positions carry over between stages; forecasts are judged by {judge}")
     return ProcessResult(
         scenario=scenario, model=m_.name, agenda=ag, status_quo=np.asarray(a.status_quo, dtype=float),
         n_stages=n_stages, n_draws=int(draws), agreed=agreed, stage=stage, opened=opened,

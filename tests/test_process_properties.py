@@ -1,0 +1,87 @@
+"""Property tests of the process over random scenarios, rules, vetoes and precondition graphs."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from accord.process import run_process
+from accord.scenario import DecisionRule, Precondition
+from strategies import scenario_arrays
+
+
+@st.composite
+def agendas(draw):
+    s = draw(scenario_arrays(max_issues=4))
+    actors = s.actor_ids
+    issues = []
+    for i in s.issues:
+        kind = draw(st.sampled_from(["none", "consensus", "unanimity", "majority"]))
+        parties = tuple(draw(st.lists(st.sampled_from(actors), max_size=3, unique=True))) if kind == "consensus" else ()
+        threshold = draw(st.floats(0.3, 1.0))
+        veto = tuple(draw(st.lists(st.sampled_from(actors), max_size=2, unique=True)))
+        issues.append(replace(i, rule=DecisionRule(kind, parties, threshold), veto=veto))
+    ids = [i.id for i in s.issues]
+    pre = []
+    for k in range(1, len(ids)):  # requirements only on earlier issues: always acyclic
+        req = draw(st.lists(st.sampled_from(ids[:k]), max_size=2, unique=True))
+        if req:
+            pre.append(Precondition(ids[k], tuple(req), owner=draw(st.sampled_from(actors))))
+    return s.replace(issues=tuple(issues), preconditions=tuple(pre)).validated()
+
+
+def downstream(s, issue):
+    """Issues that (transitively) require ``issue``, itself included."""
+    out, grew = {issue}, True
+    while grew:
+        grew = False
+        for p in s.preconditions:
+            if p.issue not in out and out & set(p.requires):
+                out.add(p.issue)
+                grew = True
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(agendas())
+def test_process_invariants(s):
+    r = run_process(s)
+    a = s.arrays()
+    ids = list(a.issue_ids)
+    for p in s.preconditions:
+        j = ids.index(p.issue)
+        for req in p.requires:
+            k = ids.index(req)
+            # An agreed issue's requirements were agreed at an earlier stage.
+            if r.agreed[0, j]:
+                assert r.agreed[0, k] and r.stage[0, k] < r.stage[0, j]
+    for j, issue in enumerate(s.issues):
+        q, x = a.status_quo[j], r.outcome[0, j]
+        if not r.agreed[0, j]:
+            assert np.isnan(q) and np.isnan(x) or x == q  # stays at the status quo
+            continue
+        if np.isnan(q):
+            continue
+        for v in issue.veto:
+            i = s.actor_ids.index(v)
+            if a.involved[i, j] and a.salience[i, j] > 0:  # no veto holder is worse off
+                assert abs(x - a.position[i, j]) <= abs(q - a.position[i, j]) + 1e-6
+
+
+@settings(max_examples=40, deadline=None)
+@given(agendas(), st.data())
+def test_dropping_a_precondition_changes_only_its_dependents(s, data):
+    if not s.preconditions:
+        return
+    p = data.draw(st.sampled_from(s.preconditions))
+    base, what_if = run_process(s), run_process(s, drop=[p.issue])
+    touched = downstream(s, p.issue)
+    for j, issue in enumerate(s.issue_ids):
+        if issue in touched:
+            continue
+        assert base.agreed[0, j] == what_if.agreed[0, j]
+        assert base.stage[0, j] == what_if.stage[0, j]
+        assert np.array_equal(base.outcome[:, j], what_if.outcome[:, j], equal_nan=True)
