@@ -1,0 +1,399 @@
+"""Stokman & Van Oosten's exchange model: actors trade voting positions across issues.
+
+An actor gives ground on an issue it cares little about in return for a partner's ground on one
+it cares about more. Per round:
+
+1. Each issue's outcome is the compromise Σ c s x / Σ c s (capability × salience weighted mean).
+2. For every pair of issues (p, q), actors on opposite sides of both outcomes can trade: the one
+   with the larger relative salience s_p / s_q *demands* p and *supplies* q.
+3. Moving a voting position by Δx shifts the outcome by the *exchange ratio* r = Δx c s / Σ c s.
+   The equal-gain rate sets r_q = r_p (s_ip + s_jp) / (s_iq + s_jq), so that both partners gain
+   r_p s_ip - r_q s_iq = r_q s_jq - r_p s_jp in expected utility.
+4. Moves are bounded: a supplier goes at most to the demander's position; when the matching move
+   would take the partner further, the partner goes all the way and the first move shrinks; no
+   move may push the outcome past the demanding actor's own position; positions stay on the scale.
+5. The exchange with the highest gain is realised first; every open exchange it touches (same
+   actor supplying or demanding the same issue) is recalculated from the new voting positions,
+   impossible ones are dropped, and so on until none is left.
+6. Third parties gain or lose from the shifted outcomes (externalities).
+7. Next round, each actor that moved starts between its old and its voting position: it keeps a
+   share 0.1 + 0.4 (1 - s) of the move (partial return; lower salience, more of the move kept).
+
+Variants (``variant=``): ``equal_gain`` (the default, above); ``random_rate`` (the rate drawn
+uniformly between the two partners' break-even rates, Dijkstra, van Assen, Stokman & Draaijer
+2018); ``randomised_equal_gain`` (the equal-gain rate moved a random share ``p`` of the way toward
+one partner's break-even rate). Equal ties between gains go to the first candidate in order
+(issue pair, then A–D before B–C groups, then actor order) unless ``ties="random"``.
+
+The sequence within a round follows the public Decide implementation (GPL; read to understand,
+not copied), and reproduces its runs: see ``docs/models/exchange.md`` for the checks and every
+place where Decide's behaviour differs from the printed model.
+
+References: Stokman, F. N. & Van Oosten, R. (1994) "The exchange of voting positions: an
+object-oriented model of policy networks", in Bueno de Mesquita & Stokman (eds.), *European
+Community Decision Making*, Yale UP, 105–127. Dijkstra, J., van Assen, M., Stokman, F. &
+Draaijer, J. (2018) "Random variation of exchange rates in the equal utility exchange model".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from accord.errors import ModelError
+from accord.models._common import weighted_median
+from accord.models._exchange_decimal import DecimalShadow, to_decimal
+from accord.models._exchange_round import RoundResult, compromise, run_round
+from accord.models.registry import Model, register
+from accord.results import Trajectory
+from accord.scenario import Scenario, ScenarioArrays
+
+#: Share of a move kept into the next round is FIXED_WEIGHT + SALIENCE_WEIGHT × (1 - salience)
+#: (Decide's constants for Stokman & Van Oosten's partial return to original positions).
+SALIENCE_WEIGHT = 0.4
+FIXED_WEIGHT = 0.1
+#: Rounds when none are asked for (Decide's default number of iterations).
+DEFAULT_ROUNDS = 10
+VARIANTS = ("equal_gain", "random_rate", "randomised_equal_gain")
+SCALE = 100.0  # the model works on a 0–100 scale per issue (Decide normalises the same way)
+
+
+@dataclass
+class ExchangeRun:
+    """Every round of one run, on the issues' own scales.
+
+    ``start`` (n_rounds, n_actors, n_issues) are the positions each round starts from (Decide's
+    "before"), ``voting`` the voting positions after that round's exchanges ("after");
+    ``outcome_before``/``outcome_after`` (n_rounds, n_issues) their compromise outcomes.
+    ``exchanges[r]`` lists round r's realised exchanges in order (dicts), ``externalities[r]``
+    (n_actors,) what third parties gained (+) or lost (-) in round r, in salience-weighted points
+    of the 0–100 scale.
+    """
+
+    actor_ids: tuple[str, ...]
+    issue_ids: tuple[str, ...]
+    start: np.ndarray
+    voting: np.ndarray
+    outcome_before: np.ndarray
+    outcome_after: np.ndarray
+    exchanges: list[list[dict]] = field(default_factory=list)
+    externalities: np.ndarray | None = None
+    ties: list[int] = field(default_factory=list)
+
+
+# -- linkages ------------------------------------------------------------------------------------
+def forbidden_linkages(scenario: Scenario) -> np.ndarray:
+    """The trades a scenario forbids, as a boolean mask (n_actors, n_issues, n_issues).
+
+    ``mask[a, p, q]`` is True when actor ``a`` may not trade issue p against issue q (in either
+    direction); an exchange is dropped when either partner may not make it. A linkage names two
+    issues, or one issue and ``"*"`` (every other issue), and optionally the one actor it binds.
+    """
+    actors = {a: k for k, a in enumerate(scenario.actor_ids)}
+    issues = {i: k for k, i in enumerate(scenario.issue_ids)}
+    n, m = len(actors), len(issues)
+    mask = np.zeros((n, m, m), bool)
+    for link in scenario.linkages:
+        first, second = link.issues
+        p = issues[first]
+        qs = [k for k in range(m) if k != p] if second == "*" else [issues[second]]
+        who = slice(None) if link.actor is None else actors[link.actor]
+        for q in qs:
+            mask[who, p, q] = True
+            mask[who, q, p] = True
+    return mask
+
+
+def _check_forbidden(forbidden, n, m):
+    if forbidden is None:
+        return None
+    f = np.asarray(forbidden, dtype=bool)
+    if f.shape not in ((m, m), (n, m, m)):
+        raise ModelError(f"forbidden must have shape ({m}, {m}) or ({n}, {m}, {m}), got {f.shape}")
+    return f | np.swapaxes(f, -1, -2)
+
+
+# -- rates of the random variants ---------------------------------------------------------------
+def _kappa(variant, sal, rng, p):
+    """Exchange rate r_q / r_p per candidate for the random variants (None: equal gain)."""
+    if variant == "equal_gain" and not p:
+        return None
+    if rng is None:
+        raise ModelError(f"the {variant} exchange model is stochastic: pass rng")
+
+    def draw(c):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            even_j = sal[c.j, c.p] / sal[c.j, c.q]  # j gains nothing at this rate
+            even_i = sal[c.i, c.p] / sal[c.i, c.q]  # i gains nothing at this rate
+        if variant == "random_rate":
+            return even_j + rng.random(len(c)) * (even_i - even_j)
+        z = rng.random(len(c))
+        towards_i = rng.random(len(c)) < 0.5
+        bound = np.where(towards_i, even_i, even_j)
+        return c.kappa + p * z * (bound - c.kappa)
+
+    return draw
+
+
+# -- running -------------------------------------------------------------------------------------
+def exchange_run(
+    a: ScenarioArrays,
+    *,
+    rounds: int = DEFAULT_ROUNDS,
+    variant: str | None = None,
+    p: float = 0.0,
+    forbidden=None,
+    power=None,
+    ties: str = "first",
+    rng: np.random.Generator | None = None,
+    exact: bool | None = None,
+) -> ExchangeRun:
+    """Run the exchange model on one scenario (no batch axes) for ``rounds`` rounds.
+
+    Parameters
+    ----------
+    a : ScenarioArrays
+        capability (n_actors,), position and salience (n_actors, n_issues).
+    rounds : int
+        Number of rounds (Decide's iterations).
+    variant : {"equal_gain", "random_rate", "randomised_equal_gain"}
+    p : float
+        Randomisation of the equal-gain rate, 0 (none) to 1 (up to a break-even rate).
+    forbidden : bool array (n_issues, n_issues) or (n_actors, n_issues, n_issues), optional
+        Trades that may not happen (see :func:`forbidden_linkages`).
+    power : array (n_actors, n_issues), optional
+        Capability per actor and issue (Decide's per-row power); replaces ``capability``.
+    ties : {"first", "random"}
+        How equal gains are ordered: first candidate in order, or at random from ``rng``.
+    exact : bool, optional
+        Keep a decimal shadow so that near-ties resolve as in Decide's decimal arithmetic
+        (default: on for the deterministic equal-gain model).
+    """
+    variant = _variant(variant)
+    if variant == "randomised_equal_gain" and not 0 <= p <= 1:
+        raise ModelError(f"p must be in [0, 1], got {p}")
+    if ties not in ("first", "random"):
+        raise ModelError(f"ties must be 'first' or 'random', got {ties!r}")
+    if ties == "random" and rng is None:
+        raise ModelError("ties='random' needs rng")
+    if int(rounds) < 0:
+        raise ModelError(f"rounds must be >= 0, got {rounds}")
+    involved = np.asarray(a.involved, bool)
+    n, m = involved.shape
+    lower, upper = np.asarray(a.lower, float), np.asarray(a.upper, float)
+    span = upper - lower
+    x = np.where(involved, (np.asarray(a.position, float) - lower) * (SCALE / span), np.nan)
+    sal = np.where(involved, np.asarray(a.salience, float), 0.0)
+    cap = (np.broadcast_to(np.asarray(a.capability, float)[:, None], (n, m)) if power is None
+           else np.asarray(power, float))
+    w = np.where(involved, cap * sal, 0.0)
+    fmask = _check_forbidden(forbidden, n, m)
+    kappa = _kappa(variant, sal, rng, p if variant == "randomised_equal_gain" else 0.0)
+    exact = (variant == "equal_gain" and not p) if exact is None else exact
+    xd = _decimal_positions(a, involved, lower, span) if exact else None
+    sd = _decimal_grid(sal, involved) if exact else None
+    cd = _decimal_grid(cap, involved) if exact else None
+
+    starts, votes, events, ext, n_ties = [], [], [], [], []
+    for _ in range(int(rounds)):
+        shadow = DecimalShadow(xd, sd, cd) if exact else None
+        res = run_round(x, w, sal, involved, forbidden=fmask, kappa=kappa, rng=rng, ties=ties,
+                        salience_weight=SALIENCE_WEIGHT, fixed_weight=FIXED_WEIGHT, shadow=shadow)
+        starts.append(x)
+        votes.append(res.voting)
+        events.append(_events(res, a, lower, span))
+        ext.append(_externalities(res, x, sal, involved))
+        n_ties.append(res.ties)
+        x = res.start_next
+        xd = res.start_next_exact
+    back = lambda v: lower + v * (span / SCALE)  # noqa: E731
+    start = back(np.array(starts).reshape(-1, n, m))
+    voting = back(np.array(votes).reshape(-1, n, m))
+    return ExchangeRun(
+        actor_ids=a.actor_ids, issue_ids=a.issue_ids, start=start, voting=voting,
+        outcome_before=_outcome(start, w), outcome_after=_outcome(voting, w),
+        exchanges=events, externalities=np.array(ext).reshape(-1, n), ties=n_ties,
+    )
+
+
+def _variant(variant):
+    v = (variant or "equal_gain").strip().lower().replace("-", "_")
+    v = {"equal": "equal_gain", "random": "random_rate", "randomized_equal_gain": "randomised_equal_gain",
+         "randomised": "randomised_equal_gain"}.get(v, v)
+    if v not in VARIANTS:
+        raise ModelError(f"unknown exchange variant {variant!r}; choose one of {', '.join(VARIANTS)}")
+    return v
+
+
+def _outcome(positions, w):
+    return compromise(positions, w) if positions.size else np.zeros(positions.shape[:1] + positions.shape[2:])
+
+
+def _decimal_grid(v, involved):
+    return [[to_decimal(v[a, i]) if involved[a, i] else None for i in range(v.shape[1])] for a in range(v.shape[0])]
+
+
+def _decimal_positions(a, involved, lower, span):
+    """Positions on the 0–100 scale as Decide holds them: (x - lower) × 100 / span, the factor a float."""
+    from decimal import Decimal
+
+    pos = np.asarray(a.position, float)
+    out = []
+    for k in range(pos.shape[0]):
+        row = []
+        for i in range(pos.shape[1]):
+            if not involved[k, i]:
+                row.append(None)
+            elif lower[i] == 0 and span[i] == SCALE:
+                row.append(to_decimal(pos[k, i]))
+            else:
+                row.append((to_decimal(pos[k, i]) - to_decimal(lower[i])) * Decimal(SCALE / span[i]))
+        out.append(row)
+    return out
+
+
+def _events(res: RoundResult, a: ScenarioArrays, lower, span) -> list[dict]:
+    """One event per move: who moved on which issue, towards whom, in return for what."""
+    ex = res.exchanges
+    out = []
+    scale = span / SCALE
+    for e in range(len(ex["gain"])):
+        i, j, p, q = (int(ex[k][e]) for k in ("i", "j", "p", "q"))
+        common = {"type": "exchange", "exchange": e + 1, "gain": float(ex["gain"][e])}
+        out.append({
+            "issue": a.issue_ids[q], "actor": a.actor_ids[i], "to": a.actor_ids[j],
+            "from_position": float(lower[q] + ex["x_i"][e] * scale[q]),
+            "position": float(lower[q] + ex["y_i"][e] * scale[q]),
+            "in_return_for": a.issue_ids[p], **common,
+        })
+        out.append({
+            "issue": a.issue_ids[p], "actor": a.actor_ids[j], "to": a.actor_ids[i],
+            "from_position": float(lower[p] + ex["x_j"][e] * scale[p]),
+            "position": float(lower[p] + ex["y_j"][e] * scale[p]),
+            "in_return_for": a.issue_ids[q], **common,
+        })
+    return out
+
+
+def _externalities(res: RoundResult, x, sal, involved) -> np.ndarray:
+    """Σ over the round's exchanges of each third party's salience-weighted gain from the shifts.
+
+    For an actor k outside exchange (i, j) on issues p and q: (|o_p - x_kp| - |o'_p - x_kp|) s_kp
+    plus the same on q, o and o' the outcome before and after the move (Stokman & Van Oosten 1994).
+    Actors not involved in both issues get nothing, as in Decide.
+    """
+    ex = res.exchanges
+    n = x.shape[0]
+    out = np.zeros(n)
+    if not len(ex["gain"]):
+        return out
+    p, q = ex["p"], ex["q"]
+    xp, xq = x[:, p], x[:, q]  # (n, E)
+    gain_p = np.abs(ex["outcome_p0"] - xp) - np.abs(ex["outcome_p1"] - xp)
+    gain_q = np.abs(ex["outcome_q0"] - xq) - np.abs(ex["outcome_q1"] - xq)
+    ext = gain_p * sal[:, p] + gain_q * sal[:, q]
+    third = involved[:, p] & involved[:, q]
+    third[ex["i"], np.arange(len(p))] = False
+    third[ex["j"], np.arange(len(p))] = False
+    return np.where(third, ext, 0.0).sum(axis=1)
+
+
+# -- registry entry points ----------------------------------------------------------------------
+def _batched(a: ScenarioArrays):
+    batch = np.shape(a.position)[:-2]
+    for index in np.ndindex(*batch):
+        cap = np.asarray(a.capability)
+        yield index, a.replace(
+            capability=cap[index] if cap.ndim > 1 else cap,
+            position=np.asarray(a.position)[index],
+            salience=np.asarray(a.salience)[index],
+        )
+
+
+def forecast(a: ScenarioArrays, rng=None, *, variant=None, rounds=DEFAULT_ROUNDS, p=0.0, forbidden=None,
+             power=None, ties="first", repetitions: int = 1, **_ignored):
+    """The compromise outcome after the last round's exchanges, shape (..., n_issues).
+
+    Returns a dict with ``outcome`` (voting positions' compromise after ``rounds`` rounds) and
+    ``before`` (the compromise of the initial positions). Stochastic variants and random ties
+    average ``repetitions`` runs.
+    """
+    batch = np.shape(a.position)[:-2]
+    m = len(a.issue_ids)
+    outcome = np.zeros(batch + (m,))
+    before = np.zeros(batch + (m,))
+    stochastic = _variant(variant) != "equal_gain" or p or ties == "random"
+    if stochastic and rng is None:
+        rng = np.random.default_rng(0)
+    for index, single in _batched(a):
+        runs = [exchange_run(single, rounds=rounds, variant=variant, p=p, forbidden=forbidden, power=power,
+                             ties=ties, rng=rng) for _ in range(max(1, int(repetitions)) if stochastic else 1)]
+        w = _weights(single, power)
+        x0 = np.where(single.involved, single.position, np.nan)
+        before[index] = compromise(x0, w)
+        outcome[index] = np.mean([r.outcome_after[-1] if len(r.outcome_after) else before[index] for r in runs], axis=0)
+    return {"outcome": outcome, "before": before}
+
+
+def _weights(a, power):
+    cap = np.asarray(a.capability, float)[:, None] if power is None else np.asarray(power, float)
+    return np.where(a.involved, cap * np.asarray(a.salience, float), 0.0)
+
+
+def trajectory(a: ScenarioArrays, rng=None, *, variant=None, rounds=DEFAULT_ROUNDS, p=0.0, forbidden=None,
+               power=None, ties="first", **_ignored) -> Trajectory:
+    """Round-by-round voting positions: row 0 the initial positions, row k those after round k.
+
+    ``outcome`` and ``mean`` are the compromise of each row, ``median`` its weighted median;
+    ``events[k-1]`` lists round k's moves (two per exchange); ``per_round`` adds the compromise of
+    the positions each round started from (``outcome_before``) and those positions (``start``).
+    """
+    v = _variant(variant)
+    if (v != "equal_gain" or p or ties == "random") and rng is None:
+        rng = np.random.default_rng(0)
+    run = exchange_run(a, rounds=rounds, variant=v, p=p, forbidden=forbidden, power=power, ties=ties, rng=rng)
+    x0 = np.where(a.involved, np.asarray(a.position, float), np.nan)
+    positions = np.concatenate([x0[None], run.voting])
+    w = _weights(a, power)
+    filled = np.nan_to_num(positions)
+    outcome = compromise(positions, w)
+    median = np.array([weighted_median(filled[r], w) for r in range(len(positions))])
+    start = np.concatenate([x0[None], run.start])
+    before = np.concatenate([outcome[:1], run.outcome_before])
+    ext = np.concatenate([np.zeros((1, len(a.actor_ids))), run.externalities])
+    return Trajectory(
+        model="exchange", actor_ids=a.actor_ids, issue_ids=a.issue_ids, positions=positions,
+        median=median, mean=outcome, events=run.exchanges, stopped="rounds", variant=v, outcome=outcome,
+        extra={
+            "externalities": [{act: float(e[k]) for k, act in enumerate(a.actor_ids)} for e in ext],
+            "exchanges_per_round": [0] + [len(r) // 2 for r in run.exchanges],
+        },
+        per_round={"outcome_before": before, "start": start},
+    )
+
+
+def realised(run: ExchangeRun) -> Iterable[tuple[int, str, str, str, str]]:
+    """(round, supplier, demander, supplied issue, issue received) for every realised exchange."""
+    for r, events in enumerate(run.exchanges):
+        for e in events[::2]:
+            yield r + 1, e["actor"], e["to"], e["issue"], e["in_return_for"]
+
+
+register(Model(
+    name="exchange",
+    title="Exchange model (Stokman & Van Oosten)",
+    citation=(
+        "Stokman & Van Oosten (1994) The exchange of voting positions, in Bueno de Mesquita & Stokman (eds.), "
+        "European Community Decision Making, 105-127; Dijkstra, van Assen, Stokman & Draaijer (2018) Random "
+        "variation of exchange rates in the equal utility exchange model."
+    ),
+    forecast=forecast,
+    stochastic=False,
+    trajectory=trajectory,
+    variants=VARIANTS,
+    joint=True,
+    summary="vote trading across issues: equal-gain exchanges of voting positions, highest gain first",
+    params={"rounds": DEFAULT_ROUNDS, "p": 0.0, "ties": "first", "forbidden": None, "power": None},
+))
