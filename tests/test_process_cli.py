@@ -111,3 +111,23 @@ def test_timeline_data_shares():
     assert np.allclose(drawn[["p_agreed", "p_negotiated", "p_closed"]].sum(axis=1), 1)
     ax = plot_timeline(run_process(s, draws=100))
     assert [t.get_text() for t in ax.get_yticklabels()] == ISSUES[::-1]
+
+
+def test_docs_process_page_commands_and_python_run(run_cli, tmp_path, monkeypatch):
+    import re
+    import shlex
+
+    from conftest import ROOT
+
+    text = (ROOT / "docs" / "process.md").read_text()
+    monkeypatch.chdir(ROOT)
+    sh = re.search(r"```sh\n(.*?)```", text, re.S).group(1)
+    for line in sh.splitlines():
+        args = shlex.split(line.split("#")[0])
+        assert args[:2] == ["accord", "process"]
+        args = [str(tmp_path / a) if a.endswith(".png") else a for a in args[1:]]
+        code, _, err = run_cli(*args)
+        assert code == 0, (line, err)
+    code = re.search(r"```python\n(.*?)```", text, re.S).group(1).replace('"timeline.png"', repr(str(tmp_path / "t.png")))
+    exec(compile(code, "docs/process.md", "exec"), {})
+    assert (tmp_path / "t.png").exists()
