@@ -316,3 +316,10 @@ def test_iterative_model_with_batched_final_positions_matches_the_per_draw_path(
     assert np.array_equal(fast.stage, slow.stage)
     np.testing.assert_allclose(fast.outcome, slow.outcome)
     assert set(fast.stage[:, 0]) == {1, 2}  # a2 high in its range agrees at once, lower after one retry
+
+
+def test_majority_of_named_parties_only():
+    # Among a1 and a2 alone (capabilities 2 and 1) only a1 accepts: 2/3 of the weight.
+    s = make(**RULES, rules={"A": ("majority", ("a1", "a2"), 0.7)})
+    r = item(run_process(s), "A")
+    assert not r["agreed"] and r["support"] == pytest.approx(2 / 3)

@@ -44,7 +44,8 @@ Decision rules (``Issue.rule``):
 ``unanimity``
     Every involved actor accepts.
 ``majority``
-    The accepting actors hold at least ``threshold`` of the weight of the involved actors. The
+    The accepting actors hold at least ``threshold`` of the weight of the involved actors (of the
+    named ``parties``, when the rule names them: they are the deciding body under any rule). The
     weight is capability by default: a formal vote is cast whether or not the voter cares; pass
     ``majority_weight="capability-salience"`` to weight by capability × salience instead.
     Indifferent actors count as accepting, for consistency with the other rules.
@@ -120,9 +121,11 @@ def agenda(scenario: Scenario, arrays: ScenarioArrays | None = None) -> Agenda:
     n, m = a.n_actors, a.n_issues
     counted = np.zeros((n, m), dtype=bool)
     for j, iss in enumerate(scenario.issues):
-        if iss.rule.kind == "consensus" and iss.rule.parties:
+        if iss.rule.kind == "none":
+            continue
+        if iss.rule.parties:  # the named parties are the deciding body, under any rule
             counted[[actor[p] for p in iss.rule.parties], j] = True
-        elif iss.rule.kind in ("consensus", "unanimity", "majority"):
+        else:
             counted[:, j] = a.involved[:, j]
     requires = np.zeros((m, m), dtype=bool)
     for p in scenario.preconditions:
