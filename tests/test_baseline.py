@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from accord.io import read_scenario
 from accord.models import baseline, get
 from accord.scenario import from_arrays
+
 from conftest import SYRIA, shared
 from strategies import permuted, scenario_arrays
 

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from accord.models import _eum_core, eum
 from accord.scenario import from_arrays
+
 from strategies import permuted, scenario_arrays
 
 SQRT_HALF = 0.5**0.5

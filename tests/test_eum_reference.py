@@ -17,6 +17,7 @@ import pytest
 
 from accord.models import eum
 from accord.scenario import from_arrays
+
 from conftest import shared
 
 TOL = 1e-6

@@ -14,6 +14,7 @@ from accord.models import get
 from accord.models._exchange_round import candidates, run_round
 from accord.models.exchange import exchange_run, forbidden_linkages, forecast, trajectory
 from accord.scenario import Linkage, from_arrays
+
 from strategies import scenario_arrays
 
 

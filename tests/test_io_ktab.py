@@ -20,6 +20,7 @@ from accord.io.ktab import (
     write_ktab_xml,
 )
 from accord.models import get
+
 from conftest import shared
 
 KTAB = ("reference", "ktab")

@@ -8,6 +8,7 @@ import pytest
 
 from accord.io import detect_format, from_frame, read_scenario, to_frame, write_scenario
 from accord.io.yaml_format import dumps, loads
+
 from conftest import SYRIA, shared
 
 

@@ -11,6 +11,7 @@ import pytest
 from accord.io import read_scenario
 from accord.process import run_process
 from accord.report.timeline import plot_timeline, timeline_data
+
 from conftest import SYRIA
 
 ISSUES = ["assad-fate", "issg-meeting", "delegation", "terror-list", "ceasefire", "is-priority", "ukraine-sanctions"]

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from accord.process import run_process
 from accord.scenario import DecisionRule, Precondition
+
 from strategies import scenario_arrays
 
 

@@ -14,6 +14,7 @@ from accord.scenario import from_arrays
 from accord.simulate import CHUNK, simulate
 from accord.uncertainty import Uncertainty, sample
 from accord.whatif import apply_edits, compare
+
 from conftest import SYRIA
 
 MODELS = ["compromise", "median", "nash"]

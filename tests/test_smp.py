@@ -14,6 +14,7 @@ from accord.models import _smp_votes as votes
 from accord.models import get
 from accord.models.smp import SWITCHES, forecast, switch_value, trajectory
 from accord.scenario import from_arrays
+
 from conftest import shared
 from strategies import scenario_arrays
 

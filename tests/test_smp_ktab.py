@@ -10,6 +10,7 @@ import pytest
 
 from accord.io import read_scenario
 from accord.models import get
+
 from conftest import shared
 
 KTAB = ("reference", "ktab")
