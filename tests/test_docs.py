@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import ROOT
 
 from accord.forecast import forecast
 from accord.io.yaml_format import loads
+
+from conftest import ROOT
 
 TUTORIAL = ROOT / "docs" / "tutorial-first-forecast.md"
 
