@@ -106,7 +106,7 @@ def _count_below(xs: np.ndarray) -> np.ndarray:
     mid = (xs[:, :, None] + xs[:, None, :]) * 0.5
     n_rows, n = xs.shape
     if n <= _DIRECT_COUNT:
-        return (xs[:, None, None, :] < mid[..., None]).sum(axis=3)
+        return np.count_nonzero(xs[:, None, None, :] < mid[..., None], axis=3)
     out = np.empty(mid.shape, dtype=np.intp)
     for b in range(n_rows):  # searchsorted has no batch axis
         out[b] = np.searchsorted(xs[b], mid[b])
@@ -130,7 +130,10 @@ def _win_probability(d, ws, at_mid, upper, distinct, denominator, involved):
     g = s[:, :, n]
     m = s.reshape(-1)[at_mid]  # m[b, p, q] = S[p, t_pq]; t is symmetric
     left = m.transpose(0, 2, 1) - m  # Σ over voters left of the midpoint of w_k (D_kq - D_kp)
-    num = np.where(upper, left, (g[:, None, :] - g[:, :, None]) - left)
+    # upper triangle (x_p < x_q): left; lower: (G_q - G_p) - left.
+    _, sign, lower = upper
+    num = left * sign
+    num += (g[:, None, :] - g[:, :, None]) * lower
     np.maximum(num, 0.0, out=num)
     num *= distinct
     if denominator == "pair":
@@ -202,7 +205,7 @@ def _grid(n_rows: int, n: int):
     places = np.arange(n)
     upper = places[:, None] < places[None, :]
     flat = (np.arange(n_rows * n) * (n + 1)).reshape(n_rows, n, 1)
-    return rows, places, upper, flat
+    return rows, places, (upper, np.where(upper, 1.0, -1.0), (~upper).astype(float)), flat
 
 
 def _one_round(x, w, s, inv, span, rules, record):
@@ -266,9 +269,12 @@ def _one_round(x, w, s, inv, span, rules, record):
     yields = loses & (eu_pq < 0)
     neg = -eu_pq
     comp = yields & (eu_qp > neg)
-    kind = np.where(conf, CONFRONTATION, np.where(comp, COMPROMISE, NO_OFFER)).astype(np.int8)
+    # conf, comp and capitulation exclude each other: NO_OFFER = 3 minus 3, 2 or 1.
+    kind = np.full(conf.shape, NO_OFFER, dtype=np.int8)
+    kind -= 3 * conf.view(np.int8)
+    kind -= 2 * comp.view(np.int8)
     if rules.capitulation == "printed":
-        kind[yields & (eu_qp < neg)] = CAPITULATION
+        kind -= (yields & (eu_qp < neg)).view(np.int8)
     best = kind.min(axis=2, keepdims=True)
 
     ratio = np.divide(neg, eu_qp, out=np.zeros_like(neg), where=comp)
