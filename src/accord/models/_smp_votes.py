@@ -35,8 +35,8 @@ def seqsum(x: np.ndarray, start=None) -> np.ndarray:
         return np.broadcast_to(0.0 if start is None else start, x.shape[1:]).copy()
     if start is not None:
         x[0] += start
-    if x.ndim > 1 and x[0].size > 1 and x.flags.c_contiguous:
-        return np.add.reduce(x, axis=0)
+    if x.ndim > 1 and x[0].size > 1:
+        return np.add.reduce(np.ascontiguousarray(x), axis=0)
     return np.cumsum(x, axis=0)[-1]
 
 
@@ -102,6 +102,7 @@ def coalitions(rule: str, w: np.ndarray, u: np.ndarray) -> np.ndarray:
     point), so then c[a, b] = 1e-8 + Σ_k max(v_k(a:b), 0) for every pair, in one pass.
     """
     wk = np.reshape(w, (-1,) + (1,) * u.ndim)
+    u = np.ascontiguousarray(u)
     v = vote(rule, wk, u[..., :, None], u[..., None, :])  # (k, ..., a, b)
     pro = seqsum(np.maximum(v, 0.0), _MIN_COALITION)
     if rule != "asym_prosp":
