@@ -1,0 +1,48 @@
+"""The foundation issue's acceptance checks that span several readers."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+
+from accord.io import detect_format, read_scenario
+
+from conftest import shared
+
+
+def test_ktab_compromise_is_power_times_salience_weighted_mean(run_cli):
+    path = shared("reference", "ktab", "SOE-Pol-Comp.csv")
+    rows = list(csv.reader(path.read_text().splitlines()))[2:]
+    power = np.array([float(r[2]) for r in rows])
+    pos = np.array([[float(r[3]), float(r[5])] for r in rows])
+    sal = np.array([[float(r[4]), float(r[6])] for r in rows])
+    w = power[:, None] * sal
+    expected = (w * pos).sum(0) / w.sum(0)
+    code, out, err = run_cli("forecast", path, "--model", "compromise", "--format", "csv")
+    assert code == 0, err
+    got = [float(line.split(",")[-1]) for line in out.strip().splitlines()[1:]]
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "parts, fmt",
+    [
+        (("deu3",), "deu"),
+        (("reference", "decide", "cop21.csv"), "decide"),
+        (("reference", "decide", "trade10x5.csv"), "decide"),
+        (("reference", "decide", "sample_data.txt"), "decide"),
+        (("reference", "ktab", "dummyData_3Dim.xml"), "ktab-xml"),
+        (("reference", "ktab", "smpExample.xml"), "ktab-xml"),
+        (("reference", "ktab", "dummyData-a040.csv"), "ktab-csv"),
+        (("reference", "emissions", "actors.csv"), "bdm"),
+    ],
+)
+def test_reference_files_load(parts, fmt, run_cli):
+    path = shared(*parts)
+    assert detect_format(path) == fmt
+    s = read_scenario(path)
+    assert len(s.actors) >= 2 and s.issues
+    code, out, err = run_cli("forecast", path, "-m", "compromise", "-m", "median", "--format", "json")
+    assert code == 0, err
