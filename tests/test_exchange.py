@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -22,7 +23,8 @@ def one_round(cap, pos, sal, **kw):
     """The realised exchanges of one round, on a 0–100 scale (one line per hand-computed case)."""
     x, s = np.asarray(pos, float), np.asarray(sal, float)
     w = np.asarray(cap, float)[:, None] * s
-    return run_round(x, w, s, np.ones_like(x, bool), **kw)
+    r = run_round(x[None], w[None], s[None], np.ones_like(x, bool), **kw)
+    return SimpleNamespace(exchanges=r.exchanges[0], voting=r.voting[0], start_next=r.start_next[0])
 
 
 # -- hand-computed cases: 2 issues (p = 0, q = 1), 4 actors ------------------------------------

@@ -46,6 +46,7 @@ class Candidates:
     q: np.ndarray
     kappa: np.ndarray
     inner: np.ndarray
+    rep: np.ndarray | None = None  # which repetition (batch member) a candidate belongs to
 
     def __len__(self) -> int:
         return len(self.i)
@@ -87,7 +88,16 @@ def candidates(x, w, sal, involved, forbidden=None, left=None) -> Candidates:
     j = np.where(swap, a, b)
     with np.errstate(invalid="ignore", divide="ignore"):
         kappa = (sal[i, p] + sal[j, p]) / (sal[i, q] + sal[j, q])
-    return Candidates(i=i, j=j, p=p, q=q, kappa=kappa, inner=kind)
+    return Candidates(i=i, j=j, p=p, q=q, kappa=kappa, inner=kind, rep=np.zeros(len(i), int))
+
+
+def stack(parts: list[Candidates]) -> tuple[Candidates, np.ndarray]:
+    """Candidates of several repetitions in one flat list (rep-major) and each one's offset."""
+    sizes = np.array([len(c) for c in parts])
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    cat = {f: np.concatenate([getattr(c, f) for c in parts]) for f in ("i", "j", "p", "q", "kappa", "inner")}
+    rep = np.repeat(np.arange(len(parts)), sizes)
+    return Candidates(**cat, rep=rep), offsets
 
 
 def compromise(x, w):
@@ -100,60 +110,65 @@ def compromise(x, w):
 
 @dataclass
 class RoundResult:
-    """What happened in one round: the realised exchanges and the voting positions they leave."""
+    """What happened in one round of R repetitions: realised exchanges and the positions they leave."""
 
-    voting: np.ndarray  # (n, m) voting positions after the round's exchanges
-    start_next: np.ndarray  # (n, m) positions the next round starts from
-    exchanges: dict[str, np.ndarray] = field(default_factory=dict)  # arrays (E,) in order realised
-    n_candidates: int = 0
-    ties: int = 0
-    start_next_exact: list | None = None  # decimal start positions when a shadow ran
+    voting: np.ndarray  # (R, n, m) voting positions after the round's exchanges
+    start_next: np.ndarray  # (R, n, m) positions the next round starts from
+    exchanges: list[dict[str, np.ndarray]] = field(default_factory=list)  # per rep, arrays (E,) in order
+    n_candidates: np.ndarray | None = None
+    ties: np.ndarray | None = None
+    start_next_exact: list | None = None  # per rep: decimal start positions when a shadow ran
 
 
 class _Side:
     """Per-candidate constants of one side of the exchanges: the mover, the issue it supplies (a)
     and where that issue's outcome comes from as the demanding partner sees it."""
 
-    def __init__(self, mover, demander, a, x0, w, S, base, n, m):
-        self.w = w[mover, a]
-        self.x = x0[mover, a]
-        self.S = S[a]
+    def __init__(self, mover, demander, a, rep, x0, w, S, base, n, m):
+        self.w = w[rep, mover, a]
+        self.x = x0[rep, mover, a]
+        self.S = S[rep, a]
         self.inv_S = np.divide(1.0, self.S, out=np.zeros_like(self.S), where=self.S > 0)
-        self.base = base[a]
-        self.rec = (demander * m + a) * n + mover  # flat index into the records
-        self.rec_sum = demander * m + a
+        self.base = base[rep, a]
+        self.rec_sum = (rep * n + demander) * m + a  # flat (rep, demander, issue)
+        self.rec = self.rec_sum * n + mover  # flat (rep, demander, issue, mover)
 
 
 def _groups(keys, size):
-    """Candidate indices by key, as a list of arrays (keys in [0, size))."""
+    """Candidate indices by key as a padded table (size, longest) with -1 for "none"."""
     order = np.argsort(keys, kind="stable")
-    bounds = np.searchsorted(keys[order], np.arange(size + 1))
-    return [order[bounds[k]:bounds[k + 1]] for k in range(size)]
+    counts = np.bincount(keys, minlength=size)
+    table = np.full((size, max(int(counts.max(initial=0)), 1)), -1)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    col = np.arange(len(keys)) - np.repeat(starts, counts)
+    table[keys[order], col] = order
+    return table
 
 
 class _State:
-    """Mutable per-candidate state of one round (flat arrays of length K)."""
+    """Mutable per-candidate state of one round, all repetitions in one flat list of length K."""
 
-    def __init__(self, c: Candidates, x0, w, sal, shadow=None):
+    def __init__(self, c: Candidates, offsets, x0, w, sal, shadows=None):
         self.c = c
-        self.shadow = shadow
-        i, j, p, q = c.i, c.j, c.p, c.q
-        n, m = x0.shape
-        self.n, self.m = n, m
+        self.offsets = offsets
+        self.shadows = shadows
+        i, j, p, q, rep = c.i, c.j, c.p, c.q, c.rep
+        R, n, m = x0.shape
+        self.R, self.n, self.m = R, n, m
         self.x0, self.w = x0, w
-        S = w.sum(axis=0)
-        base = np.where(w > 0, w * np.nan_to_num(x0), 0.0).sum(axis=0)
-        self.sip, self.siq, self.sjp, self.sjq = sal[i, p], sal[i, q], sal[j, p], sal[j, q]
-        self.wiq, self.wjp = w[i, q], w[j, p]
-        self.Sp, self.Sq = S[p], S[q]
-        self.side_i = _Side(i, j, q, x0, w, S, base, n, m)
-        self.side_j = _Side(j, i, p, x0, w, S, base, n, m)
-        self.dem_i = x0[i, p]  # i's own position on the issue it demands (fixed in a round)
-        self.dem_j = x0[j, q]
-        self.sup_i = x0[i, q].copy()  # i's voting position on the issue it supplies (moves)
-        self.sup_j = x0[j, p].copy()
-        self.start_i = x0[i, q].copy()
-        self.start_j = x0[j, p].copy()
+        S = w.sum(axis=1)
+        base = np.where(w > 0, w * np.nan_to_num(x0), 0.0).sum(axis=1)
+        self.sip, self.siq, self.sjp, self.sjq = sal[rep, i, p], sal[rep, i, q], sal[rep, j, p], sal[rep, j, q]
+        self.wiq, self.wjp = w[rep, i, q], w[rep, j, p]
+        self.Sp, self.Sq = S[rep, p], S[rep, q]
+        self.side_i = _Side(i, j, q, rep, x0, w, S, base, n, m)
+        self.side_j = _Side(j, i, p, rep, x0, w, S, base, n, m)
+        self.dem_i = x0[rep, i, p]  # i's own position on the issue it demands (fixed in a round)
+        self.dem_j = x0[rep, j, q]
+        self.sup_i = x0[rep, i, q].copy()  # i's voting position on the issue it supplies (moves)
+        self.sup_j = x0[rep, j, p].copy()
+        self.start_i = x0[rep, i, q].copy()
+        self.start_j = x0[rep, j, p].copy()
         k = len(c)
         # Moves kept from earlier calculations (Decide's move history): their sum and signs.
         self.hist_i = np.zeros(k)
@@ -164,23 +179,22 @@ class _State:
         self.pos_j = np.zeros(k, bool)
         self.move_i = np.zeros(k)
         self.move_j = np.zeros(k)
-        self.rp = np.zeros(k)
-        self.rq = np.zeros(k)
         self.gain = np.zeros(k)
         self.valid = np.zeros(k, bool)
-        # Positions recorded for a demanding actor on an issue, flat (demander, issue, mover), and
-        # their net effect on the outcome's numerator per (demander, issue).
-        self.rec_val = np.zeros(n * m * n)
-        self.rec_has = np.zeros(n * m * n, bool)
-        self.rec_sum = np.zeros(n * m)
+        # Positions recorded for a demanding actor on an issue, flat (rep, demander, issue, mover),
+        # and their net effect on the outcome's numerator per (rep, demander, issue).
+        self.rec_val = np.zeros(R * n * m * n)
+        self.rec_has = np.zeros(R * n * m * n, bool)
+        self.rec_sum = np.zeros(R * n * m)
         # Which candidates an actor supplying / demanding an issue takes part in, by side.
-        self.by_sup_i = _groups(i * m + q, n * m)
-        self.by_sup_j = _groups(j * m + p, n * m)
-        self.by_dem_i = _groups(i * m + p, n * m)
-        self.by_dem_j = _groups(j * m + q, n * m)
+        size = R * n * m
+        self.by_sup_i = _groups((rep * n + i) * m + q, size)
+        self.by_sup_j = _groups((rep * n + j) * m + p, size)
+        self.by_dem_i = _groups((rep * n + i) * m + p, size)
+        self.by_dem_j = _groups((rep * n + j) * m + q, size)
 
     # -- outcome of an issue as one exchange side sees it --------------------------------------
-    def _outcome(self, idx, side, v, mover_wins):
+    def _outcome(self, idx, side, v, mover_wins=True):
         """Outcome of the side's supply issue with the side's actor at ``v``.
 
         The outcome uses the round's start positions, overridden by the positions recorded for the
@@ -243,7 +257,6 @@ class _State:
         mj = np.where(sup_j > dem_i, -mj, mj)
         gain = self._gain(idx, rp, rq)
         self.move_i[idx], self.move_j[idx] = mi, mj
-        self.rp[idx], self.rq[idx] = rp, rq
         self.gain[idx] = gain
         valid = self._move_ok(idx, "i", mi) & self._move_ok(idx, "j", mj) & (gain >= MIN_MOVE)
         if valid.any():
@@ -270,13 +283,14 @@ class _State:
             sup, move, target = self.sup_i[idx], self.move_i[idx], self.dem_j[idx]
         else:
             sup, move, target = self.sup_j[idx], self.move_j[idx], self.dem_i[idx]
-        d0 = target - self._outcome(idx, side, sup, True)
-        d1 = target - self._outcome(idx, side, sup + move, True)
-        if self.shadow is not None:
+        d0 = target - self._outcome(idx, side, sup)
+        d1 = target - self._outcome(idx, side, sup + move)
+        if self.shadows is not None:
             # Where the outcome sits on the demander's position to rounding (a previous exchange
             # put it there), the sign of the difference decides; take it from the decimal shadow.
             for n_ in np.flatnonzero(np.abs(d0) <= EXACT_TOL):
-                d0[n_] = self.shadow.gap(self.c, idx[n_], side)
+                k = idx[n_]
+                d0[n_] = self.shadows[self.c.rep[k]].gap(self.c, k, side)
         fine = ((d0 >= 0) & (d1 >= 0)) | ((d0 <= 0) & (d1 <= 0))
         if fine.all():
             return
@@ -285,9 +299,10 @@ class _State:
         sup, target = sup[cut], target[cut]
         cur = self._outcome(sub, side, sup, False)
         P = self.side_i if side == "i" else self.side_j
+        share = P.w[sub] * P.inv_S[sub]
         # The move that puts the outcome on the target, and its exchange ratio r_a = |target - cur|.
-        delta = np.abs((target - cur) / (P.w[sub] * P.inv_S[sub]))
-        ra = delta * P.w[sub] * P.inv_S[sub]
+        delta = np.abs((target - cur) / share)
+        ra = delta * share
         kappa = self.c.kappa[sub]
         m_self = np.where(sup > target, -delta, delta)
         if side == "i":  # ra is r_q; j's matching move on p
@@ -300,171 +315,164 @@ class _State:
             m_other = rq * self.Sq[sub] / self.wiq[sub]
             self.move_j[sub] = m_self
             self.move_i[sub] = np.where(self.sup_i[sub] > self.dem_j[sub], -m_other, m_other)
-        self.rp[sub], self.rq[sub] = rp, rq
         self.gain[sub] = self._gain(sub, rp, rq)
 
-    # -- after an exchange is realised ---------------------------------------------------------
-    def realise(self, k, ya=None, yb=None):
-        """Apply the realised exchange ``k`` to the remaining ones and recalculate those it touches."""
-        c = self.c
-        m = self.m
-        a, b, p, q = int(c.i[k]), int(c.j[k]), int(c.p[k]), int(c.q[k])
-        if ya is None:
-            ya = self.sup_i[k] + self.move_i[k]
-            yb = self.sup_j[k] + self.move_j[k]
-        self.valid[k] = False
-        alive = self.valid
+    # -- choosing and realising, one exchange per repetition at a time --------------------------
+    def best(self, ties, rng):
+        """Per repetition the valid candidate with the highest gain: (indices, tied) for the
+        repetitions that still have one."""
+        gain = np.where(self.valid, self.gain, -np.inf)
+        if not len(gain):
+            return np.zeros(0, int), np.zeros(0, bool)
+        top = np.maximum.reduceat(np.append(gain, -np.inf), self.offsets[:-1])
+        top = np.where(self.offsets[1:] > self.offsets[:-1], top, -np.inf)
+        limit = top - TIE_RTOL * np.abs(top)
+        open_ = np.isfinite(top)
+        tied = np.flatnonzero(open_[self.c.rep] & (gain >= limit[self.c.rep]))
+        reps, first, count = np.unique(self.c.rep[tied], return_index=True, return_counts=True)
+        pick = first if ties == "first" else first + np.floor(rng.random(len(first)) * count).astype(int)
+        return tied[pick], count > 1
 
-        def live(g):
-            return g[alive[g]]
+    def realise(self, ks, ya, yb):
+        """Realise exchanges ``ks`` (one per repetition): move their actors, record the partners'
+        new positions for the actors who demanded them, and recalculate the exchanges they touch."""
+        c, m, n = self.c, self.m, self.n
+        a, b, p, q, r = c.i[ks], c.j[ks], c.p[ks], c.q[ks], c.rep[ks]
+        self.valid[ks] = False
+        valid = self.valid
+        base = r * n
+        aq, bp, bq, ap = (base + a) * m + q, (base + b) * m + p, (base + b) * m + q, (base + a) * m + p
 
-        aq, bp, bq, ap = a * m + q, b * m + p, b * m + q, a * m + p
+        def live(table, keys, values=None):
+            rows = table[keys]
+            ok = rows >= 0
+            ok[ok] = valid[rows[ok]]
+            if values is None:
+                return rows[ok]
+            return rows[ok], np.broadcast_to(values[:, None], rows.shape)[ok]
+
         # The same actor supplying the same issue elsewhere now starts from its new voting position.
-        sup_i_a, sup_i_b = live(self.by_sup_i[aq]), live(self.by_sup_i[bp])
-        sup_j_a, sup_j_b = live(self.by_sup_j[aq]), live(self.by_sup_j[bp])
-        # The same actor demanding the same issue elsewhere: record the partner's new position.
-        self._record(b, q, a, ya, self.start_i[k])
-        self._record(a, p, b, yb, self.start_j[k])
-        hit_i = np.concatenate([sup_i_a, sup_i_b])
-        hit_j = np.concatenate([sup_j_a, sup_j_b])
+        si_a, vi_a = live(self.by_sup_i, aq, ya)
+        si_b, vi_b = live(self.by_sup_i, bp, yb)
+        sj_a, vj_a = live(self.by_sup_j, aq, ya)
+        sj_b, vj_b = live(self.by_sup_j, bp, yb)
+        self._record((base + b) * m + q, a, ya, self.start_i[ks])
+        self._record((base + a) * m + p, b, yb, self.start_j[ks])
+        hit_i = np.concatenate([si_a, si_b])
+        hit_j = np.concatenate([sj_a, sj_b])
         # A side recalculated after its own actor moved elsewhere keeps its previous move in the
         # history (Decide compares the direction of the new move with it).
-        self._keep(hit_i, "i")
-        self._keep(hit_j, "j")
-        self.sup_i[sup_i_a] = ya
-        self.sup_i[sup_i_b] = yb
-        self.sup_j[sup_j_a] = ya
-        self.sup_j[sup_j_b] = yb
+        mv = self.move_i[hit_i]
+        self.hist_i[hit_i] += mv
+        self.neg_i[hit_i] |= mv < 0
+        self.pos_i[hit_i] |= mv > 0
+        mv = self.move_j[hit_j]
+        self.hist_j[hit_j] += mv
+        self.neg_j[hit_j] |= mv < 0
+        self.pos_j[hit_j] |= mv > 0
+        self.sup_i[hit_i] = np.concatenate([vi_a, vi_b])
+        self.sup_j[hit_j] = np.concatenate([vj_a, vj_b])
         touched = np.concatenate([
-            hit_i, hit_j, live(self.by_dem_j[bq]), live(self.by_dem_i[bq]),
-            live(self.by_dem_j[ap]), live(self.by_dem_i[ap]),
+            hit_i, hit_j, live(self.by_dem_j, bq), live(self.by_dem_i, bq),
+            live(self.by_dem_j, ap), live(self.by_dem_i, ap),
         ])
         if len(touched):
             self.calculate(np.unique(touched))
-        return ya, yb
 
-    def _keep(self, idx, side):
-        if not len(idx):
-            return
-        mv = (self.move_i if side == "i" else self.move_j)[idx]
-        if side == "i":
-            self.hist_i[idx] += mv
-            self.neg_i[idx] |= mv < 0
-            self.pos_i[idx] |= mv > 0
-        else:
-            self.hist_j[idx] += mv
-            self.neg_j[idx] |= mv < 0
-            self.pos_j[idx] |= mv > 0
-
-    def _record(self, demander, issue, mover, y, start):
-        """Record ``mover``'s new position on ``issue`` for exchanges where ``demander`` demands it.
-
-        A second record keeps the one nearer the mover's start in the direction it moved (Decide).
-        """
-        f = (demander * self.m + issue) * self.n + mover
-        r = demander * self.m + issue
-        x = self.x0[mover, issue]
-        w = self.w[mover, issue]
-        if not self.rec_has[f]:
-            new = y
-        else:
-            old = self.rec_val[f]
-            new = min(old, y) if start <= old else max(old, y)
-            self.rec_sum[r] -= w * (old - x)
-        self.rec_sum[r] += w * (new - x)
+    def _record(self, rs, mover, y, start):
+        """Record ``mover``'s new position for exchanges where the demander demands that issue
+        (``rs`` = flat (rep, demander, issue)). A second record keeps the one nearer the mover's
+        start in the direction it moved (Decide)."""
+        f = rs * self.n + mover
+        issue = rs % self.m
+        rep = rs // (self.m * self.n)
+        x = self.x0[rep, mover, issue]
+        w = self.w[rep, mover, issue]
+        has = self.rec_has[f]
+        old = self.rec_val[f]
+        new = np.where(~has, y, np.where(start <= old, np.minimum(old, y), np.maximum(old, y)))
+        np.add.at(self.rec_sum, rs, w * (new - x) - np.where(has, w * (old - x), 0.0))
         self.rec_val[f] = new
         self.rec_has[f] = True
 
-    def best(self, ties, rng):
-        """The valid candidate with the highest gain (None when none is left), and how many tie it."""
-        gain = np.where(self.valid, self.gain, -np.inf)
-        k = int(np.argmax(gain)) if len(gain) else 0
-        best = gain[k] if len(gain) else -np.inf
-        if not np.isfinite(best):
-            return None, 0
-        tied = np.flatnonzero(gain >= best - TIE_RTOL * abs(best))
-        if len(tied) == 1 or ties == "first":
-            return int(tied[0]), len(tied) - 1
-        return int(tied[rng.integers(len(tied))]), len(tied) - 1
 
-    def outcome(self, k, side, v):
-        kk = np.array([k])
-        return float(self._outcome(kk, side, np.array([v]), True)[0])
-
-    @property
-    def ci(self):
-        return self.c.i
-
-    @property
-    def cj(self):
-        return self.c.j
-
-    @property
-    def cp(self):
-        return self.c.p
-
-    @property
-    def cq(self):
-        return self.c.q
+COLUMNS = ("i", "j", "p", "q", "x_i", "y_i", "x_j", "y_j", "gain",
+           "outcome_q0", "outcome_q1", "outcome_p0", "outcome_p1", "inner")
 
 
 def run_round(x0, w, sal, involved, *, forbidden=None, kappa=None, rng=None, ties="first",
-              salience_weight=0.4, fixed_weight=0.1, shadow=None) -> RoundResult:
-    """One round: build the candidates, realise them highest gain first, return the new positions.
+              salience_weight=0.4, fixed_weight=0.1, shadows=None) -> RoundResult:
+    """One round for R repetitions in lockstep: build each one's candidates, then realise them
+    highest gain first, one exchange per repetition per step.
 
-    ``kappa`` (callable taking the :class:`Candidates` and returning rates) replaces the
-    equal-gain rate (random-rate variants). ``ties`` is ``"first"`` (the candidate first in
-    Decide's order) or ``"random"`` (uniform among the tied, drawn from ``rng``).
+    ``x0``, ``w``, ``sal`` have shape (R, n, m) (a leading axis of 1 for a single run).
+    ``kappa`` (callable taking the :class:`Candidates` and the saliences, returning rates)
+    replaces the equal-gain rate (random-rate variants). ``ties`` is ``"first"`` (the candidate
+    first in Decide's order) or ``"random"`` (uniform among the tied, drawn from ``rng``).
+    ``shadows`` is a list of R :class:`~accord.models._exchange_decimal.DecimalShadow` or None.
     """
     with np.errstate(invalid="ignore", divide="ignore"):
-        return _run_round(x0, w, sal, involved, forbidden, kappa, rng, ties, salience_weight, fixed_weight, shadow)
+        return _run_round(x0, w, sal, involved, forbidden, kappa, rng, ties, salience_weight, fixed_weight, shadows)
 
 
-def _run_round(x0, w, sal, involved, forbidden, kappa, rng, ties, salience_weight, fixed_weight, shadow):
-    c = candidates(x0, w, sal, involved, forbidden, left=None if shadow is None else shadow.left())
+def _run_round(x0, w, sal, involved, forbidden, kappa, rng, ties, salience_weight, fixed_weight, shadows):
+    R = x0.shape[0]
+    parts = [candidates(x0[r], w[r], sal[r], involved, forbidden,
+                        left=None if shadows is None else shadows[r].left()) for r in range(R)]
+    c, offsets = stack(parts)
     if kappa is not None and len(c):
-        c.kappa = kappa(c)
-    st = _State(c, x0, w, sal, shadow)
+        c.kappa = kappa(c, sal)
+    st = _State(c, offsets, x0, w, sal, shadows)
     if len(c):
         st.calculate(np.arange(len(c)))
-    seq = st
-    rows = []
+    steps = []
     voting = x0.copy()
     start_next = x0.copy()
-    next_dec = None if shadow is None else [row[:] for row in shadow.x0]
-    n_ties = 0
+    next_dec = None if shadows is None else [[row[:] for row in sh.x0] for sh in shadows]
+    n_ties = np.zeros(R, int)
     while True:
-        k, tied = seq.best(ties, rng)
-        if k is None:
+        ks, tied = st.best(ties, rng)
+        if not len(ks):
             break
-        n_ties += tied > 0
-        xi, xj, g = seq.sup_i[k], seq.sup_j[k], seq.gain[k]
-        outcomes = (seq.outcome(k, "i", xi), seq.outcome(k, "i", xi + seq.move_i[k]),
-                    seq.outcome(k, "j", xj), seq.outcome(k, "j", xj + seq.move_j[k]))
-        a, b, p, q = seq.ci[k], seq.cj[k], seq.cp[k], seq.cq[k]
-        if shadow is not None:
-            ya_d, yb_d = shadow.realise(c, k)
-            ya, yb = seq.realise(k, float(ya_d), float(yb_d))
-            next_dec[a][q] = shadow.partial(a, q, ya_d, salience_weight, fixed_weight)
-            next_dec[b][p] = shadow.partial(b, p, yb_d, salience_weight, fixed_weight)
+        r = c.rep[ks]
+        n_ties[r] += tied
+        a, b, p, q = c.i[ks], c.j[ks], c.p[ks], c.q[ks]
+        xi, xj, g = st.sup_i[ks], st.sup_j[ks], st.gain[ks]
+        outcomes = (st._outcome(ks, "i", xi), st._outcome(ks, "i", xi + st.move_i[ks]),
+                    st._outcome(ks, "j", xj), st._outcome(ks, "j", xj + st.move_j[ks]))
+        if shadows is not None:
+            exact = [shadows[rr].realise(c, k) for rr, k in zip(r.tolist(), ks.tolist(), strict=True)]
+            ya = np.array([float(e[0]) for e in exact])
+            yb = np.array([float(e[1]) for e in exact])
+            for (ya_d, yb_d), rr, aa, bb, pp, qq in zip(exact, r.tolist(), a.tolist(), b.tolist(), p.tolist(),
+                                                         q.tolist(), strict=True):
+                next_dec[rr][aa][qq] = shadows[rr].partial(aa, qq, ya_d, salience_weight, fixed_weight)
+                next_dec[rr][bb][pp] = shadows[rr].partial(bb, pp, yb_d, salience_weight, fixed_weight)
         else:
-            ya, yb = seq.realise(k)
-        rows.append((a, b, p, q, xi, ya, xj, yb, g, *outcomes, c.inner[k]))
-        voting[a, q] = ya
-        voting[b, p] = yb
+            ya = xi + st.move_i[ks]
+            yb = xj + st.move_j[ks]
+        st.realise(ks, ya, yb)
+        steps.append((r, a, b, p, q, xi, ya, xj, yb, g, *outcomes, c.inner[ks]))
+        voting[r, a, q] = ya
+        voting[r, b, p] = yb
         # Partial return: the next round starts between the round's start and the voting position,
         # nearer the voting position the less the actor cares about the issue (Decide's weights).
-        start_next[a, q] = _partial(x0[a, q], ya, sal[a, q], salience_weight, fixed_weight)
-        start_next[b, p] = _partial(x0[b, p], yb, sal[b, p], salience_weight, fixed_weight)
-    cols = ("i", "j", "p", "q", "x_i", "y_i", "x_j", "y_j", "gain",
-            "outcome_q0", "outcome_q1", "outcome_p0", "outcome_p1", "inner")
-    table = list(zip(*rows, strict=True)) if rows else [()] * len(cols)
-    ex = {key: np.asarray(v, dtype=int if key in ("i", "j", "p", "q", "inner") else float)
-          for key, v in zip(cols, table, strict=True)}
-    if shadow is not None:
-        start_next = np.array([[np.nan if v is None else float(v) for v in row] for row in next_dec])
-    return RoundResult(voting=voting, start_next=start_next, exchanges=ex, n_candidates=len(c), ties=n_ties,
-                       start_next_exact=next_dec)
+        start_next[r, a, q] = _partial(x0[r, a, q], ya, sal[r, a, q], salience_weight, fixed_weight)
+        start_next[r, b, p] = _partial(x0[r, b, p], yb, sal[r, b, p], salience_weight, fixed_weight)
+    if steps:
+        cols = [np.concatenate(col) for col in zip(*steps, strict=True)]
+        rep, cols = cols[0], cols[1:]
+        order = np.argsort(rep, kind="stable")
+        split = np.searchsorted(rep[order], np.arange(R + 1))
+        exchanges = [{key: col[order[split[k]:split[k + 1]]] for key, col in zip(COLUMNS, cols, strict=True)}
+                     for k in range(R)]
+    else:
+        exchanges = [{key: np.zeros(0, int if key in ("i", "j", "p", "q", "inner") else float) for key in COLUMNS}
+                     for _ in range(R)]
+    if shadows is not None:
+        start_next = np.array([[[np.nan if v is None else float(v) for v in row] for row in nd] for nd in next_dec])
+    return RoundResult(voting=voting, start_next=start_next, exchanges=exchanges, n_candidates=np.diff(offsets),
+                       ties=n_ties, start_next_exact=next_dec)
 
 
 def _partial(x, y, s, salience_weight, fixed_weight):

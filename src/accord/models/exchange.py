@@ -45,7 +45,7 @@ import numpy as np
 from accord.errors import ModelError
 from accord.models._common import weighted_median
 from accord.models._exchange_decimal import DecimalShadow, to_decimal
-from accord.models._exchange_round import RoundResult, compromise, run_round
+from accord.models._exchange_round import compromise, run_round
 from accord.models.registry import Model, register
 from accord.results import Trajectory
 from accord.scenario import Scenario, ScenarioArrays
@@ -116,17 +116,17 @@ def _check_forbidden(forbidden, n, m):
 
 
 # -- rates of the random variants ---------------------------------------------------------------
-def _kappa(variant, sal, rng, p):
+def _kappa(variant, rng, p):
     """Exchange rate r_q / r_p per candidate for the random variants (None: equal gain)."""
     if variant == "equal_gain" and not p:
         return None
     if rng is None:
         raise ModelError(f"the {variant} exchange model is stochastic: pass rng")
 
-    def draw(c):
+    def draw(c, sal):
         with np.errstate(invalid="ignore", divide="ignore"):
-            even_j = sal[c.j, c.p] / sal[c.j, c.q]  # j gains nothing at this rate
-            even_i = sal[c.i, c.p] / sal[c.i, c.q]  # i gains nothing at this rate
+            even_j = sal[c.rep, c.j, c.p] / sal[c.rep, c.j, c.q]  # j gains nothing at this rate
+            even_i = sal[c.rep, c.i, c.p] / sal[c.rep, c.i, c.q]  # i gains nothing at this rate
         if variant == "random_rate":
             return even_j + rng.random(len(c)) * (even_i - even_j)
         z = rng.random(len(c))
@@ -138,9 +138,15 @@ def _kappa(variant, sal, rng, p):
 
 
 # -- running -------------------------------------------------------------------------------------
-def exchange_run(
+def exchange_run(a: ScenarioArrays, **kwargs) -> ExchangeRun:
+    """Run the exchange model once on one scenario (no batch axes); see :func:`exchange_runs`."""
+    return exchange_runs(a, repetitions=1, **kwargs)[0]
+
+
+def exchange_runs(
     a: ScenarioArrays,
     *,
+    repetitions: int = 1,
     rounds: int = DEFAULT_ROUNDS,
     variant: str | None = None,
     p: float = 0.0,
@@ -149,13 +155,14 @@ def exchange_run(
     ties: str = "first",
     rng: np.random.Generator | None = None,
     exact: bool | None = None,
-) -> ExchangeRun:
-    """Run the exchange model on one scenario (no batch axes) for ``rounds`` rounds.
+) -> list[ExchangeRun]:
+    """Run the exchange model ``repetitions`` times for ``rounds`` rounds, all runs in lockstep.
 
     Parameters
     ----------
     a : ScenarioArrays
-        capability (n_actors,), position and salience (n_actors, n_issues).
+        capability (..., n_actors), position and salience (..., n_actors, n_issues). Leading
+        (Monte Carlo draw) axes are flattened: one run per draw and repetition, draw-major.
     rounds : int
         Number of rounds (Decide's iterations).
     variant : {"equal_gain", "random_rate", "randomised_equal_gain"}
@@ -167,6 +174,8 @@ def exchange_run(
         Capability per actor and issue (Decide's per-row power); replaces ``capability``.
     ties : {"first", "random"}
         How equal gains are ordered: first candidate in order, or at random from ``rng``.
+    rng : numpy.random.Generator
+        One stream for every run (the runs draw from it in lockstep).
     exact : bool, optional
         Keep a decimal shadow so that near-ties resolve as in Decide's decimal arithmetic
         (default: on for the deterministic equal-gain model).
@@ -182,40 +191,53 @@ def exchange_run(
         raise ModelError(f"rounds must be >= 0, got {rounds}")
     involved = np.asarray(a.involved, bool)
     n, m = involved.shape
+    reps = max(1, int(repetitions))
+    pos = np.asarray(a.position, float).reshape(-1, n, m)
+    draws = pos.shape[0]
+    R = draws * reps
     lower, upper = np.asarray(a.lower, float), np.asarray(a.upper, float)
     span = upper - lower
-    x = np.where(involved, (np.asarray(a.position, float) - lower) * (SCALE / span), np.nan)
-    sal = np.where(involved, np.asarray(a.salience, float), 0.0)
-    cap = (np.broadcast_to(np.asarray(a.capability, float)[:, None], (n, m)) if power is None
-           else np.asarray(power, float))
+    sal = np.repeat(np.broadcast_to(np.where(involved, np.asarray(a.salience, float), 0.0), pos.shape), reps, axis=0)
+    if power is None:
+        cap = np.broadcast_to(np.asarray(a.capability, float).reshape(-1, n)[:, :, None], pos.shape)
+    else:
+        cap = np.broadcast_to(np.asarray(power, float), pos.shape)
+    cap = np.repeat(cap, reps, axis=0)
+    x = np.repeat(np.where(involved, (pos - lower) * (SCALE / span), np.nan), reps, axis=0)
     w = np.where(involved, cap * sal, 0.0)
     fmask = _check_forbidden(forbidden, n, m)
-    kappa = _kappa(variant, sal, rng, p if variant == "randomised_equal_gain" else 0.0)
+    kappa = _kappa(variant, rng, p if variant == "randomised_equal_gain" else 0.0)
     exact = (variant == "equal_gain" and not p) if exact is None else exact
-    xd = _decimal_positions(a, involved, lower, span) if exact else None
-    sd = _decimal_grid(sal, involved) if exact else None
-    cd = _decimal_grid(cap, involved) if exact else None
+    if exact:
+        xd = [_decimal_positions(pos[r // reps], involved, lower, span) for r in range(R)]
+        sd = [_decimal_grid(sal[r], involved) for r in range(R)]
+        cd = [_decimal_grid(cap[r], involved) for r in range(R)]
 
     starts, votes, events, ext, n_ties = [], [], [], [], []
     for _ in range(int(rounds)):
-        shadow = DecimalShadow(xd, sd, cd) if exact else None
+        shadows = [DecimalShadow(xd[r], sd[r], cd[r]) for r in range(R)] if exact else None
         res = run_round(x, w, sal, involved, forbidden=fmask, kappa=kappa, rng=rng, ties=ties,
-                        salience_weight=SALIENCE_WEIGHT, fixed_weight=FIXED_WEIGHT, shadow=shadow)
+                        salience_weight=SALIENCE_WEIGHT, fixed_weight=FIXED_WEIGHT, shadows=shadows)
         starts.append(x)
         votes.append(res.voting)
-        events.append(_events(res, a, lower, span))
-        ext.append(_externalities(res, x, sal, involved))
+        events.append([_events(e, a, lower, span) for e in res.exchanges])
+        ext.append([_externalities(e, x[r], sal[r], involved) for r, e in enumerate(res.exchanges)])
         n_ties.append(res.ties)
         x = res.start_next
-        xd = res.start_next_exact
-    back = lambda v: lower + v * (span / SCALE)  # noqa: E731
-    start = back(np.array(starts).reshape(-1, n, m))
-    voting = back(np.array(votes).reshape(-1, n, m))
-    return ExchangeRun(
-        actor_ids=a.actor_ids, issue_ids=a.issue_ids, start=start, voting=voting,
-        outcome_before=_outcome(start, w), outcome_after=_outcome(voting, w),
-        exchanges=events, externalities=np.array(ext).reshape(-1, n), ties=n_ties,
-    )
+        if exact:
+            xd = res.start_next_exact
+    k = int(rounds)
+    start = lower + np.array(starts).reshape(k, R, n, m) * (span / SCALE)
+    voting = lower + np.array(votes).reshape(k, R, n, m) * (span / SCALE)
+    return [
+        ExchangeRun(
+            actor_ids=a.actor_ids, issue_ids=a.issue_ids, start=start[:, r], voting=voting[:, r],
+            outcome_before=_outcome(start[:, r], w[r]), outcome_after=_outcome(voting[:, r], w[r]),
+            exchanges=[ev[r] for ev in events], externalities=np.array([e[r] for e in ext]).reshape(k, n),
+            ties=[int(t[r]) for t in n_ties],
+        )
+        for r in range(R)
+    ]
 
 
 def _variant(variant):
@@ -235,11 +257,10 @@ def _decimal_grid(v, involved):
     return [[to_decimal(v[a, i]) if involved[a, i] else None for i in range(v.shape[1])] for a in range(v.shape[0])]
 
 
-def _decimal_positions(a, involved, lower, span):
+def _decimal_positions(pos, involved, lower, span):
     """Positions on the 0–100 scale as Decide holds them: (x - lower) × 100 / span, the factor a float."""
     from decimal import Decimal
 
-    pos = np.asarray(a.position, float)
     out = []
     for k in range(pos.shape[0]):
         row = []
@@ -254,9 +275,8 @@ def _decimal_positions(a, involved, lower, span):
     return out
 
 
-def _events(res: RoundResult, a: ScenarioArrays, lower, span) -> list[dict]:
+def _events(ex: dict, a: ScenarioArrays, lower, span) -> list[dict]:
     """One event per move: who moved on which issue, towards whom, in return for what."""
-    ex = res.exchanges
     out = []
     scale = span / SCALE
     for e in range(len(ex["gain"])):
@@ -277,14 +297,13 @@ def _events(res: RoundResult, a: ScenarioArrays, lower, span) -> list[dict]:
     return out
 
 
-def _externalities(res: RoundResult, x, sal, involved) -> np.ndarray:
+def _externalities(ex: dict, x, sal, involved) -> np.ndarray:
     """Σ over the round's exchanges of each third party's salience-weighted gain from the shifts.
 
     For an actor k outside exchange (i, j) on issues p and q: (|o_p - x_kp| - |o'_p - x_kp|) s_kp
     plus the same on q, o and o' the outcome before and after the move (Stokman & Van Oosten 1994).
     Actors not involved in both issues get nothing, as in Decide.
     """
-    ex = res.exchanges
     n = x.shape[0]
     out = np.zeros(n)
     if not len(ex["gain"]):
@@ -301,44 +320,31 @@ def _externalities(res: RoundResult, x, sal, involved) -> np.ndarray:
 
 
 # -- registry entry points ----------------------------------------------------------------------
-def _batched(a: ScenarioArrays):
-    batch = np.shape(a.position)[:-2]
-    for index in np.ndindex(*batch):
-        cap = np.asarray(a.capability)
-        yield index, a.replace(
-            capability=cap[index] if cap.ndim > 1 else cap,
-            position=np.asarray(a.position)[index],
-            salience=np.asarray(a.salience)[index],
-        )
-
-
 def forecast(a: ScenarioArrays, rng=None, *, variant=None, rounds=DEFAULT_ROUNDS, p=0.0, forbidden=None,
              power=None, ties="first", repetitions: int = 1, **_ignored):
     """The compromise outcome after the last round's exchanges, shape (..., n_issues).
 
-    Returns a dict with ``outcome`` (voting positions' compromise after ``rounds`` rounds) and
-    ``before`` (the compromise of the initial positions). Stochastic variants and random ties
-    average ``repetitions`` runs.
+    Returns a dict with ``outcome`` (the voting positions' compromise after ``rounds`` rounds)
+    and ``before`` (the compromise of the initial positions). Stochastic variants and random ties
+    average ``repetitions`` runs (all draws and repetitions run in lockstep).
     """
     batch = np.shape(a.position)[:-2]
-    m = len(a.issue_ids)
-    outcome = np.zeros(batch + (m,))
-    before = np.zeros(batch + (m,))
-    stochastic = _variant(variant) != "equal_gain" or p or ties == "random"
+    stochastic = bool(_variant(variant) != "equal_gain" or p or ties == "random")
     if stochastic and rng is None:
         rng = np.random.default_rng(0)
-    for index, single in _batched(a):
-        runs = [exchange_run(single, rounds=rounds, variant=variant, p=p, forbidden=forbidden, power=power,
-                             ties=ties, rng=rng) for _ in range(max(1, int(repetitions)) if stochastic else 1)]
-        w = _weights(single, power)
-        x0 = np.where(single.involved, single.position, np.nan)
-        before[index] = compromise(x0, w)
-        outcome[index] = np.mean([r.outcome_after[-1] if len(r.outcome_after) else before[index] for r in runs], axis=0)
-    return {"outcome": outcome, "before": before}
+    reps = max(1, int(repetitions)) if stochastic else 1
+    runs = exchange_runs(a, repetitions=reps, rounds=rounds, variant=variant, p=p, forbidden=forbidden,
+                         power=power, ties=ties, rng=rng)
+    n, m = np.shape(a.position)[-2:]
+    x0 = np.where(a.involved, np.asarray(a.position, float), np.nan).reshape(-1, n, m)
+    before = np.array([compromise(x0[d], w) for d, w in enumerate(_weights(a, power).reshape(-1, n, m))])
+    after = np.array([r.outcome_after[-1] if len(r.outcome_after) else before[k // reps] for k, r in enumerate(runs)])
+    outcome = after.reshape(-1, reps, m).mean(axis=1)
+    return {"outcome": outcome.reshape(batch + (m,)), "before": before.reshape(batch + (m,))}
 
 
 def _weights(a, power):
-    cap = np.asarray(a.capability, float)[:, None] if power is None else np.asarray(power, float)
+    cap = np.asarray(a.capability, float)[..., None] if power is None else np.asarray(power, float)
     return np.where(a.involved, cap * np.asarray(a.salience, float), 0.0)
 
 
