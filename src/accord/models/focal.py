@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from accord.errors import ModelError
 from accord.models._common import filled_positions, weighted_mean, weights
 from accord.models.registry import Model, register
 from accord.scenario import ScenarioArrays
@@ -69,7 +70,7 @@ def _parts(a: ScenarioArrays, center: str):
 def _resolve(variant, rho, spread):
     variant = variant or VARIANTS[0]
     if variant not in VARIANTS:
-        raise ValueError(f"variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
+        raise ModelError(f"focal: variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
     p = PARAMS[variant]
     return variant, (p["rho"] if rho is None else rho), (p["spread"] if spread is None else spread)
 
