@@ -87,19 +87,28 @@ class Turn:
 
 # -- distances and utilities -----------------------------------------------------------------
 
-def weighted_distance(ideal: np.ndarray, pos: np.ndarray, sal: np.ndarray) -> np.ndarray:
+def weighted_distance(ideal: np.ndarray, pos: np.ndarray, sal: np.ndarray, ss2: np.ndarray | None = None) -> np.ndarray:
     """KTAB's ``bvDiff``: D[i, j] = sqrt(Σ_k (s_ik (x̂_ik − x_jk))² / Σ_k s_ik²).
 
     ``ideal`` and ``sal`` (n, d) belong to the judging actors i, ``pos`` (m, d) are the judged
-    positions; returns (n, m).
+    positions; returns (n, m). ``ss2`` (n, 1), Σ_k s_ik², may be passed in precomputed.
     """
-    ds2 = np.zeros((ideal.shape[0], pos.shape[0]))
-    ss2 = np.zeros((ideal.shape[0], 1))
-    for k in range(ideal.shape[1]):  # dimensions are few; KTAB sums them in order
-        ds = (ideal[:, k, None] - pos[None, :, k]) * sal[:, k, None]
-        ds2 = ds2 + ds * ds
-        ss2 = ss2 + sal[:, k, None] * sal[:, k, None]
+    if ss2 is None:
+        ss2 = salience_norm(sal)
+    ds = (ideal[:, None, :] - pos[None, :, :]) * sal[:, None, :]
+    ds = ds * ds
+    ds2 = ds[:, :, 0]
+    for k in range(1, ideal.shape[1]):  # dimensions are few; KTAB adds them in order
+        ds2 = ds2 + ds[:, :, k]
     return np.sqrt(ds2 / ss2)
+
+
+def salience_norm(sal: np.ndarray) -> np.ndarray:
+    """Σ_k s_ik² per actor, (n, 1), added in KTAB's order."""
+    ss2 = sal[:, :1] * sal[:, :1]
+    for k in range(1, sal.shape[1]):
+        ss2 = ss2 + sal[:, k:k + 1] * sal[:, k:k + 1]
+    return ss2
 
 
 def utility(dist, risk):
@@ -121,7 +130,7 @@ def big_r(p: np.ndarray, rng_name: str) -> np.ndarray:
     actor whose position is likely to win has more to lose). When all probabilities are equal
     KTAB divides by zero; accord gives every actor R = 0 (risk neutral) instead.
     """
-    p_min, p_max = min(1.0, p.min()), max(0.0, p.max())
+    p_min, p_max = min(1.0, float(p.min())), max(0.0, float(p.max()))
     span = p_max - p_min
     if span == 0:
         return np.zeros_like(p)
@@ -150,19 +159,22 @@ def estimated_risk(r: np.ndarray, adjust: str) -> np.ndarray:
     raise ModelError(f"big-R adjustment {adjust!r} not supported; choose one of {', '.join(BIG_R_ADJUST)}")
 
 
-def assess(position, ideal, sal, cap, sw: Switches) -> Turn:
+def assess(position, ideal, sal, cap, sw: Switches, ss2: np.ndarray | None = None) -> Turn:
     """KTAB's ``SMPState::setAllAUtil``: risk attitudes, then every actor's utility estimates.
 
     Risk-neutral utilities (R = 0) give a probabilistic Condorcet election over all n positions
     (duplicates included, as KTAB does); its win probabilities set each actor's R; h then rates
     position j for actor i with the risk attitude it ascribes to i.
     """
-    dist = weighted_distance(ideal, position, sal)
-    neutral = utility(dist, 0.0)
+    dist = weighted_distance(ideal, position, sal, ss2)
+    neutral = 1 - dist  # (1 − d)(1 + d·0) is exactly 1 − d
     p = scalar_pce(neutral, cap, sw.voting_rule, sw.victory_prob_model, sw.pce_model)
     risk = big_r(p, sw.big_r_range)
     est = estimated_risk(risk, sw.big_r_adjust)
-    util = utility(dist[None, :, :], est[:, :, None])
+    if dist.max() <= 1:
+        util = neutral[None, :, :] * (1 + dist[None, :, :] * est[:, :, None])
+    else:
+        util = utility(dist[None, :, :], est[:, :, None])
     return Turn(position=position, ideal=ideal, risk=risk, util=util)
 
 
@@ -260,7 +272,8 @@ def best_targets(gain: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Returns (target (n,), has_target (n,) bool).
     """
     n = gain.shape[0]
-    ok = (gain > _MIN_SIG_EDU) & ~np.eye(n, dtype=bool)
+    ok = gain > _MIN_SIG_EDU
+    ok.flat[:: n + 1] = False
     masked = np.where(ok, gain, -np.inf)
     return np.argmax(masked, axis=1), ok.any(axis=1)
 
@@ -339,7 +352,7 @@ def propose(t: Turn, cap, sal, sal_sum, sw: Switches, third: np.ndarray) -> Barg
     return Bargains(init[pair], rcvr[pair], bi, bj, p[init, rcvr][pair], gain[init, rcvr][pair], view)
 
 
-def resolve(t: Turn, bargains: Bargains, cap, sal, sw: Switches, rng) -> tuple[np.ndarray, np.ndarray]:
+def resolve(t: Turn, bargains: Bargains, cap, sal, sw: Switches, rng, ss2=None) -> tuple[np.ndarray, np.ndarray]:
     """KTAB's ``updateBestBrgnPositions`` for every actor k at once.
 
     k's options are the status quo, then the bargains it initiated or received (in initiator
@@ -362,7 +375,8 @@ def resolve(t: Turn, bargains: Bargains, cap, sal, sw: Switches, rng) -> tuple[n
     init, rcvr = bargains.init, bargains.rcvr
     terms = np.empty((n + 2, n, nb))  # KTAB's order: moved initiator, moved receiver, the rest
     moved_pos = np.concatenate([bargains.pos_init, bargains.pos_rcvr])
-    terms[:2] = utility(weighted_distance(t.ideal, moved_pos, sal), t.risk[:, None]).reshape(n, 2, nb).transpose(1, 0, 2)
+    moved_u = utility(weighted_distance(t.ideal, moved_pos, sal, ss2), t.risk[:, None])
+    terms[:2] = moved_u.reshape(n, 2, nb).transpose(1, 0, 2)
     moved = (r[:, None] == init[None, :]) | (r[:, None] == rcvr[None, :])  # [j, b]
     terms[2:] = np.where(moved[:, None, :], 0.0, own_t[:, :, None])
     u_b = seqsum(terms) / n  # [a, b]
@@ -439,10 +453,12 @@ def distinct_positions(pos: np.ndarray) -> tuple[list[int], np.ndarray]:
     close = _norms(pos[:, None, :] - pos[None, :, :]) < _POS_TOL
     unique: list[int] = []
     covered = np.zeros(n, dtype=bool)
-    for i in range(n):  # first come, first kept
-        if not covered[i]:
-            unique.append(i)
-            covered |= close[i]
+    i = 0
+    while i < n:  # first come, first kept: the next distinct one is the first not yet covered
+        unique.append(i)
+        covered |= close[i]
+        rest = np.flatnonzero(~covered[i + 1:])
+        i = i + 1 + int(rest[0]) if rest.size else n
     near = close[:, unique]
     owner = near.shape[1] - 1 - np.argmax(near[:, ::-1], axis=1)
     return unique, owner
@@ -516,19 +532,20 @@ def run(
     cap = np.asarray(cap, dtype=float)
     n = cap.size
     sal_sum = seqsum(np.ascontiguousarray(sal.T))
+    ss2 = salience_norm(sal)
     nn = np.arange(n)
     third = ((nn[:, None, None] != nn[None, :, None]) & (nn[:, None, None] != nn[None, None, :])).astype(float)
-    t = assess(pos, pos.copy(), sal, cap, sw)
+    t = assess(pos, pos.copy(), sal, cap, sw, ss2)
     turns = [t]
     chosen: list[np.ndarray] = []
     stopped = "rounds"
     d01 = None
     for it in range(1, max_turns + 1):
         t.bargains = propose(t, cap, sal, sal_sum, sw, third)
-        new_pos, pick = resolve(t, t.bargains, cap, sal, sw, rng)
+        new_pos, pick = resolve(t, t.bargains, cap, sal, sw, rng, ss2)
         chosen.append(pick)
         new_ideal = update_ideals(t.ideal, new_pos, accommodate)
-        t = assess(new_pos, new_ideal, sal, cap, sw)
+        t = assess(new_pos, new_ideal, sal, cap, sw, ss2)
         turns.append(t)
         step = state_distance(turns[-1].position, turns[-2].position)
         if d01 is None:

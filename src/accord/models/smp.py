@@ -193,12 +193,13 @@ def trajectory(
     wts = _weights(a, a.capability, a.salience, part)
     idx = np.flatnonzero(part)
     win = np.zeros((n_states, n))
-    outcome, median, mean = (np.empty((n_states, m)) for _ in range(3))
+    share = np.zeros((n_states, n))  # probability mass on each distinct position's first holder
     for s, t in enumerate(res.turns):
         win[s, part] = t.win_probability
-        outcome[s] = seq_weighted(positions01[s, idx[t.unique]] * span + a.lower, t.p_unique)
-        median[s] = weighted_median(positions[s], wts)
-        mean[s] = weighted_mean(positions[s], wts)
+        share[s, idx[t.unique]] = t.p_unique
+    outcome = np.einsum("sa,sam->sm", share, positions01) * span + a.lower
+    median = weighted_median(positions, wts)
+    mean = weighted_mean(positions, wts)
     return Trajectory(
         model="smp",
         actor_ids=a.actor_ids,
@@ -221,29 +222,28 @@ def trajectory(
 
 def _events(res: core.Run, a: ScenarioArrays, idx: np.ndarray) -> list[list[dict]]:
     span = a.upper - a.lower
-    ids = a.actor_ids
+    ids = [a.actor_ids[k] for k in idx]
+    issues = list(a.issue_ids)
     out: list[list[dict]] = []
     for s, t in enumerate(res.turns[:-1]):
         b = t.bargains
-        chosen = res.chosen[s]
         adopters: dict[int, list[str]] = {}
-        for k, c in enumerate(chosen.tolist()):
+        for k, c in enumerate(res.chosen[s].tolist()):
             if c >= 0:
-                adopters.setdefault(c, []).append(ids[idx[k]])
+                adopters.setdefault(c, []).append(ids[k])
+        pi = (b.pos_init * span + a.lower).tolist()
+        pr = (b.pos_rcvr * span + a.lower).tolist()
+        p0 = (t.position * span + a.lower).tolist()
         items = []
-        pi = b.pos_init * span + a.lower
-        pr = b.pos_rcvr * span + a.lower
-        p0 = t.position * span + a.lower
-        for q in range(len(b)):
-            i, j = int(b.init[q]), int(b.rcvr[q])
-            for k, issue in enumerate(a.issue_ids):
+        for q, (i, j, p, g, v) in enumerate(zip(b.init.tolist(), b.rcvr.tolist(), b.p.tolist(), b.gain.tolist(),
+                                                b.view.tolist(), strict=True)):
+            view = "target" if v else "initiator"
+            for k, issue in enumerate(issues):
                 items.append({
-                    "issue": issue, "kind": "bargain",
-                    "initiator": ids[idx[i]], "target": ids[idx[j]],
-                    "initiator_from": float(p0[i, k]), "target_from": float(p0[j, k]),
-                    "initiator_position": float(pi[q, k]), "target_position": float(pr[q, k]),
-                    "win_probability": float(b.p[q]), "expected_gain": float(b.gain[q]),
-                    "view": "target" if b.view[q] else "initiator",
+                    "issue": issue, "kind": "bargain", "initiator": ids[i], "target": ids[j],
+                    "initiator_from": p0[i][k], "target_from": p0[j][k],
+                    "initiator_position": pi[q][k], "target_position": pr[q][k],
+                    "win_probability": p, "expected_gain": g, "view": view,
                     "adopted_by": adopters.get(q, []),
                 })
         out.append(items)
