@@ -364,29 +364,30 @@ def resolve(t: Turn, bargains: Bargains, cap, sal, sw: Switches, rng, ss2=None) 
     """
     n = cap.size
     pos = t.position
-    a = t.util
-    r = np.arange(n)
-    own_t = np.ascontiguousarray(a[r, r, :].T)  # [j, a]: a's utility of position j
-    u_sq = seqsum(own_t.copy()) / n
     chosen = np.full(n, -1)
     nb = len(bargains)
     if nb == 0:
         return pos.copy(), chosen
+    r = np.arange(n)
     init, rcvr = bargains.init, bargains.rcvr
-    terms = np.empty((n + 2, n, nb))  # KTAB's order: moved initiator, moved receiver, the rest
+    # table[a, o]: a's mean utility over all positions after option o (0: status quo, then
+    # bargain o - 1), summed as KTAB does: moved initiator, moved receiver, then the others in
+    # order (for the status quo the first two terms are 0, which changes nothing)
+    terms = np.empty((n + 2, n, nb + 1))
+    terms[:2, :, 0] = 0.0
     moved_pos = np.concatenate([bargains.pos_init, bargains.pos_rcvr])
     moved_u = utility(weighted_distance(t.ideal, moved_pos, sal, ss2), t.risk[:, None])
-    terms[:2] = moved_u.reshape(n, 2, nb).transpose(1, 0, 2)
-    moved = (r[:, None] == init[None, :]) | (r[:, None] == rcvr[None, :])  # [j, b]
-    terms[2:] = np.where(moved[:, None, :], 0.0, own_t[:, :, None])
-    u_b = seqsum(terms) / n  # [a, b]
+    terms[:2, :, 1:] = moved_u.reshape(n, 2, nb).transpose(1, 0, 2)
+    terms[2:] = t.util[r, r, :].T[:, :, None]
+    terms[2 + init, :, 1 + np.arange(nb)] = 0.0
+    terms[2 + rcvr, :, 1 + np.arange(nb)] = 0.0
+    table = seqsum(terms) / n
 
     queues: list[list[int]] = [[] for _ in range(n)]
     init_l, rcvr_l = init.tolist(), rcvr.tolist()
     for m in range(nb):
         queues[init_l[m]].append(m)
         queues[rcvr_l[m]].append(m)
-    table = np.concatenate([u_sq[:, None], u_b], axis=1)  # [a, option], column 0: status quo
     draws = rng.random(n) if sw.state_transition == "stochastic" else None
     new = pos.copy()
     for movers, option, valid in _option_batches(queues, n):
