@@ -27,6 +27,7 @@ BARGAIN_MODELS = ("init_only", "init_rcvr", "pw_comp")
 STATE_TRANSITIONS = ("deterministic", "stochastic")
 
 _MIN_SIG_EDU = 1e-5  # KTAB's bestChallenge: gains below this are not worth a challenge
+PAD_BUDGET = 100_000  # votes in one padded batch of bargain elections before grouping by width
 _POS_TOL = 1e-3  # KTAB's SMPModel::posTol: positions this close (Euclidean, [0,1]) are the same
 
 
@@ -118,7 +119,7 @@ def utility(dist, risk):
     evaluated only if some distance does (round-off).
     """
     out = (1 - dist) * (1 + dist * risk)
-    if np.any(dist > 1):
+    if dist.max(initial=0.0) > 1:
         out = np.where(dist <= 1, out, (1 - dist) * (1 + risk))
     return out
 
@@ -383,18 +384,13 @@ def resolve(t: Turn, bargains: Bargains, cap, sal, sw: Switches, rng, ss2=None) 
     terms[2 + rcvr, :, 1 + np.arange(nb)] = 0.0
     table = seqsum(terms) / n
 
-    queues: list[list[int]] = [[] for _ in range(n)]
-    init_l, rcvr_l = init.tolist(), rcvr.tolist()
-    for m in range(nb):
-        queues[init_l[m]].append(m)
-        queues[rcvr_l[m]].append(m)
     draws = rng.random(n) if sw.state_transition == "stochastic" else None
     new = pos.copy()
-    for movers, option, valid in _option_batches(queues, n):
-        u = table[:, option + 1 if valid is None else np.where(valid, option + 1, 0)]  # (n, movers, width)
+    for movers, option, valid in _option_batches(init, rcvr, n):
+        u = table[:, option + 1]  # (n, movers, width); padding (−2) reads the last bargain, ignored
         p = scalar_pce(u, cap, sw.voting_rule, sw.victory_prob_model, sw.pce_model, valid)
         if sw.state_transition == "deterministic":
-            pick = np.argmax(np.where(valid, p, -1.0), axis=1) if valid is not None else np.argmax(p, axis=1)
+            pick = np.argmax(p if valid is None else np.where(valid, p, -1.0), axis=1)
         elif sw.state_transition == "stochastic":
             cum = np.cumsum(p, axis=1)
             pick = np.minimum((cum < draws[movers, None]).sum(axis=1), (option >= -1).sum(axis=1) - 1)
@@ -403,37 +399,39 @@ def resolve(t: Turn, bargains: Bargains, cap, sal, sw: Switches, rng, ss2=None) 
                 f"state transition {sw.state_transition!r} not supported; "
                 f"choose one of {', '.join(STATE_TRANSITIONS)}"
             )
-        for k, m in zip(movers.tolist(), option[np.arange(len(movers)), pick].tolist(), strict=True):
-            chosen[k] = m
-            if m >= 0:
-                new[k] = bargains.pos_init[m] if init_l[m] == k else bargains.pos_rcvr[m]
+        m = option[np.arange(movers.size), pick]
+        chosen[movers] = m
+        moving = m >= 0
+        k, m = movers[moving], m[moving]
+        new[k] = np.where((init[m] == k)[:, None], bargains.pos_init[m], bargains.pos_rcvr[m])
     return new, chosen
 
 
-def _option_batches(queues: list[list[int]], n: int):
+def _option_batches(init: np.ndarray, rcvr: np.ndarray, n: int):
     """Actors with bargains, batched for one vectorised election each: (actors, options, valid).
 
-    ``options[r]`` lists actor r's options (−1 status quo, then bargain indices). One padded batch
-    when padding is cheap; otherwise one batch per queue length, so that a few actors targeted
-    by many others do not inflate everybody's election to their size.
+    Actor k's options are −1 (the status quo), then the bargains it initiated or received, in
+    bargain order (``options[r]``; −2 pads). One padded batch when padding is cheap; otherwise
+    one batch per queue length, so that a few actors targeted by many others do not inflate
+    everybody's election to their size. ``valid`` is None when nothing is padded.
     """
+    queues: list[list[int]] = [[] for _ in range(n)]
+    for m, (i, j) in enumerate(zip(init.tolist(), rcvr.tolist(), strict=True)):
+        queues[i].append(m)
+        queues[j].append(m)
     movers = [k for k in range(n) if queues[k]]
-    if not movers:
-        return
-    widths = [1 + len(queues[k]) for k in movers]
-    wmax = max(widths)
-    if len(movers) * wmax * wmax * n <= 100_000:
-        groups = [(movers, wmax)]
-    else:
-        groups = [([k for k, w in zip(movers, widths, strict=True) if w == width], width)
-                  for width in sorted(set(widths))]
-    for rows, width in groups:
-        option = np.full((len(rows), width), -2)
-        option[:, 0] = -1
-        for r, k in enumerate(rows):
-            option[r, 1:1 + len(queues[k])] = queues[k]
+    width = 1 + max(len(queues[k]) for k in movers)
+    option = np.array([[-1, *queues[k], *([-2] * (width - 1 - len(queues[k])))] for k in movers])
+    count = np.array([1 + len(queues[k]) for k in movers])
+    movers = np.array(movers)
+    if movers.size * width * width * n <= PAD_BUDGET or movers.size == 1:
         valid = option >= -1
-        yield np.array(rows), option, (None if valid.all() else valid)
+        yield movers, option, (None if valid.all() else valid)
+        return
+    widths = count
+    for w in np.unique(widths):
+        pick = widths == w
+        yield movers[pick], option[pick, :w], None
 
 
 def update_ideals(ideal: np.ndarray, pos: np.ndarray, accommodate: np.ndarray | None) -> np.ndarray:

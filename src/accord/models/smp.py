@@ -315,6 +315,7 @@ register(Model(
     joint=True,
     summary="Multi-dimensional bargaining with probabilistic Condorcet elections, inferred risk "
             "attitudes and third parties; reproduces KTAB's smpc turn by turn.",
-    params={k: getattr(core.Switches(), k) for k in SWITCHES} | {"min_delta_ratio": 0.02},
+    params={"variant": "deterministic", "rounds": 100, "min_delta_ratio": 0.02}
+    | {k: getattr(core.Switches(), k) for k in SWITCHES},
     scenario_kwargs=scenario_kwargs,
 ))
