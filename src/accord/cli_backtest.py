@@ -1,0 +1,70 @@
+"""``accord backtest``: accuracy of every model on decisions with known outcomes (DEU layout)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from accord.cli import Fmt, ModelOpt, _fmt, app, out
+
+
+@app.command()
+def backtest(
+    path: Annotated[Path, typer.Argument(help="DEU folder (issues.csv + positions.csv) or the deposit's single file.")],
+    model: ModelOpt = None,
+    capability: Annotated[str, typer.Option(help="equal, council-votes, council-weights, gdp, or a CSV file actor,capability; comma-separate several.")] = "equal",
+    split: Annotated[str | None, typer.Option(help="Score only train or dev (default: every issue).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for the bootstrap and stochastic models.")] = 0,
+    boot: Annotated[int, typer.Option(help="Bootstrap resamples for the intervals.")] = 2000,
+    format: Annotated[Fmt, typer.Option("--format", "-f")] = Fmt.table,
+) -> None:
+    """Score models against real outcomes: MAE, RMSE, bootstrap intervals, breakdowns."""
+    from accord.backtest import backtest_command
+
+    models = None
+    if model:
+        models = [m.strip() for name in model for m in name.split(",") if m.strip()]
+        if "all" in models:
+            models = None
+    report, df = backtest_command(path, models=models, capability=capability, split=split, seed=seed, n_boot=boot)
+    if format is Fmt.json:
+        sys.stdout.write(json.dumps(report, indent=2, default=float) + "\n")
+        return
+    if format is Fmt.csv:
+        sys.stdout.write(df.to_csv(index=False))
+        return
+    title = f"backtest on {report['n_issues']} issues ({report.get('split') or 'all'}), lower is better"
+    table = Table(title=escape(title), title_justify="left")
+    cols = [("model", "model"), ("capability", "capability"), ("n", "n"), ("MAE", "mae"), ("95% CI", None),
+            ("RMSE", "rmse"), ("median AE", "median_ae"), ("within 10", "within10"),
+            (f"Δ vs {report.get('reference', 'compromise')} [95% CI]", None), ("COD", "mae_COD"), ("CNS", "mae_CNS"),
+            ("QMV", "mae_QMV"), ("Unan", "mae_Unan")]
+    for label, _ in cols:
+        table.add_column(label, justify="left" if label in ("model", "capability") else "right")
+    for row in df.to_dict(orient="records"):
+        cells = []
+        for label, key in cols:
+            if label == "95% CI":
+                cells.append(f"{_fmt(row.get('mae_lo', float('nan')))}–{_fmt(row.get('mae_hi', float('nan')))}")
+            elif label.startswith("Δ"):
+                d = row.get("diff", float("nan"))
+                cells.append(f"{d:+.2f} [{row.get('diff_lo', float('nan')):+.2f}, {row.get('diff_hi', float('nan')):+.2f}]" if d == d else "—")
+            elif key == "within10":
+                cells.append(f"{100 * row[key]:.0f}%")
+            elif key in ("model", "capability"):
+                cells.append(escape(str(row[key])))
+            elif key == "n":
+                cells.append(str(int(row[key])) + (f" ({int(row['n_failed'])} failed)" if row.get("n_failed") else ""))
+            else:
+                cells.append(_fmt(row.get(key, float("nan"))))
+        table.add_row(*cells)
+    out.print(table)
+    for row in df.to_dict(orient="records"):
+        for reason in (row.get("failures") or [])[:3] if isinstance(row.get("failures"), list) else []:
+            out.print(f"[dim]{escape(row['model'])}: {escape(str(reason))}[/dim]")
