@@ -102,6 +102,12 @@ def test_reads_the_reference_files(name):
     assert dumps_decide(s).count("'#D'") == len(s.stances)
 
 
+def test_capability_is_the_typed_power():
+    # A mean of equal floats can be off in the last bit, and the exchange model is sensitive to it.
+    s = read_decide(shared("reference", "decide", "trade10x5.csv"))
+    assert [a.capability for a in s.actors][:3] == [0.5, 0.55, 0.43]
+
+
 def test_cop21_shape():
     s = read_decide(shared("reference", "decide", "cop21.csv"))
     assert (len(s.actors), len(s.issues), len(s.stances)) == (15, 13, 181)

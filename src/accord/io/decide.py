@@ -184,9 +184,11 @@ def read_decide(path: str | os.PathLike, text: str | None = None) -> Scenario:
     capability, varies = {}, {}
     for a in actors:
         values = list(power.get(a, {}).values())
-        capability[a] = float(np.mean(values)) if values else 0.0
         if len(set(values)) > 1:
+            capability[a] = float(np.mean(values))
             varies[a] = power[a]
+        else:  # the typed number itself (a mean of equal floats can be off in the last bit)
+            capability[a] = values[0] if values else 0.0
     scenario = Scenario(
         title=Path(name).stem,
         actors=tuple(Actor(a, nm, capability[a], description=desc) for a, (nm, desc) in actors.items()),
