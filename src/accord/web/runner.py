@@ -174,11 +174,19 @@ TORNADO_TOP = 10
 
 
 def _tornado(scenario, names, seed) -> tuple[list | None, str | None]:
+    from accord.models import registry
+
     mod = _optional("accord.sensitivity")
     if mod is None or not callable(getattr(mod, "one_at_a_time", None)):
         return None, None
     rows = []
+    skipped = []
     for name in names:
+        if registry.get(name).joint:
+            # One-at-a-time swings rerun the model twice per input; a joint model bargains over
+            # every issue at once, which makes that minutes on a real scenario.
+            skipped.append(name)
+            continue
         try:
             df = mod.one_at_a_time(scenario, name)
         except AccordError as exc:
@@ -189,7 +197,8 @@ def _tornado(scenario, names, seed) -> tuple[list | None, str | None]:
                              "low": _finite(rec["outcome_low"]), "high": _finite(rec["outcome_high"]),
                              "base": _finite(rec["base"]), "input_low": _finite(rec["low"]),
                              "input_high": _finite(rec["high"])})
-    return rows or None, None
+    note = f"sensitivity not computed for the joint model(s) {', '.join(skipped)} (too slow)" if skipped else None
+    return rows or None, note
 
 
 def _process_function():

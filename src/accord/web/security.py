@@ -11,6 +11,8 @@ import secrets
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs, urlsplit
 
+from starlette.exceptions import HTTPException
+
 TOKEN_COOKIE = "accord_token"
 CSRF_COOKIE = "accord_csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -36,8 +38,12 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """Raised while reading a body past the limit; an HTTPException so FastAPI answers 413 itself
+    instead of calling it a body parsing error."""
+
+    def __init__(self, limit: int):
+        super().__init__(413, f"request body larger than {limit} bytes")
 
 
 class Guard:
@@ -88,7 +94,7 @@ class Guard:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body:
-                    raise _TooLarge
+                    raise _TooLarge(self.max_body)
             return message
 
         async def tracking_send(message):
