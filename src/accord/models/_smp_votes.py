@@ -3,7 +3,8 @@
 Every function follows KTAB's ``kmodel.cpp`` operation by operation (same constants, same order
 of floating-point additions and products), so that trajectories match KTAB's to the last bit
 whenever NumPy and the C++ compiler round the same way. Sums that KTAB accumulates in a loop are
-taken in order too (see :func:`seqsum`; a plain ``sum`` may add pairwise and differ in the last bits).
+added in the same order (see :func:`seqsum`; a plain ``sum`` may add pairwise and differ in the
+last bits, which can flip a later near-tie).
 
 Citation: KAPSARC Toolkit for Behavioral Analysis (KTAB), Wise, B. et al. (2015-2019), MIT
 licence, ``KTAB/kmodel/libsrc/kmodel.cpp``.
