@@ -46,3 +46,27 @@ def test_reference_files_load(parts, fmt, run_cli):
     assert len(s.actors) >= 2 and s.issues
     code, out, err = run_cli("forecast", path, "-m", "compromise", "-m", "median", "--format", "json")
     assert code == 0, err
+
+
+def test_syria_ukraine_sanctions_are_never_traded():
+    """The US refuses to link Ukraine sanctions to Syria: no exchange of the US involves it,
+    while without the linkage rule the model would trade it."""
+    from accord.forecast import model_kwargs
+    from accord.models import get
+
+    from conftest import SYRIA
+
+    s = read_scenario(SYRIA)
+    m = get("exchange")
+    kwargs = model_kwargs(s, m)
+    assert kwargs["forbidden"].shape == (len(s.actors), len(s.issues), len(s.issues))
+
+    def us_ukraine_trades(traj):
+        return [
+            e for events in traj.events for e in events
+            if "us" in (e.get("actor"), e.get("to"))
+            and "ukraine-sanctions" in (e.get("issue"), e.get("in_return_for"))
+        ]
+
+    assert us_ukraine_trades(m.trajectory(s.arrays(), rounds=5)), "the ban must matter here"
+    assert not us_ukraine_trades(m.trajectory(s.arrays(), rounds=5, **kwargs))

@@ -387,8 +387,23 @@ def realised(run: ExchangeRun) -> Iterable[tuple[int, str, str, str, str]]:
             yield r + 1, e["actor"], e["to"], e["issue"], e["in_return_for"]
 
 
+def _scenario_kwargs(scenario: Scenario) -> dict:
+    """What the exchange model takes from the scenario records: forbidden linkages, and Decide's
+    per-issue power when a Decide file had it."""
+    from accord.io.decide import power_matrix  # the file format's extra lives with its reader
+
+    kwargs: dict = {}
+    if scenario.linkages:
+        kwargs["forbidden"] = forbidden_linkages(scenario)
+    power = power_matrix(scenario)
+    if power is not None:
+        kwargs["power"] = power
+    return kwargs
+
+
 register(Model(
     name="exchange",
+    scenario_kwargs=_scenario_kwargs,
     title="Exchange model (Stokman & Van Oosten)",
     citation=(
         "Stokman & Van Oosten (1994) The exchange of voting positions, in Bueno de Mesquita & Stokman (eds.), "
