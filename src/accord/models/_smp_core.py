@@ -172,11 +172,13 @@ def assess(position, ideal, sal, cap, sw: Switches, ss2: np.ndarray | None = Non
     p = scalar_pce(neutral, cap, sw.voting_rule, sw.victory_prob_model, sw.pce_model)
     risk = big_r(p, sw.big_r_range)
     est = estimated_risk(risk, sw.big_r_adjust)
+    # built as [i, h, j] (contiguous) and viewed as A[h, i, j]: the challenge step reads it by
+    # third party first, so the view saves a copy of the n³ tensor every turn
     if dist.max() <= 1:
-        util = neutral[None, :, :] * (1 + dist[None, :, :] * est[:, :, None])
+        by_i = neutral[:, None, :] * (1 + dist[:, None, :] * est.T[:, :, None])
     else:
-        util = utility(dist[None, :, :], est[:, :, None])
-    return Turn(position=position, ideal=ideal, risk=risk, util=util)
+        by_i = utility(dist[:, None, :], est.T[:, :, None])
+    return Turn(position=position, ideal=ideal, risk=risk, util=by_i.transpose(1, 0, 2))
 
 
 # -- challenges ------------------------------------------------------------------------------
