@@ -52,6 +52,20 @@ def _print_json(data) -> None:
     sys.stdout.write(json.dumps(data, indent=2, allow_nan=False) + "\n")
 
 
+def model_params(m, variant: str | None, rounds: int | None) -> dict:
+    """The ``--variant`` and ``--rounds`` options as model keyword arguments, checked."""
+    params: dict = {}
+    if variant is not None:
+        if m.variants and variant not in m.variants:
+            raise AccordError(f"unknown variant {variant!r} of {m.name}; variants: {', '.join(m.variants)}")
+        params["variant"] = variant
+    if rounds is not None:
+        if rounds < 0:
+            raise AccordError("--rounds must be >= 0")
+        params["rounds"] = rounds
+    return params
+
+
 def _fmt(x: float, digits: int = 2) -> str:
     return "—" if x != x else f"{x:.{digits}f}"
 
@@ -130,17 +144,11 @@ def trajectory(
     s = _load(scenario, input_format)
     m = get(model)
     if m.trajectory is None:
+        from accord.models import available
+
         raise AccordError(f"model {m.name} is not iterative; iterative models: "
-                          + ", ".join(x.name for x in __import__("accord.models", fromlist=["available"]).available() if x.iterative))
-    kwargs = model_kwargs(s, m)
-    if variant is not None:
-        if m.variants and variant not in m.variants:
-            raise AccordError(f"unknown variant {variant!r} of {m.name}; variants: {', '.join(m.variants)}")
-        kwargs["variant"] = variant
-    if rounds is not None:
-        if rounds < 0:
-            raise AccordError("--rounds must be >= 0")
-        kwargs["rounds"] = rounds
+                          + ", ".join(x.name for x in available() if x.iterative))
+    kwargs = model_kwargs(s, m) | model_params(m, variant, rounds)
     traj = m.trajectory(s.arrays(), rng=np.random.default_rng(seed), **kwargs)
     if plot is not None:
         from accord.report.positions import plot_positions

@@ -10,8 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from accord.cli import _load, _print_json, app, out
-from accord.errors import AccordError
+from accord.cli import _load, _print_json, app, model_params, out
 
 
 class ProcessFmt(StrEnum):
@@ -70,15 +69,7 @@ def process(
 
     s = _load(scenario, input_format)
     m = get(model)
-    params: dict = {}
-    if variant is not None:
-        if m.variants and variant not in m.variants:
-            raise AccordError(f"unknown variant {variant!r} of {m.name}; variants: {', '.join(m.variants)}")
-        params["variant"] = variant
-    if rounds is not None:
-        if rounds < 0:
-            raise AccordError("--rounds must be >= 0")
-        params["rounds"] = rounds
+    params = model_params(m, variant, rounds)
     result = run_process(s, m, stages=stages, draws=draws, seed=seed, drop=drop_precondition or (),
                          params=params, majority_weight=majority_weight, tolerance=tolerance,
                          accept_by=accept_by)
