@@ -444,25 +444,26 @@ def update_ideals(ideal: np.ndarray, pos: np.ndarray, accommodate: np.ndarray | 
     return accommodate @ pos + lag[:, None] * ideal
 
 
-def distinct_positions(pos: np.ndarray) -> tuple[list[int], np.ndarray]:
-    """KTAB's ``ueIndices``: the first of every group of positions closer than 0.1 (0–100 scale).
+def distinct_positions(pos: np.ndarray) -> tuple[list[list[int]], np.ndarray]:
+    """KTAB's ``ueIndices`` for states (T, n, d): the first of every group of close positions.
 
-    Returns the indices of the distinct positions and, for every actor, which of them it holds
-    (KTAB's ``posProb`` keeps the last one it is close to).
+    Positions closer than 0.1 on the 0–100 scale (Euclidean) count as one; going through the
+    actors in order, an actor's position is distinct unless it is close to an earlier distinct
+    one. Returns, per state, the indices of the distinct positions, and for every actor the
+    index of the distinct position it holds, (T, n) (KTAB's ``posProb`` keeps the last one it
+    is close to).
     """
-    n = pos.shape[0]
-    close = _norms(pos[:, None, :] - pos[None, :, :]) < _POS_TOL
-    unique: list[int] = []
-    covered = np.zeros(n, dtype=bool)
-    i = 0
-    while i < n:  # first come, first kept: the next distinct one is the first not yet covered
-        unique.append(i)
-        covered |= close[i]
-        rest = np.flatnonzero(~covered[i + 1:])
-        i = i + 1 + int(rest[0]) if rest.size else n
-    near = close[:, unique]
-    owner = near.shape[1] - 1 - np.argmax(near[:, ::-1], axis=1)
-    return unique, owner
+    n_states, n = pos.shape[:2]
+    close = _norms(pos[:, :, None, :] - pos[:, None, :, :]) < _POS_TOL  # (T, n, n)
+    distinct = np.zeros((n_states, n), dtype=bool)
+    covered = np.zeros((n_states, n), dtype=bool)
+    for i in range(n):  # vectorised over states
+        distinct[:, i] = ~covered[:, i]
+        covered |= close[:, i, :] & distinct[:, i, None]
+    rank = np.cumsum(distinct, axis=1) - 1  # index among the distinct positions
+    last = np.where(close & distinct[:, None, :], np.arange(n), -1).max(axis=2)
+    owner = np.take_along_axis(rank, last, axis=1)
+    return [np.flatnonzero(row).tolist() for row in distinct], owner
 
 
 def win_probabilities(turns: list[Turn], cap, sw: Switches, budget: int = 400_000) -> None:
@@ -475,27 +476,24 @@ def win_probabilities(turns: list[Turn], cap, sw: Switches, budget: int = 400_00
     """
     n = cap.size
     r = np.arange(n)
-    found = [distinct_positions(t.position) for t in turns]
     per_batch = max(1, budget // (n * n * n))
     for start in range(0, len(turns), per_batch):
-        chunk = range(start, min(start + per_batch, len(turns)))
-        width = max(len(found[s][0]) for s in chunk)
+        chunk = turns[start:start + per_batch]
+        uniques, owners = distinct_positions(np.stack([t.position for t in chunk]))
+        width = max(len(u) for u in uniques)
         option = np.zeros((len(chunk), width), dtype=int)
         valid = np.zeros((len(chunk), width), dtype=bool)
-        for row, s in enumerate(chunk):
-            unique = found[s][0]
+        for row, unique in enumerate(uniques):
             option[row, :len(unique)] = unique
             valid[row, :len(unique)] = True
-        own = np.stack([turns[s].util[r, r, :] for s in chunk])  # [turn, voter, position]
+        own = np.stack([t.util[r, r, :] for t in chunk])  # [turn, voter, position]
         u = np.take_along_axis(own, option[:, None, :], axis=2).transpose(1, 0, 2).copy()
         p = scalar_pce(u, cap, sw.voting_rule, sw.victory_prob_model, sw.pce_model,
                        None if valid.all() else valid)
-        for row, s in enumerate(chunk):
-            unique, owner = found[s]
-            t = turns[s]
-            t.unique = np.array(unique)
-            t.p_unique = p[row, :len(unique)]
-            t.win_probability = t.p_unique[owner]
+        for row, t in enumerate(chunk):
+            t.unique = np.array(uniques[row])
+            t.p_unique = p[row, :len(uniques[row])]
+            t.win_probability = t.p_unique[owners[row]]
 
 
 def _norms(diff: np.ndarray) -> np.ndarray:
