@@ -165,7 +165,7 @@ def create_app(db_url: str | None = None, token: str | None = None, *, examples:
             "script-src 'self' 'unsafe-eval'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("Referrer-Policy", "same-origin")  # no-referrer would send "Origin: null"
         return response
 
     return app

@@ -32,16 +32,24 @@
     draw(document.getElementById("chart-forecast"), all.forecast);
     draw(document.getElementById("chart-distribution"), all.distribution);
     draw(document.getElementById("chart-process"), all.process);
-    (all.tornado || []).forEach(function (fig) { draw(document.getElementById("chart-" + fig.id), fig); });
-    var select = document.getElementById("positions-select");
-    var target = document.getElementById("chart-positions");
-    if (select && target) {
-      var byId = {};
-      (all.positions || []).forEach(function (fig) { byId[fig.id] = fig; });
-      var show = function () { window.Plotly.purge(target); draw(target, byId[select.value]); };
-      select.addEventListener("change", show);
-      show();
-    }
+    switcher("positions-select", "chart-positions", all.positions);
+    switcher("tornado-select", "chart-tornado", all.tornado);
+  }
+
+  // One chart at a time from a list, chosen with a <select>.
+  function switcher(selectId, targetId, figs) {
+    var select = document.getElementById(selectId);
+    var target = document.getElementById(targetId);
+    if (!select || !target) { return; }
+    var byId = {};
+    (figs || []).forEach(function (fig) { byId[fig.id] = fig; });
+    var show = function () {
+      window.Plotly.purge(target);
+      target.removeAttribute("data-rendered");
+      draw(target, byId[select.value]);
+    };
+    select.addEventListener("change", show);
+    show();
   }
 
   function progress() {
