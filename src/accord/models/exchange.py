@@ -45,7 +45,8 @@ import numpy as np
 from accord.errors import ModelError
 from accord.models._common import weighted_median
 from accord.models._exchange_decimal import DecimalShadow, to_decimal
-from accord.models._exchange_round import compromise, run_round
+from accord.models._exchange_round import compromise
+from accord.models._exchange_round import run_round as _run_round_numpy
 from accord.models.registry import Model, register
 from accord.results import Trajectory
 from accord.scenario import Scenario, ScenarioArrays
@@ -58,6 +59,25 @@ FIXED_WEIGHT = 0.1
 DEFAULT_ROUNDS = 10
 VARIANTS = ("equal_gain", "random_rate", "randomised_equal_gain")
 SCALE = 100.0  # the model works on a 0–100 scale per issue (Decide normalises the same way)
+ENGINES = ("numba", "numpy")
+
+
+def _round_engine(engine):
+    """The round function of an engine: the compiled step loop (default when numba imports) or
+    the NumPy reference; both give identical results (tests/test_exchange_engines.py)."""
+    if engine is None:
+        try:
+            from accord.models._exchange_numba import run_round
+        except ImportError:  # numba missing or broken: the reference engine serves
+            return _run_round_numpy
+        return run_round
+    if engine not in ENGINES:
+        raise ModelError(f"unknown exchange engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    if engine == "numpy":
+        return _run_round_numpy
+    from accord.models._exchange_numba import run_round
+
+    return run_round
 
 
 @dataclass
@@ -155,6 +175,7 @@ def exchange_runs(
     ties: str = "first",
     rng: np.random.Generator | None = None,
     exact: bool | None = None,
+    engine: str | None = None,
 ) -> list[ExchangeRun]:
     """Run the exchange model ``repetitions`` times for ``rounds`` rounds, all runs in lockstep.
 
@@ -179,6 +200,9 @@ def exchange_runs(
     exact : bool, optional
         Keep a decimal shadow so that near-ties resolve as in Decide's decimal arithmetic
         (default: on for the deterministic equal-gain model).
+    engine : {"numba", "numpy"}, optional
+        The compiled step loop or the NumPy reference (default: numba when it imports); the
+        results are identical.
     """
     variant = _variant(variant)
     if variant == "randomised_equal_gain" and not 0 <= p <= 1:
@@ -206,6 +230,7 @@ def exchange_runs(
     x = np.repeat(np.where(involved, (pos - lower) * (SCALE / span), np.nan), reps, axis=0)
     w = np.where(involved, cap * sal, 0.0)
     fmask = _check_forbidden(forbidden, n, m)
+    run_round = _round_engine(engine)
     kappa = _kappa(variant, rng, p if variant == "randomised_equal_gain" else 0.0)
     exact = (variant == "equal_gain" and not p) if exact is None else exact
     if exact:

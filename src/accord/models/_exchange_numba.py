@@ -1,0 +1,439 @@
+"""Compiled step loop of the exchange round: the same computation as the NumPy engine, per candidate.
+
+:func:`accord.models._exchange_round.run_round` (the NumPy reference) spends most of a single run in
+per-call overhead: a round is a few dozen to a few hundred *dependent* steps (realise the best
+exchange, recalculate the 5–30 it touches, choose again), each a handful of tiny array operations.
+Here the step loop runs in one numba kernel over the same flat per-candidate arrays, and every
+floating-point expression is the reference's, operation by operation and in the same order, so the
+two engines give identical numbers (tested bit for bit), not merely close ones.
+
+The kernel is a small state machine that hands control back to Python only for what it cannot do:
+
+* ``NEED_EXACT``: with the decimal shadow on, the voting positions of each realised exchange come
+  from the shadow's 28-digit decimals (:mod:`accord.models._exchange_decimal`); Python computes
+  them and the kernel continues with them.
+* ``NEED_GAP``: a recalculated exchange finds its outcome within ``EXACT_TOL`` of the demanding
+  actor's position; the sign of the difference is taken from the shadow (rare: ~3 per round).
+* ``NEED_RANDOM``: with ``ties="random"`` each step draws one uniform per open repetition from the
+  caller's ``rng``, exactly as the reference does, so the two engines consume the same stream.
+
+Everything else (candidates per round, the random rates, the per-candidate constants) is built by
+the NumPy engine's own code, so the two share every definition.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from accord.models._exchange_round import (
+    COLUMNS,
+    EXACT_TOL,
+    MIN_MOVE,
+    TIE_RTOL,
+    RoundResult,
+    _State,
+    candidates,
+    stack,
+)
+
+_JIT = {"cache": True, "nogil": True, "error_model": "numpy", "boundscheck": False}
+
+# What the kernel asks of Python when it returns.
+DONE, NEED_GAP, NEED_RANDOM, NEED_EXACT = 0, 1, 2, 3
+# Where the kernel resumes (ctl[PHASE]).
+CALC, SELECT, REALISE = 0, 1, 2
+# Slots of the control vector.
+PHASE, N_TOUCHED, N_PICKS, N_STEPS, N_REQ, N_OPEN, UNIF_READY, EXACT, RANDOM, N, M = range(11)
+
+# Rows of the integer table G (nI, K).
+I_I, I_J, I_P, I_Q, I_REP, I_RSUM_I, I_REC_I, I_RSUM_J, I_REC_J = range(9)
+# Rows of the float table (nF, K): constants first, then the state that moves.
+(F_KAPPA, F_SIP, F_SIQ, F_SJP, F_SJQ, F_WIQ, F_WJP, F_SP, F_SQ, F_DEM_I, F_DEM_J,
+ F_WA_I, F_XA_I, F_INVS_I, F_BASE_I, F_WA_J, F_XA_J, F_INVS_J, F_BASE_J, F_START_I, F_START_J,
+ F_SUP_I, F_SUP_J, F_HIST_I, F_HIST_J, F_MOVE_I, F_MOVE_J, F_GAIN) = range(28)
+# Rows of the boolean table (nB, K).
+B_NEG_I, B_POS_I, B_NEG_J, B_POS_J, B_VALID = range(5)
+# Rows of the step record (one column per realised exchange, in order).
+S_XI, S_YI, S_XJ, S_YJ, S_GAIN, S_OQ0, S_OQ1, S_OP0, S_OP1 = range(9)
+
+
+# -- one candidate, as the reference computes it -----------------------------------------------
+@njit(**_JIT)
+def _outcome(k, side, v, mover_wins, F, G, rec_val, rec_has, rec_sum):
+    """Outcome of the side's supply issue with its actor at ``v`` (reference: ``_State._outcome``)."""
+    if side == 0:
+        wa, xa, inv_s, base = F[F_WA_I, k], F[F_XA_I, k], F[F_INVS_I, k], F[F_BASE_I, k]
+        ri, rs = G[I_REC_I, k], G[I_RSUM_I, k]
+    else:
+        wa, xa, inv_s, base = F[F_WA_J, k], F[F_XA_J, k], F[F_INVS_J, k], F[F_BASE_J, k]
+        ri, rs = G[I_REC_J, k], G[I_RSUM_J, k]
+    has = rec_has[ri]
+    num = base + rec_sum[rs]
+    if mover_wins:
+        num = num + wa * (v - xa)
+        if has:
+            num = num - wa * (rec_val[ri] - xa)
+    elif not has:
+        num = num + wa * (v - xa)
+    return num * inv_s
+
+
+@njit(**_JIT)
+def _move_ok(k, side, move, F, B):
+    if side == 0:
+        sup, hist, neg, pos = F[F_SUP_I, k], F[F_HIST_I, k], B[B_NEG_I, k], B[B_POS_I, k]
+    else:
+        sup, hist, neg, pos = F[F_SUP_J, k], F[F_HIST_J, k], B[B_NEG_J, k], B[B_POS_J, k]
+    y = sup + move
+    size = abs(move)
+    direction = (not pos) if move < 0 else (not neg)
+    return (size > MIN_MOVE) and (size <= 100) and (y >= -EXACT_TOL) and (y <= 100 + EXACT_TOL) \
+        and (hist + move <= 100) and direction
+
+
+@njit(**_JIT)
+def _gain(k, rp, rq, F):
+    gi = abs(rp * F[F_SIP, k] - rq * F[F_SIQ, k])
+    gj = abs(rq * F[F_SJQ, k] - rp * F[F_SJP, k])
+    g = gi if gi <= gj else gj
+    if gi != gi or gj != gj:  # np.minimum propagates NaN, then the reference zeroes it
+        g = np.nan
+    return g if np.isfinite(g) else 0.0
+
+
+@njit(**_JIT)
+def _bound(k, side, F, G, rec_val, rec_has, rec_sum, gap_val, req, ctl):
+    """Cut a move that would push its outcome past the demander's position (``_bound_by_outcome``).
+
+    Returns False when the decimal shadow's sign is needed and not yet known (request queued)."""
+    if side == 0:
+        sup, move, target = F[F_SUP_I, k], F[F_MOVE_I, k], F[F_DEM_J, k]
+    else:
+        sup, move, target = F[F_SUP_J, k], F[F_MOVE_J, k], F[F_DEM_I, k]
+    d0 = target - _outcome(k, side, sup, True, F, G, rec_val, rec_has, rec_sum)
+    d1 = target - _outcome(k, side, sup + move, True, F, G, rec_val, rec_has, rec_sum)
+    if ctl[EXACT] and abs(d0) <= EXACT_TOL:
+        d0 = gap_val[side, k]
+        if d0 != d0:
+            n = ctl[N_REQ]
+            req[0, n] = k
+            req[1, n] = side
+            ctl[N_REQ] = n + 1
+            return False
+    if ((d0 >= 0) and (d1 >= 0)) or ((d0 <= 0) and (d1 <= 0)):
+        return True
+    cur = _outcome(k, side, sup, False, F, G, rec_val, rec_has, rec_sum)
+    if side == 0:
+        share = F[F_WA_I, k] * F[F_INVS_I, k]
+    else:
+        share = F[F_WA_J, k] * F[F_INVS_J, k]
+    delta = abs((target - cur) / share)
+    ra = delta * share
+    kappa = F[F_KAPPA, k]
+    m_self = -delta if sup > target else delta
+    if side == 0:
+        rq = ra
+        rp = ra / kappa
+        m_other = rp * F[F_SP, k] / F[F_WJP, k]
+        F[F_MOVE_I, k] = m_self
+        F[F_MOVE_J, k] = -m_other if F[F_SUP_J, k] > F[F_DEM_I, k] else m_other
+    else:
+        rp = ra
+        rq = ra * kappa
+        m_other = rq * F[F_SQ, k] / F[F_WIQ, k]
+        F[F_MOVE_J, k] = m_self
+        F[F_MOVE_I, k] = -m_other if F[F_SUP_I, k] > F[F_DEM_J, k] else m_other
+    F[F_GAIN, k] = _gain(k, rp, rq, F)
+    return True
+
+
+@njit(**_JIT)
+def _calculate(k, F, G, B, rec_val, rec_has, rec_sum, gap_val, req, ctl):
+    """Moves, gain and validity of candidate ``k`` from the current positions (``_State.calculate``)."""
+    kappa = F[F_KAPPA, k]
+    sp, sq, wiq, wjp = F[F_SP, k], F[F_SQ, k], F[F_WIQ, k], F[F_WJP, k]
+    sup_i, sup_j, dem_i, dem_j = F[F_SUP_I, k], F[F_SUP_J, k], F[F_DEM_I, k], F[F_DEM_J, k]
+    dist_p = abs(dem_i - sup_j)
+    dist_q = abs(dem_j - sup_i)
+    rp = dist_p * wjp / sp
+    rq = rp * kappa
+    mi = rq * sq / wiq
+    mj = dist_p
+    if abs(mi) > dist_q:
+        rq = dist_q * wiq / sq
+        rp = rq / kappa
+        mi = dist_q
+        mj = rp * sp / wjp
+    if sup_i > dem_j:
+        mi = -mi
+    if sup_j > dem_i:
+        mj = -mj
+    gain = _gain(k, rp, rq, F)
+    F[F_MOVE_I, k] = mi
+    F[F_MOVE_J, k] = mj
+    F[F_GAIN, k] = gain
+    valid = _move_ok(k, 0, mi, F, B) and _move_ok(k, 1, mj, F, B) and (gain >= MIN_MOVE)
+    if valid:
+        known_i = _bound(k, 0, F, G, rec_val, rec_has, rec_sum, gap_val, req, ctl)
+        known_j = _bound(k, 1, F, G, rec_val, rec_has, rec_sum, gap_val, req, ctl)
+        if not (known_i and known_j):
+            return False
+        valid = _move_ok(k, 0, F[F_MOVE_I, k], F, B) and _move_ok(k, 1, F[F_MOVE_J, k], F, B)
+    B[B_VALID, k] = valid
+    return True
+
+
+# -- the step loop -------------------------------------------------------------------------------
+@njit(**_JIT)
+def _touch(table, key, B, touched, mark, ctl):
+    for c in range(table.shape[1]):
+        h = table[key, c]
+        if h < 0:
+            break
+        if B[B_VALID, h] and not mark[h]:
+            mark[h] = True
+            touched[ctl[N_TOUCHED]] = h
+            ctl[N_TOUCHED] += 1
+
+
+@njit(**_JIT)
+def _resupply(table, key, y, hist_row, move_row, neg_row, pos_row, sup_row, F, B, touched, mark, ctl):
+    """Open exchanges in which the mover supplies the same issue now start from its new position;
+    the move they had is kept in the side's history (Decide's direction check)."""
+    for c in range(table.shape[1]):
+        h = table[key, c]
+        if h < 0:
+            break
+        if not B[B_VALID, h]:
+            continue
+        mv = F[move_row, h]
+        F[hist_row, h] += mv
+        if mv < 0:
+            B[neg_row, h] = True
+        if mv > 0:
+            B[pos_row, h] = True
+        F[sup_row, h] = y
+        if not mark[h]:
+            mark[h] = True
+            touched[ctl[N_TOUCHED]] = h
+            ctl[N_TOUCHED] += 1
+
+
+@njit(**_JIT)
+def _record(rs, mover, y, start, x0, w, rec_val, rec_has, rec_sum, n, m):
+    """Record ``mover``'s new position for the demander and issue ``rs`` (``_State._record``)."""
+    f = rs * n + mover
+    issue = rs % m
+    rep = rs // (m * n)
+    x = x0[rep, mover, issue]
+    wm = w[rep, mover, issue]
+    has = rec_has[f]
+    old = rec_val[f]
+    if not has:
+        new = y
+    elif start <= old:
+        new = old if old <= y else y
+    else:
+        new = old if old >= y else y
+    t = wm * (new - x)
+    if has:
+        t = t - wm * (old - x)
+    rec_sum[rs] = rec_sum[rs] + t
+    rec_val[f] = new
+    rec_has[f] = True
+
+
+@njit(**_JIT)
+def advance(F, G, B, rec_val, rec_has, rec_sum, x0, w, sal, voting, start_next,
+            by_sup_i, by_sup_j, by_dem_i, by_dem_j, offsets, touched, mark, picks, ya, yb, unif,
+            gap_val, req, step_k, step_f, n_ties, ctl, weights):
+    """Run the round until it ends (``DONE``) or needs something from Python (see the module)."""
+    n, m = ctl[N], ctl[M]
+    R = offsets.shape[0] - 1
+    while True:
+        phase = ctl[PHASE]
+        if phase == CALC:
+            asked = ctl[N_REQ]
+            for t in range(ctl[N_TOUCHED]):
+                _calculate(touched[t], F, G, B, rec_val, rec_has, rec_sum, gap_val, req, ctl)
+            if ctl[N_REQ] > asked:
+                return NEED_GAP  # signs asked for; the pass reruns (idempotent) once they are in
+            if ctl[N_REQ] > 0:
+                for r in range(ctl[N_REQ]):
+                    gap_val[req[1, r], req[0, r]] = np.nan
+                ctl[N_REQ] = 0
+            for t in range(ctl[N_TOUCHED]):
+                mark[touched[t]] = False
+            ctl[N_TOUCHED] = 0
+            ctl[PHASE] = SELECT
+        elif phase == SELECT:
+            # Per repetition the valid candidate with the highest gain; equal within TIE_RTOL tie.
+            n_open = 0
+            for r in range(R):
+                top = -np.inf
+                for k in range(offsets[r], offsets[r + 1]):
+                    if B[B_VALID, k] and F[F_GAIN, k] > top:
+                        top = F[F_GAIN, k]
+                if np.isfinite(top):
+                    picks[n_open] = r
+                    ya[n_open] = top - TIE_RTOL * abs(top)  # the limit, until the pick replaces it
+                    n_open += 1
+            if n_open == 0:
+                return DONE
+            if ctl[RANDOM] and not ctl[UNIF_READY]:
+                ctl[N_OPEN] = n_open
+                return NEED_RANDOM
+            ctl[UNIF_READY] = 0
+            for t in range(n_open):
+                r = picks[t]
+                limit = ya[t]
+                first = -1
+                count = 0
+                for k in range(offsets[r], offsets[r + 1]):
+                    if B[B_VALID, k] and F[F_GAIN, k] >= limit:
+                        if first < 0:
+                            first = k
+                        count += 1
+                pick = first
+                if ctl[RANDOM]:
+                    nth = np.int64(np.floor(unif[t] * count))
+                    seen = 0
+                    for k in range(offsets[r], offsets[r + 1]):
+                        if B[B_VALID, k] and F[F_GAIN, k] >= limit:
+                            if seen == nth:
+                                pick = k
+                                break
+                            seen += 1
+                if count > 1:
+                    n_ties[r] += 1
+                picks[t] = pick
+                s = ctl[N_STEPS]
+                step_k[s] = pick
+                xi, xj = F[F_SUP_I, pick], F[F_SUP_J, pick]
+                step_f[S_XI, s] = xi
+                step_f[S_XJ, s] = xj
+                step_f[S_GAIN, s] = F[F_GAIN, pick]
+                step_f[S_OQ0, s] = _outcome(pick, 0, xi, True, F, G, rec_val, rec_has, rec_sum)
+                step_f[S_OQ1, s] = _outcome(pick, 0, xi + F[F_MOVE_I, pick], True, F, G, rec_val, rec_has, rec_sum)
+                step_f[S_OP0, s] = _outcome(pick, 1, xj, True, F, G, rec_val, rec_has, rec_sum)
+                step_f[S_OP1, s] = _outcome(pick, 1, xj + F[F_MOVE_J, pick], True, F, G, rec_val, rec_has, rec_sum)
+                ctl[N_STEPS] = s + 1
+            ctl[N_PICKS] = n_open
+            ctl[PHASE] = REALISE
+            if ctl[EXACT]:
+                return NEED_EXACT
+            for t in range(n_open):
+                k = picks[t]
+                ya[t] = F[F_SUP_I, k] + F[F_MOVE_I, k]
+                yb[t] = F[F_SUP_J, k] + F[F_MOVE_J, k]
+        else:  # REALISE: move the picked exchanges' actors and queue what they touch
+            n_picks = ctl[N_PICKS]
+            s0 = ctl[N_STEPS] - n_picks
+            for t in range(n_picks):
+                k = picks[t]
+                a, b, p, q, r = G[I_I, k], G[I_J, k], G[I_P, k], G[I_Q, k], G[I_REP, k]
+                y_a, y_b = ya[t], yb[t]
+                step_f[S_YI, s0 + t] = y_a
+                step_f[S_YJ, s0 + t] = y_b
+                B[B_VALID, k] = False
+                base = r * n
+                aq, bp, bq, ap = (base + a) * m + q, (base + b) * m + p, (base + b) * m + q, (base + a) * m + p
+                _record(bq, a, y_a, F[F_START_I, k], x0, w, rec_val, rec_has, rec_sum, n, m)
+                _record(ap, b, y_b, F[F_START_J, k], x0, w, rec_val, rec_has, rec_sum, n, m)
+                _resupply(by_sup_i, aq, y_a, F_HIST_I, F_MOVE_I, B_NEG_I, B_POS_I, F_SUP_I, F, B, touched, mark, ctl)
+                _resupply(by_sup_i, bp, y_b, F_HIST_I, F_MOVE_I, B_NEG_I, B_POS_I, F_SUP_I, F, B, touched, mark, ctl)
+                _resupply(by_sup_j, aq, y_a, F_HIST_J, F_MOVE_J, B_NEG_J, B_POS_J, F_SUP_J, F, B, touched, mark, ctl)
+                _resupply(by_sup_j, bp, y_b, F_HIST_J, F_MOVE_J, B_NEG_J, B_POS_J, F_SUP_J, F, B, touched, mark, ctl)
+                _touch(by_dem_j, bq, B, touched, mark, ctl)
+                _touch(by_dem_i, bq, B, touched, mark, ctl)
+                _touch(by_dem_j, ap, B, touched, mark, ctl)
+                _touch(by_dem_i, ap, B, touched, mark, ctl)
+                voting[r, a, q] = y_a
+                voting[r, b, p] = y_b
+                # Partial return, as the reference's _partial (the last exchange on a cell wins).
+                share = (1 - sal[r, a, q]) * weights[0] + weights[1]
+                start_next[r, a, q] = (1 - share) * x0[r, a, q] + share * y_a
+                share = (1 - sal[r, b, p]) * weights[0] + weights[1]
+                start_next[r, b, p] = (1 - share) * x0[r, b, p] + share * y_b
+            ctl[N_PICKS] = 0
+            ctl[PHASE] = CALC
+
+
+# -- the round, driven from Python ----------------------------------------------------------------
+def run_round(x0, w, sal, involved, *, forbidden=None, kappa=None, rng=None, ties="first",
+              salience_weight=0.4, fixed_weight=0.1, shadows=None) -> RoundResult:
+    """One round for R repetitions in lockstep; same arguments and result as the NumPy engine's
+    :func:`accord.models._exchange_round.run_round`."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        R = x0.shape[0]
+        parts = [candidates(x0[r], w[r], sal[r], involved, forbidden,
+                            left=None if shadows is None else shadows[r].left()) for r in range(R)]
+        c, offsets = stack(parts)
+        if kappa is not None and len(c):
+            c.kappa = kappa(c, sal)
+        st = _State(c, offsets, x0, w, sal, shadows)
+    K, n, m = len(c), x0.shape[1], x0.shape[2]
+    si, sj = st.side_i, st.side_j
+    G = np.array([c.i, c.j, c.p, c.q, c.rep, si.rec_sum, si.rec, sj.rec_sum, sj.rec], dtype=np.int64).reshape(9, K)
+    F = np.array([c.kappa, st.sip, st.siq, st.sjp, st.sjq, st.wiq, st.wjp, st.Sp, st.Sq, st.dem_i, st.dem_j,
+                  si.w, si.x, si.inv_S, si.base, sj.w, sj.x, sj.inv_S, sj.base, st.start_i, st.start_j,
+                  st.sup_i, st.sup_j, st.hist_i, st.hist_j, st.move_i, st.move_j, st.gain],
+                 dtype=np.float64).reshape(28, K)
+    B = np.zeros((5, K), dtype=np.bool_)
+    voting = np.array(x0, dtype=np.float64)
+    start_next = voting.copy()
+    touched = np.arange(K, dtype=np.int64)
+    ctl = np.zeros(11, dtype=np.int64)
+    ctl[[N_TOUCHED, EXACT, RANDOM, N, M]] = K, shadows is not None, ties != "first", n, m
+    picks, unif = np.zeros(R, np.int64), np.zeros(R)
+    ya, yb = np.zeros(R), np.zeros(R)
+    gap_val = np.full((2, K), np.nan)
+    req = np.zeros((2, 2 * K), np.int64)
+    step_k = np.zeros(K, np.int64)
+    step_f = np.zeros((9, K))
+    n_ties = np.zeros(R, np.int64)
+    weights = np.array([salience_weight, fixed_weight], dtype=np.float64)
+    moved = []
+    args = (F, G, B, st.rec_val, st.rec_has, st.rec_sum, np.ascontiguousarray(x0, np.float64),
+            np.ascontiguousarray(w, np.float64), np.ascontiguousarray(sal, np.float64), voting, start_next,
+            st.by_sup_i, st.by_sup_j, st.by_dem_i, st.by_dem_j, offsets.astype(np.int64), touched,
+            np.zeros(K, np.bool_), picks, ya, yb, unif, gap_val, req, step_k, step_f, n_ties, ctl, weights)
+    while (status := advance(*args)) != DONE:
+        if status == NEED_GAP:
+            for t in range(ctl[N_REQ]):
+                k, side = int(req[0, t]), int(req[1, t])
+                gap_val[side, k] = shadows[c.rep[k]].gap(c, k, "i" if side == 0 else "j")
+        elif status == NEED_RANDOM:
+            unif[:ctl[N_OPEN]] = rng.random(ctl[N_OPEN])
+            ctl[UNIF_READY] = 1
+        else:  # NEED_EXACT
+            for t in range(ctl[N_PICKS]):
+                k = int(picks[t])
+                sh = shadows[c.rep[k]]
+                yi_d, yj_d = sh.realise(c, k)
+                ya[t], yb[t] = float(yi_d), float(yj_d)
+                moved.append((c.rep[k], c.i[k], c.q[k]))
+                moved.append((c.rep[k], c.j[k], c.p[k]))
+    exchanges = _exchanges(c, step_k[:ctl[N_STEPS]], step_f[:, :ctl[N_STEPS]], R)
+    next_dec = None
+    if shadows is not None:
+        # The next round's start in decimals: the partial return from each moved cell's last
+        # voting position (the reference computes it at every move; the last one stands).
+        next_dec = [[row[:] for row in sh.x0] for sh in shadows]
+        for r, a, i in set(moved):
+            next_dec[r][a][i] = shadows[r].partial(a, i, shadows[r].voting[a][i], salience_weight, fixed_weight)
+        start_next = np.array([[[np.nan if v is None else float(v) for v in row] for row in nd] for nd in next_dec])
+    return RoundResult(voting=voting, start_next=start_next, exchanges=exchanges, n_candidates=np.diff(offsets),
+                       ties=n_ties, start_next_exact=next_dec)
+
+
+def _exchanges(c, ks, f, R):
+    """Per repetition the realised exchanges in order, as the reference's column dict."""
+    rep = c.rep[ks]
+    order = np.argsort(rep, kind="stable")
+    split = np.searchsorted(rep[order], np.arange(R + 1))
+    cols = {"i": c.i[ks], "j": c.j[ks], "p": c.p[ks], "q": c.q[ks], "x_i": f[S_XI], "y_i": f[S_YI],
+            "x_j": f[S_XJ], "y_j": f[S_YJ], "gain": f[S_GAIN], "outcome_q0": f[S_OQ0], "outcome_q1": f[S_OQ1],
+            "outcome_p0": f[S_OP0], "outcome_p1": f[S_OP1], "inner": c.inner[ks]}
+    return [{key: cols[key][order[split[r]:split[r + 1]]] for key in COLUMNS} for r in range(R)]
