@@ -265,10 +265,10 @@ def test_responses_forbid_inline_scripts(client):
 
 
 def test_csv_cells_cannot_become_spreadsheet_formulas():
-    from accord.web.api import csv_text
-
     import csv
     import io
+
+    from accord.web.api import csv_text
 
     text = csv_text(["name"], [["=HYPERLINK(\"x\")"], ["-3"], [-3.0]])
     assert [r[0] for r in csv.reader(io.StringIO(text))][1:] == ["'=HYPERLINK(\"x\")", "'-3", "-3.0"]
