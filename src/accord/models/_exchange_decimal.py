@@ -40,28 +40,51 @@ class DecimalShadow:
         n, m = len(x), len(x[0])
         self.n, self.m = n, m
         self.actors_on = [[a for a in range(n) if x[a][i] is not None] for i in range(m)]
+        self.rank = [{a: k for k, a in enumerate(on)} for on in self.actors_on]
         with decimal.localcontext(_CTX):
             self.S = [sum((s[a][i] * c[a][i] for a in self.actors_on[i]), _ZERO) for i in range(m)]
+            # Each start position's term x s c and the running sums of the terms in actor order:
+            # an outcome with a few positions changed reuses the sum up to the first of them,
+            # which is the same chain of roundings as summing from the start.
+            self.term = [[x[a][i] * s[a][i] * c[a][i] for a in self.actors_on[i]] for i in range(m)]
+            self.prefix = []
+            for i in range(m):
+                run = [_ZERO]
+                for t in self.term[i]:
+                    run.append(run[-1] + t)
+                self.prefix.append(run)
         self.voting = [row[:] for row in x]
         self.rec: dict[tuple[int, int], dict[int, Decimal]] = {}
 
     # -- outcomes --------------------------------------------------------------------------------
     def _weighted(self, issue, pos):
-        num = _ZERO
-        for a in self.actors_on[issue]:
-            num += pos.get(a, self.x0[a][issue]) * self.s[a][issue] * self.c[a][issue]
+        """Σ x s c over the issue's actors in order, ``pos`` overriding start positions (call
+        inside the decimal context)."""
+        rank = self.rank[issue]
+        first = min((rank[a] for a in pos if a in rank), default=None)
+        if first is None:
+            return self.prefix[issue][-1]
+        acts, term, s, c = self.actors_on[issue], self.term[issue], self.s, self.c
+        num = self.prefix[issue][first]
+        for k in range(first, len(acts)):
+            a = acts[k]
+            v = pos.get(a)
+            num += term[k] if v is None else v * s[a][issue] * c[a][issue]
         return num
 
     def outcome(self, demander, issue, mover, v, mover_wins=True):
         """Outcome of ``issue`` from the round's start positions, the positions recorded for
         ``demander`` on it, and ``mover`` at ``v`` (which loses to a record unless ``mover_wins``)."""
         with decimal.localcontext(_CTX):
-            pos = dict(self.rec.get((demander, issue), {}))
-            if mover_wins or mover not in pos:
-                pos[mover] = v
-            if self.S[issue] == 0:
-                return _ZERO
-            return self._weighted(issue, pos) / self.S[issue]
+            return self._outcome(demander, issue, mover, v, mover_wins)
+
+    def _outcome(self, demander, issue, mover, v, mover_wins=True):
+        pos = dict(self.rec.get((demander, issue), {}))
+        if mover_wins or mover not in pos:
+            pos[mover] = v
+        if self.S[issue] == 0:
+            return _ZERO
+        return self._weighted(issue, pos) / self.S[issue]
 
     def left(self) -> np.ndarray:
         """Whether each actor is at or left of each issue's compromise outcome (n, m)."""
@@ -80,7 +103,7 @@ class DecimalShadow:
         else:
             mover, demander, a = int(c.j[k]), int(c.i[k]), int(c.p[k])
         with decimal.localcontext(_CTX):
-            d = self.x0[demander][a] - self.outcome(demander, a, mover, self.voting[mover][a])
+            d = self.x0[demander][a] - self._outcome(demander, a, mover, self.voting[mover][a])
         return float(d)
 
     # -- one exchange, as Decide computes it -----------------------------------------------------
@@ -112,8 +135,8 @@ class DecimalShadow:
         """Cut the move of ``x`` on ``a`` so the outcome stops at ``o``'s position (see the engine)."""
         s, cc, S = self.s, self.c, self.S
         t = self.x0[o][a]
-        d0 = t - self.outcome(o, a, x, sup_x)
-        d1 = t - self.outcome(o, a, x, y_x)
+        d0 = t - self._outcome(o, a, x, sup_x)
+        d1 = t - self._outcome(o, a, x, y_x)
         if (d0 >= 0 and d1 >= 0) or (d0 <= 0 and d1 <= 0):
             return y_x, y_o
         pos = dict(self.rec.get((o, a), {}))
