@@ -56,6 +56,7 @@ SWITCHES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "bargain_model": ("BargnModel", core.BARGAIN_MODELS, ("InitOnlyInterp", "InitRcvrInterp", "PWCompInterp")),
 }
 VARIANTS = core.STATE_TRANSITIONS
+ENGINES = ("numba", "numpy")
 
 
 def _key(name: str) -> str:
@@ -124,7 +125,24 @@ def _prepare(capability, position, salience, involved, lower, upper):
     return pos, sal, capability, part, notes
 
 
-def _one_run(a: ScenarioArrays, cap, position, salience, sw, rng, rounds, min_delta_ratio, accommodate, probabilities):
+def _runner(engine: str | None, rng):
+    """The run function of an engine: the compiled kernel (default when numba imports) or the
+    NumPy reference; both give identical runs (``tests/test_smp_engines.py``)."""
+    if engine is not None and engine not in ENGINES:
+        raise ModelError(f"unknown smp engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    if engine == "numpy" or (engine is None and rng is not None and not isinstance(rng, np.random.Generator)):
+        return core.run
+    try:
+        from accord.models._smp_numba import run
+    except ImportError:  # numba missing or broken: the reference engine serves
+        if engine == "numba":
+            raise
+        return core.run
+    return run
+
+
+def _one_run(a: ScenarioArrays, cap, position, salience, sw, rng, rounds, min_delta_ratio, accommodate, probabilities,
+             engine=None):
     pos, sal, cap, part, notes = _prepare(
         np.asarray(cap, float), np.asarray(position, float), np.asarray(salience, float),
         np.asarray(a.involved, bool), np.asarray(a.lower, float), np.asarray(a.upper, float),
@@ -141,7 +159,7 @@ def _one_run(a: ScenarioArrays, cap, position, salience, sw, rng, rounds, min_de
             acc = None
     if rng is None:
         rng = np.random.default_rng()
-    result = core.run(
+    result = _runner(engine, rng)(
         pos[part], sal[part], cap[part], sw, rng=rng,
         max_turns=100 if rounds is None else int(rounds), min_delta_ratio=min_delta_ratio,
         accommodate=acc, probabilities=probabilities,
@@ -161,7 +179,7 @@ def _weights(a: ScenarioArrays, cap, sal, part):
 
 def trajectory(
     a: ScenarioArrays, rng=None, *, rounds: int | None = None, variant: str | None = None,
-    min_delta_ratio: float = 0.02, accommodate=None, **params,
+    min_delta_ratio: float = 0.02, accommodate=None, engine: str | None = None, **params,
 ) -> Trajectory:
     """Turn-by-turn positions of KTAB's SMP for one scenario (no draw axes).
 
@@ -181,7 +199,7 @@ def trajectory(
         raise ModelError("smp trajectory takes one scenario; use forecast for Monte Carlo draws")
     sw = switches(variant, **params)
     res, pos0, part, notes = _one_run(
-        a, a.capability, a.position, a.salience, sw, rng, rounds, min_delta_ratio, accommodate, "all",
+        a, a.capability, a.position, a.salience, sw, rng, rounds, min_delta_ratio, accommodate, "all", engine,
     )
     n_states = len(res.turns)
     n, m = pos0.shape
@@ -252,7 +270,7 @@ def _events(res: core.Run, a: ScenarioArrays, idx: np.ndarray) -> list[list[dict
 
 def forecast(
     a: ScenarioArrays, rng=None, *, rounds: int | None = None, variant: str | None = None,
-    min_delta_ratio: float = 0.02, accommodate=None, **params,
+    min_delta_ratio: float = 0.02, accommodate=None, engine: str | None = None, **params,
 ) -> dict[str, np.ndarray]:
     """KTAB's SMP outcome per issue, with leading draw axes (..., n_issues).
 
@@ -272,7 +290,7 @@ def forecast(
         c = np.broadcast_to(cap, batch + cap.shape[-1:])[ix]
         p = np.broadcast_to(pos, batch + pos.shape[-2:])[ix]
         s = np.broadcast_to(sal, batch + sal.shape[-2:])[ix]
-        res, pos0, part, _ = _one_run(a, c, p, s, sw, rng, rounds, min_delta_ratio, accommodate, "last")
+        res, pos0, part, _ = _one_run(a, c, p, s, sw, rng, rounds, min_delta_ratio, accommodate, "last", engine)
         last = res.turns[-1]
         x01 = pos0.copy()
         x01[part] = last.position

@@ -1,0 +1,629 @@
+"""Compiled SMP run: every turn of :func:`accord.models._smp_core.run` in one numba kernel.
+
+The NumPy reference (:mod:`accord.models._smp_core`, :mod:`accord.models._smp_votes`) spends
+most of a small run on NumPy's per-call overhead: a few hundred array operations per turn on
+13 × 13 × 13 tensors. Here the whole run — assessment, challenges, bargains, resolution,
+ideals, stopping rule and win probabilities — is one call of scalar loops, so a 13-actor run
+costs well under a millisecond of compiled code and the wrapper's Python is what is left.
+
+Every floating-point operation is the reference's, in the same order: sums that KTAB (and the
+reference, through ``seqsum``) accumulates actor by actor are accumulated here in the same loop
+order, products and quotients are written with the same association, and no ``fastmath`` flag
+lets LLVM reorder or contract them. Terms the reference adds as exact zeros (third parties who
+are principals, moved positions in the status-quo column) are skipped, which changes no bit.
+The one exception is the ideal-point update with an accommodation matrix: the reference uses a
+BLAS matrix product, here it is a loop in KTAB's order, so runs with lagging ideals agree to
+rounding (~1e-16 per turn) rather than bit for bit.
+
+Stochastic transitions draw ``rng.random(n)`` once per turn that has bargains, exactly as the
+reference does, from the caller's Generator (numba shares its bit generator's state).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from accord.errors import ModelError
+from accord.models import _smp_core as core
+from accord.models._smp_votes import PCE_MODELS, VICTORY_MODELS, VOTING_RULES
+
+_JIT = {"cache": True, "nogil": True, "boundscheck": False}  # no fastmath: order is the result
+
+# codes: positions in the name tuples of the reference modules
+_PROPORTIONAL, _ASYM = VOTING_RULES.index("proportional"), VOTING_RULES.index("asym_prosp")
+_BINARY_RULE, _PROP_BIN = VOTING_RULES.index("binary"), VOTING_RULES.index("prop_bin")
+_PROP_CBC, _CUBIC = VOTING_RULES.index("prop_cbc"), VOTING_RULES.index("cubic")
+_LINEAR, _SQUARE, _QUARTIC, _OCTIC, _BINARY_VPM = (VICTORY_MODELS.index(k) for k in VICTORY_MODELS)
+_CONDITIONAL, _MARKOV_INCENTIVE, _MARKOV_UNIFORM = (PCE_MODELS.index(k) for k in PCE_MODELS)
+_STOCHASTIC = core.STATE_TRANSITIONS.index("stochastic")
+_NO_COMMIT, _SEMI_COMMIT, _FULL_COMMIT = (core.THIRD_PARTY_COMMIT.index(k) for k in core.THIRD_PARTY_COMMIT)
+_S1P1, _S2P2, _S2PMAX = (core.BARGAIN_INTERPOLATION.index(k) for k in core.BARGAIN_INTERPOLATION)
+_INIT_ONLY, _INIT_RCVR, _PW_COMP = (core.BARGAIN_MODELS.index(k) for k in core.BARGAIN_MODELS)
+_R_MIN, _R_MID, _R_MAX = (core.BIG_R_RANGE.index(k) for k in core.BIG_R_RANGE)
+_ADJ_NONE, _ADJ_THIRD, _ADJ_HALF, _ADJ_TWO_THIRDS, _ADJ_FULL = (core.BIG_R_ADJUST.index(k) for k in core.BIG_R_ADJUST)
+
+# switch vector: rule, victory, pce, transition, commit, interpolation, bargain model, R range, R adjust
+_SW_FIELDS = (
+    ("voting_rule", VOTING_RULES, "voting rule"),
+    ("victory_prob_model", VICTORY_MODELS, "victory probability model"),
+    ("pce_model", PCE_MODELS, "PCE model"),
+    ("state_transition", core.STATE_TRANSITIONS, "state transition"),
+    ("third_party_commit", core.THIRD_PARTY_COMMIT, "third-party commitment"),
+    ("bargain_interpolation", core.BARGAIN_INTERPOLATION, "bargain interpolation"),
+    ("bargain_model", core.BARGAIN_MODELS, "bargain model"),
+    ("big_r_range", core.BIG_R_RANGE, "big-R range"),
+    ("big_r_adjust", core.BIG_R_ADJUST, "big-R adjustment"),
+)
+_PROBABILITIES = ("none", "last", "all")
+_STOPPED = ("rounds", "converged")
+
+
+def switch_codes(sw: core.Switches) -> np.ndarray:
+    """The switches as the kernel's integer codes (ModelError for a name the model lacks)."""
+    codes = []
+    for field, names, label in _SW_FIELDS:
+        value = getattr(sw, field)
+        if value not in names:
+            raise ModelError(f"{label} {value!r} not supported; choose one of {', '.join(names)}")
+        codes.append(names.index(value))
+    return np.array(codes, dtype=np.int64)
+
+
+# -- votes and elections (kmodel.cpp) ------------------------------------------------------------
+
+@njit(**_JIT)
+def _vote(rule, w, ua, ub):
+    """:func:`accord.models._smp_votes.vote` for scalars."""
+    du = ua - ub
+    if rule == _PROPORTIONAL:
+        return w * du
+    r_bin = min(max(du / 1e-8, -1.0), 1.0)
+    if rule == _BINARY_RULE:
+        return w * r_bin
+    if rule == _PROP_BIN:
+        return w * ((1 - 0.2) * du + 0.2 * r_bin)
+    cubic = du * du * du
+    if rule == _PROP_CBC:
+        return w * ((1 - 0.5) * du + 0.5 * cubic)
+    if rule == _CUBIC:
+        return w * cubic
+    if du < 0.0:  # asym_prosp
+        return w * du
+    if du > 0.0:
+        return (2.0 * w * du) / 3.0
+    return 0.0
+
+
+@njit(**_JIT)
+def _victory(model, s1, s2):
+    """:func:`accord.models._smp_votes.victory_pair` for scalars: (P(1 wins), P(2 wins))."""
+    if model == _LINEAR:
+        x1, x2 = s1, s2
+    elif model == _SQUARE:
+        x1, x2 = s1 * s1, s2 * s2
+    elif model == _QUARTIC:
+        x1, x2 = s1 * s1 * s1 * s1, s2 * s2 * s2 * s2
+    elif model == _OCTIC:
+        q1, q2 = s1 * s1 * s1 * s1, s2 * s2 * s2 * s2
+        x1, x2 = q1 * q1, q2 * q2
+    else:
+        thresh, min_x = 1.10, 1e-6
+        if s1 >= thresh * s2:
+            x1, x2 = 1.0, min_x
+        elif s2 >= thresh * s1:
+            x1, x2 = min_x, 1.0
+        else:
+            r12 = s1 / (s1 + s2)
+            p12 = (r12 * (thresh + 1.0) - 1.0) / (thresh - 1.0)
+            x1, x2 = p12, 1 - p12
+    return x1 / (x1 + x2), x2 / (x1 + x2)
+
+
+@njit(**_JIT)
+def _victory_matrix(model, c):
+    """:func:`accord.models._smp_votes.victory_matrix`: pv[a, b] = P(a beats b), pv[a, a] = 1/2."""
+    m = c.shape[0]
+    pv = np.empty((m, m))
+    for a in range(m):
+        for b in range(m):
+            if a == b:
+                pv[a, b] = 0.5
+            elif model == _BINARY_VPM and a < b:  # KTAB computes the pair once, from the lower triangle
+                pv[a, b] = _victory(model, c[b, a], c[a, b])[1]
+            else:
+                pv[a, b] = _victory(model, c[a, b], c[b, a])[0]
+    return pv
+
+
+@njit(**_JIT)
+def _election(u, cols, m, w, rule, vpm, pce, p):
+    """:func:`accord.models._smp_votes.scalar_pce` for one election; True if it converged.
+
+    Voters are the rows of ``u``; option r is column ``cols[r]`` (r < m). Writes P(option r
+    wins) into ``p[:m]``.
+    """
+    nv = u.shape[0]
+    c = np.empty((m, m))
+    for a in range(m):
+        ca = cols[a]
+        for b in range(m):
+            cb = cols[b]
+            s = 1e-8
+            if rule == _ASYM and a < b:  # KTAB scans a > b only: c[a, b] gathers -v(b:a)
+                for k in range(nv):
+                    s += max(-_vote(rule, w[k], u[k, cb], u[k, ca]), 0.0)
+            else:
+                for k in range(nv):
+                    s += max(_vote(rule, w[k], u[k, ca], u[k, cb]), 0.0)
+            c[a, b] = s
+    if pce == _CONDITIONAL:
+        pv = _victory_matrix(vpm, c)
+        total = 0.0
+        for a in range(m):
+            prod = pv[a, 0]
+            for b in range(1, m):
+                prod *= pv[a, b]
+            p[a] = prod
+            total = prod if a == 0 else total + prod
+        for a in range(m):
+            p[a] = p[a] / total
+        return True
+    pv = _victory_matrix(vpm, c)
+    q = np.empty(m)
+    for a in range(m):
+        p[a] = 1.0 / m
+    if pce == _MARKOV_UNIFORM:
+        for _ in range(1000):
+            change = 0.0
+            for a in range(m):
+                s = pv[a, 0] * (p[a] + p[0])
+                for b in range(1, m):
+                    s += pv[a, b] * (p[a] + p[b])
+                q[a] = s / m
+            for a in range(m):
+                change = max(change, abs(q[a] - p[a]))
+            for a in range(m):
+                p[a] = (p[a] + q[a]) / 2.0
+            if not change > 1e-6:
+                return True
+        return False
+    challenge = np.empty((m, m))  # markov_incentive
+    for a in range(m):
+        for b in range(m):
+            challenge[a, b] = c[a, b] * pv[a, b] + (1e-10 if a == b else 0.0)
+    for b in range(m):
+        s = challenge[0, b]
+        for a in range(1, m):
+            s += challenge[a, b]
+        for a in range(m):
+            challenge[a, b] = challenge[a, b] / s
+    ct = np.empty((m, m))
+    for _ in range(1000):
+        for a in range(m):
+            for b in range(m):
+                ct[a, b] = p[a] * challenge[b, a]
+        change = 0.0
+        for a in range(m):
+            s = pv[a, 0] * (ct[a, 0] + ct[0, a])
+            for b in range(1, m):
+                s += pv[a, b] * (ct[a, b] + ct[b, a])
+            q[a] = s
+        for a in range(m):
+            change = max(change, abs(q[a] - p[a]))
+        for a in range(m):
+            p[a] = (p[a] + q[a]) / 2.0
+        if not change > 1e-8:
+            return True
+    return False
+
+
+# -- one state: distances, risk attitudes, utility estimates -------------------------------------
+
+@njit(**_JIT)
+def _utility(d, r):
+    """KTAB's ``bsUtil``."""
+    if d <= 1:
+        return (1 - d) * (1 + d * r)
+    return (1 - d) * (1 + r)
+
+
+@njit(**_JIT)
+def _distance(ideal, sal, ss2, i, x):
+    """KTAB's ``bvDiff`` of actor i (ideal, saliences) to the point x (d,)."""
+    e = (ideal[i, 0] - x[0]) * sal[i, 0]
+    s = e * e
+    for k in range(1, x.shape[0]):
+        e = (ideal[i, k] - x[k]) * sal[i, k]
+        s = s + e * e
+    return np.sqrt(s / ss2[i])
+
+
+@njit(**_JIT)
+def _assess(pos, ideal, sal, ss2, cap, sw, util, risk):
+    """:func:`accord.models._smp_core.assess`: fills risk (n,) and util A[h, i, j] (n, n, n)."""
+    n = pos.shape[0]
+    dist = np.empty((n, n))
+    neutral = np.empty((n, n))
+    for i in range(n):
+        for j in range(n):
+            dist[i, j] = _distance(ideal, sal, ss2, i, pos[j])
+            neutral[i, j] = 1 - dist[i, j]
+    cols = np.arange(n)
+    p = np.empty(n)
+    if not _election(neutral, cols, n, cap, sw[0], sw[1], sw[2], p):
+        return False
+    p_min, p_max = min(1.0, p.min()), max(0.0, p.max())
+    span = p_max - p_min
+    for i in range(n):
+        if span == 0:
+            risk[i] = 0.0
+        elif sw[7] == _R_MIN:
+            risk[i] = (p[i] - p_min) / span
+        elif sw[7] == _R_MID:
+            risk[i] = (3 * p[i] - (p_max + 2 * p_min)) / (2 * span)
+        else:
+            risk[i] = (2 * p[i] - (p_max + p_min)) / span
+    adjust = sw[8]
+    for h in range(n):
+        rh = risk[h]
+        for i in range(n):
+            ri = risk[i]
+            if adjust == _ADJ_NONE:
+                e = rh
+            elif adjust == _ADJ_THIRD:
+                e = ((2.0 * rh) + ri) / 3.0
+            elif adjust == _ADJ_HALF:
+                e = (rh + ri) / 2
+            elif adjust == _ADJ_TWO_THIRDS:
+                e = (rh + (2.0 * ri)) / 3.0
+            else:
+                e = ri
+            for j in range(n):
+                util[h, i, j] = _utility(dist[i, j], e)
+    return True
+
+
+# -- challenges and bargains (smp.cpp) -----------------------------------------------------------
+
+@njit(**_JIT)
+def _challenge(util, h, k, i, j, w, sal_sum, rule, commit):
+    """:func:`accord.models._smp_core._challenge` for one (h, k, i, j): (P(i beats j), E[Δu_k])."""
+    a = util[h]
+    n = a.shape[0]
+    uki, ukj = a[k, i], a[k, j]
+    eu_sq = uki + ukj
+    u_win = uki + uki
+    u_lose = ukj + ukj
+    ci = _vote(rule, w[i], a[i, i], a[i, j])
+    cj = _vote(rule, w[j], a[j, i], a[j, j])
+    c_ij = (1e-10 + max(ci, 0.0)) + max(cj, 0.0)
+    c_ji = (1e-10 - min(ci, 0.0)) - min(cj, 0.0)
+    s_ij, s_ji = c_ij, c_ji
+    for t in range(n):
+        if t == i or t == j:  # principals vote 0 here, and adding 0 changes nothing
+            continue
+        uni, unj, unn = a[t, i], a[t, j], a[t, t]
+        cn = _vote(rule, w[t], uni, unj)
+        cni = c_ij + max(cn, 0.0)
+        cnj = c_ji - min(cn, 0.0)
+        pin = cni / (cni + cnj)
+        pjn = 1.0 - pin
+        twice_i, twice_j = uni + uni, unj + unj
+        if commit == _SEMI_COMMIT:
+            u_ik_j = (pin * (twice_i + unn)) + (pjn * (twice_j + unj))
+            u_i_jk = (pin * (twice_i + uni)) + (pjn * (twice_j + unn))
+        elif commit == _FULL_COMMIT:
+            u_ik_j = (pin * (twice_i + uni)) + (pjn * (twice_j + unj))
+            u_i_jk = (pin * (twice_i + uni)) + (pjn * (twice_j + unj))
+        else:
+            u_ik_j = (pin * (twice_i + unn)) + (pjn * (twice_j + unn))
+            u_i_jk = (pin * (twice_i + unn)) + (pjn * (twice_j + unn))
+        vn = _vote(rule, w[t], u_ik_j, u_i_jk)
+        s_ij += max(vn, 0.0)
+        s_ji -= min(vn, 0.0)
+    p_ij = s_ij / (s_ij + s_ji)
+    p_ji = s_ji / (s_ij + s_ji)
+    eu_contest = p_ij * u_win + p_ji * u_lose
+    eu_challenge = (1 - sal_sum[j]) * u_win + sal_sum[j] * eu_contest
+    return p_ij, eu_challenge - eu_sq
+
+
+@njit(**_JIT)
+def _round4(x):
+    return np.trunc(0.5 + x * 10000.0) / 10000.0
+
+
+@njit(**_JIT)
+def _interpolate(pos, sal, i, j, pi, pj, how, bi, bj):
+    """:func:`accord.models._smp_core.interpolate` for one pair: fills bi, bj (d,)."""
+    min_w = 1e-6
+    for k in range(pos.shape[1]):
+        ti, si, tj, sj = pos[i, k], sal[i, k], pos[j, k], sal[j, k]
+        if how == _S2PMAX:
+            di = pj - pi if pj > pi else 0.0
+            dj = pi - pj if pi > pj else 0.0
+            si2, sj2 = si * si, sj * sj
+            dik = (di * sj2) / ((di * sj2) + min_w + ((1 - di) * si2))
+            djk = (dj * si2) / ((dj * si2) + min_w + ((1 - dj) * sj2))
+            bi[k] = ti + dik * (tj - ti)
+            bj[k] = tj + djk * (ti - tj)
+            continue
+        if how == _S2P2:
+            wi = (si * si) * (pi * pi)
+            wj = (sj * sj) * (pj * pj)
+        else:
+            wi = si * pi
+            wj = sj * pj
+        bi[k] = _round4(((wi + min_w) * ti + wj * tj) / (wi + min_w + wj))
+        bj[k] = _round4((wi * ti + (min_w + wj) * tj) / (wi + min_w + wj))
+
+
+@njit(**_JIT)
+def _propose(pos, sal, sal_sum, cap, util, sw, b_init, b_rcvr, b_pi, b_pr, b_p, b_gain, b_view):
+    """:func:`accord.models._smp_core.propose`: fills the bargain arrays, returns their number."""
+    n = pos.shape[0]
+    rule, commit, how, model = sw[0], sw[4], sw[5], sw[6]
+    w = sal_sum * cap
+    d = pos.shape[1]
+    ci, cj = np.empty(d), np.empty(d)
+    nb = 0
+    for i in range(n):
+        best, best_gain, best_p = -1, -np.inf, 0.0
+        for j in range(n):
+            if j == i:
+                continue
+            p, g = _challenge(util, i, i, i, j, w, sal_sum, rule, commit)
+            if g > core._MIN_SIG_EDU and g > best_gain:
+                best, best_gain, best_p = j, g, p
+        if best < 0:
+            continue
+        j = best
+        _interpolate(pos, sal, i, j, best_p, 1 - best_p, how, b_pi[nb], b_pr[nb])
+        if model != _INIT_ONLY:
+            # the target's view: KTAB passes j's estimate of i's gain where a probability is due
+            q = _challenge(util, j, i, i, j, w, sal_sum, rule, commit)[1]
+            _interpolate(pos, sal, i, j, q, 1 - q, how, ci, cj)
+            if model == _PW_COMP:
+                wi = cap[i] * sal_sum[i]
+                wj = cap[i] * sal_sum[j]
+                for k in range(d):
+                    b_pi[nb, k] = (wi * b_pi[nb, k] + wj * ci[k]) / (wi + wj)
+                    b_pr[nb, k] = (wi * b_pr[nb, k] + wj * cj[k]) / (wi + wj)
+        copies = 2 if model == _INIT_RCVR else 1
+        for v in range(copies):
+            b_init[nb], b_rcvr[nb], b_p[nb], b_gain[nb], b_view[nb] = i, j, best_p, best_gain, v
+            if v == 1:
+                b_pi[nb, :] = ci
+                b_pr[nb, :] = cj
+            nb += 1
+    return nb
+
+
+@njit(**_JIT)
+def _resolve(pos, ideal, sal, ss2, cap, risk, util, sw, nb, b_init, b_rcvr, b_pi, b_pr, draws, new, chosen):
+    """:func:`accord.models._smp_core.resolve`: fills new positions and chosen options."""
+    n = pos.shape[0]
+    new[:] = pos
+    chosen[:] = -1
+    if nb == 0:
+        return True
+    # table[a, o]: a's mean utility over all positions after option o (0: status quo)
+    table = np.empty((n, nb + 1))
+    for a in range(n):
+        own = util[a, a]
+        s = 0.0
+        for x in range(n):
+            s += own[x]
+        table[a, 0] = s / n
+        for b in range(nb):
+            s = _utility(_distance(ideal, sal, ss2, a, b_pi[b]), risk[a])
+            s = s + _utility(_distance(ideal, sal, ss2, a, b_pr[b]), risk[a])
+            bi, br = b_init[b], b_rcvr[b]
+            for x in range(n):
+                if x != bi and x != br:
+                    s += own[x]
+            table[a, 1 + b] = s / n
+    count = np.zeros(n, dtype=np.int64)
+    queue = np.empty((n, nb + 1), dtype=np.int64)
+    for b in range(nb):
+        for k in (b_init[b], b_rcvr[b]):
+            count[k] += 1
+            queue[k, count[k]] = 1 + b  # a column of the table
+    p = np.empty(nb + 1)
+    for k in range(n):
+        m = 1 + count[k]
+        if m == 1:
+            continue
+        queue[k, 0] = 0
+        if not _election(table, queue[k], m, cap, sw[0], sw[1], sw[2], p):
+            return False
+        if sw[3] == _STOCHASTIC:
+            cum, pick = 0.0, 0
+            for r in range(m):
+                cum = p[r] if r == 0 else cum + p[r]
+                if cum < draws[k]:
+                    pick += 1
+            pick = min(pick, m - 1)
+        else:
+            pick = 0
+            for r in range(1, m):
+                if p[r] > p[pick]:
+                    pick = r
+        b = queue[k, pick] - 1
+        chosen[k] = b
+        if b >= 0:
+            new[k] = b_pi[b] if b_init[b] == k else b_pr[b]
+    return True
+
+
+@njit(**_JIT)
+def _win_probabilities(pos, util, cap, sw, win, distinct, p_distinct):
+    """:func:`accord.models._smp_core.win_probabilities` for one state.
+
+    Fills ``win`` (n,), ``distinct`` (n,) bool (KTAB's uIndices) and ``p_distinct`` (n,): the
+    probability of the distinct position first held by each actor (0 for the others).
+    """
+    n, d = pos.shape
+    close = np.empty((n, n), dtype=np.bool_)
+    for i in range(n):
+        for j in range(n):
+            s = 0.0
+            for k in range(d):
+                e = pos[i, k] - pos[j, k]
+                s = s + e * e
+            close[i, j] = np.sqrt(s) < core._POS_TOL
+    covered = np.zeros(n, dtype=np.bool_)
+    cols = np.empty(n, dtype=np.int64)
+    rank = np.empty(n, dtype=np.int64)
+    m = 0
+    for i in range(n):
+        distinct[i] = not covered[i]
+        if distinct[i]:
+            cols[m] = i
+            rank[i] = m
+            m += 1
+            for j in range(n):
+                covered[j] = covered[j] or close[i, j]
+    u = np.empty((n, n))
+    for v in range(n):
+        for j in range(n):
+            u[v, j] = util[v, v, j]
+    p = np.empty(n)
+    if not _election(u, cols, m, cap, sw[0], sw[1], sw[2], p):
+        return False
+    p_distinct[:] = 0.0
+    for r in range(m):
+        p_distinct[cols[r]] = p[r]
+    for i in range(n):
+        last = i
+        for j in range(n - 1, -1, -1):  # KTAB's posProb keeps the last distinct position it is close to
+            if close[i, j] and distinct[j]:
+                last = j
+                break
+        win[i] = p[rank[last]]
+    return True
+
+
+# -- the run ---------------------------------------------------------------------------------------
+
+@njit(**_JIT)
+def _run(pos0, sal, cap, acc, lag, sw, rng, max_turns, min_turns, min_delta_ratio, probabilities,
+         positions, ideals, risks, win, distinct, p_distinct,
+         n_bargains, b_init, b_rcvr, b_pi, b_pr, b_p, b_gain, b_view, chosen):
+    """:func:`accord.models._smp_core.run`: returns (states filled, stopped code, ok)."""
+    n, d = pos0.shape
+    sal_sum = np.empty(n)
+    ss2 = np.empty(n)
+    for i in range(n):
+        s, q = sal[i, 0], sal[i, 0] * sal[i, 0]
+        for k in range(1, d):
+            s = s + sal[i, k]
+            q = q + sal[i, k] * sal[i, k]
+        sal_sum[i], ss2[i] = s, q
+    util = np.empty((n, n, n))
+    positions[0] = pos0
+    ideals[0] = pos0
+    if not _assess(positions[0], ideals[0], sal, ss2, cap, sw, util, risks[0]):
+        return 1, 0, False
+    if probabilities == 2 and not _win_probabilities(positions[0], util, cap, sw, win[0], distinct[0], p_distinct[0]):
+        return 1, 0, False
+    draws = np.zeros(n)
+    stopped = 0
+    d01 = -1.0
+    s = 0
+    for it in range(1, max_turns + 1):
+        nb = _propose(positions[s], sal, sal_sum, cap, util, sw,
+                      b_init[s], b_rcvr[s], b_pi[s], b_pr[s], b_p[s], b_gain[s], b_view[s])
+        n_bargains[s] = nb
+        if sw[3] == _STOCHASTIC and nb > 0:
+            draws = rng.random(n)
+        if not _resolve(positions[s], ideals[s], sal, ss2, cap, risks[s], util, sw, nb,
+                        b_init[s], b_rcvr[s], b_pi[s], b_pr[s], draws, positions[s + 1], chosen[s]):
+            return s + 1, 0, False
+        if acc.shape[0] == 0:
+            ideals[s + 1] = positions[s + 1]
+        else:  # newIdeals, in KTAB's loop order
+            for i in range(n):
+                for k in range(d):
+                    x = 0.0
+                    for j in range(n):
+                        x += acc[i, j] * positions[s + 1, j, k]
+                    ideals[s + 1, i, k] = x + lag[i] * ideals[s, i, k]
+        s += 1
+        if not _assess(positions[s], ideals[s], sal, ss2, cap, sw, util, risks[s]):
+            return s + 1, 0, False
+        if probabilities == 2 and not _win_probabilities(positions[s], util, cap, sw, win[s], distinct[s],
+                                                         p_distinct[s]):
+            return s + 1, 0, False
+        step = 0.0
+        for i in range(n):
+            q = 0.0
+            for k in range(d):
+                e = positions[s, i, k] - positions[s - 1, i, k]
+                q = q + e * e
+            step = np.sqrt(q) if i == 0 else step + np.sqrt(q)
+        if d01 < 0:
+            d01 = step + 1e-4
+        if it >= min_turns and step / d01 < min_delta_ratio:
+            stopped = 1
+            break
+    if probabilities == 1 and not _win_probabilities(positions[s], util, cap, sw, win[s], distinct[s], p_distinct[s]):
+        return s + 1, stopped, False
+    return s + 1, stopped, True
+
+
+def run(
+    position, sal, cap, sw: core.Switches, *, rng=None, max_turns: int = 100, min_turns: int = 2,
+    min_delta_ratio: float = 0.02, accommodate: np.ndarray | None = None, probabilities: str = "all",
+) -> core.Run:
+    """:func:`accord.models._smp_core.run` compiled: same arguments, same :class:`~accord.models._smp_core.Run`.
+
+    The turns carry no utility tensor (``Turn.util`` is None); everything else is filled as the
+    reference fills it.
+    """
+    pos = np.ascontiguousarray(position, dtype=np.float64)
+    sal = np.ascontiguousarray(sal, dtype=np.float64)
+    cap = np.ascontiguousarray(cap, dtype=np.float64)
+    sw_codes = switch_codes(sw)
+    if probabilities not in _PROBABILITIES:
+        raise ModelError(f"probabilities={probabilities!r}; choose one of {', '.join(_PROBABILITIES)}")
+    n, d = pos.shape
+    max_turns = max(int(max_turns), 0)
+    if accommodate is None:
+        acc, lag = np.zeros((0, 0)), np.zeros(0)
+    else:
+        acc = np.ascontiguousarray(accommodate, dtype=np.float64)
+        lag = 1.0 - np.minimum(acc.sum(axis=1), 1.0)
+    if rng is None:
+        rng = np.random.default_rng()
+    t, nb = max_turns + 1, 2 * n
+    positions, ideals = np.empty((t, n, d)), np.empty((t, n, d))
+    risks, win, p_distinct = np.empty((t, n)), np.zeros((t, n)), np.zeros((t, n))
+    distinct = np.zeros((t, n), dtype=np.bool_)
+    n_bargains = np.zeros(t, dtype=np.int64)
+    b_init, b_rcvr, b_view = (np.zeros((t, nb), dtype=np.int64) for _ in range(3))
+    b_pi, b_pr = np.empty((t, nb, d)), np.empty((t, nb, d))
+    b_p, b_gain = np.empty((t, nb)), np.empty((t, nb))
+    chosen = np.empty((t, n), dtype=np.int64)
+    n_states, stop, ok = _run(
+        pos, sal, cap, acc, lag, sw_codes, rng, max_turns, int(min_turns), float(min_delta_ratio),
+        _PROBABILITIES.index(probabilities), positions, ideals, risks, win, distinct, p_distinct,
+        n_bargains, b_init, b_rcvr, b_pi, b_pr, b_p, b_gain, b_view, chosen,
+    )
+    if not ok:
+        raise ModelError(f"{sw.pce_model} PCE did not converge in 1000 iterations")
+    turns = []
+    with_p = range(n_states) if probabilities == "all" else [n_states - 1] if probabilities == "last" else []
+    for s in range(n_states):
+        turn = core.Turn(position=positions[s], ideal=ideals[s] if accommodate is not None else positions[s],
+                         risk=risks[s], util=None)
+        if s in with_p:
+            unique = np.flatnonzero(distinct[s])
+            turn.unique, turn.p_unique, turn.win_probability = unique, p_distinct[s, unique], win[s]
+        if s < n_states - 1:
+            k = n_bargains[s]
+            turn.bargains = core.Bargains(b_init[s, :k], b_rcvr[s, :k], b_pi[s, :k], b_pr[s, :k],
+                                          b_p[s, :k], b_gain[s, :k], b_view[s, :k])
+        turns.append(turn)
+    return core.Run(turns=turns, stopped=_STOPPED[stop], chosen=[chosen[s] for s in range(n_states - 1)])
