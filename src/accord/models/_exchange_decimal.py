@@ -55,6 +55,7 @@ class DecimalShadow:
                 self.prefix.append(run)
         self.voting = [row[:] for row in x]
         self.rec: dict[tuple[int, int], dict[int, Decimal]] = {}
+        self._partial: dict = {}
 
     # -- outcomes --------------------------------------------------------------------------------
     def _weighted(self, issue, pos):
@@ -172,9 +173,14 @@ class DecimalShadow:
             book[mover] = max(old, y)
 
     def partial(self, a, issue, y, salience_weight, fixed_weight):
-        """Decide's next start position, with its weights taken as binary floats."""
-        sw, fw = Decimal(salience_weight), Decimal(fixed_weight)
-        s = self.s[a][issue]
-        x = self.x0[a][issue]
+        """Decide's next start position, with its weights taken as binary floats:
+        (1 - s) sw y + fw y + (1 - (1 - s) sw - fw) x, evaluated left to right."""
+        key = (a, issue, salience_weight, fixed_weight)
         with decimal.localcontext(_CTX):
-            return (1 - s) * sw * y + fw * y + (1 - (1 - s) * sw - fw) * x
+            if key not in self._partial:  # the factors that do not depend on y, rounded as Decide's
+                sw, fw = Decimal(salience_weight), Decimal(fixed_weight)
+                s = self.s[a][issue]
+                share = (1 - s) * sw
+                self._partial[key] = (share, fw, (1 - share - fw) * self.x0[a][issue])
+            share, fw, kept = self._partial[key]
+            return share * y + fw * y + kept

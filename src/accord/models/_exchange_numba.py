@@ -31,10 +31,9 @@ from accord.models._exchange_round import (
     EXACT_TOL,
     MIN_MOVE,
     TIE_RTOL,
+    Candidates,
     RoundResult,
-    _State,
-    candidates,
-    stack,
+    compromise,
 )
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy", "boundscheck": False}
@@ -360,29 +359,132 @@ def advance(F, G, B, rec_val, rec_has, rec_sum, x0, w, sal, voting, start_next,
             ctl[PHASE] = CALC
 
 
+# -- building a round: candidates and their constants ----------------------------------------------
+@njit(**_JIT)
+def _group(left, involved, r, a, p, q):
+    """Decide's group of actor a for issues p, q: 0 left on both ... 3 right on both; -1 not in both."""
+    if not (involved[a, p] and involved[a, q]):
+        return -1
+    return np.int64(left[r, a, p]) + 2 * np.int64(left[r, a, q])
+
+
+@njit(**_JIT)
+def _candidates(left, involved, sal, ban_pair, ban_actor):
+    """Every repetition's candidates in the reference's order (:func:`_exchange_round.candidates`):
+    issue pair p < q, then A–D before B–C, then actor a, then actor b; a demands p unless b cares
+    relatively more about it. Returns i, j, p, q, kappa, inner, rep (K,) and offsets (R + 1,)."""
+    R, n, m = left.shape
+    offsets = np.zeros(R + 1, np.int64)
+    for sweep in range(2):  # count, then fill
+        if sweep == 1:
+            K = offsets[R]
+            ci, cj, cp, cq = np.empty(K, np.int64), np.empty(K, np.int64), np.empty(K, np.int64), np.empty(K, np.int64)
+            kap, inner, rep = np.empty(K), np.empty(K, np.int64), np.empty(K, np.int64)
+        k = 0
+        for r in range(R):
+            for p in range(m):
+                for q in range(p + 1, m):
+                    if ban_pair[p, q]:
+                        continue
+                    for kind in range(2):
+                        for a in range(n):
+                            if _group(left, involved, r, a, p, q) != kind or ban_actor[a, p, q]:
+                                continue
+                            for b in range(n):
+                                if _group(left, involved, r, b, p, q) != 3 - kind or ban_actor[b, p, q]:
+                                    continue
+                                if sweep == 1:
+                                    swap = sal[r, a, p] * sal[r, b, q] < sal[r, b, p] * sal[r, a, q]
+                                    i, j = (b, a) if swap else (a, b)
+                                    ci[k], cj[k], cp[k], cq[k], inner[k], rep[k] = i, j, p, q, kind, r
+                                    kap[k] = (sal[r, i, p] + sal[r, j, p]) / (sal[r, i, q] + sal[r, j, q])
+                                k += 1
+            if sweep == 0:
+                offsets[r + 1] = k
+    return ci, cj, cp, cq, kap, inner, rep, offsets
+
+
+@njit(**_JIT)
+def _table(keys, size):
+    """Candidate indices by key, in order, as a padded table (size, longest) with -1 for "none"."""
+    counts = np.zeros(size, np.int64)
+    for k in range(keys.shape[0]):
+        counts[keys[k]] += 1
+    table = np.full((size, max(counts.max() if size else 0, 1)), -1, np.int64)
+    counts[:] = 0
+    for k in range(keys.shape[0]):
+        table[keys[k], counts[keys[k]]] = k
+        counts[keys[k]] += 1
+    return table
+
+
+@njit(**_JIT)
+def _state(ci, cj, cp, cq, kap, rep, x0, w, sal, S, base):
+    """The per-candidate tables of a round (the reference's ``_State.__init__``)."""
+    K = ci.shape[0]
+    R, n, m = x0.shape
+    F = np.zeros((28, K))
+    G = np.empty((9, K), np.int64)
+    for k in range(K):
+        i, j, p, q, r = ci[k], cj[k], cp[k], cq[k], rep[k]
+        G[I_I, k], G[I_J, k], G[I_P, k], G[I_Q, k], G[I_REP, k] = i, j, p, q, r
+        G[I_RSUM_I, k] = (r * n + j) * m + q
+        G[I_REC_I, k] = G[I_RSUM_I, k] * n + i
+        G[I_RSUM_J, k] = (r * n + i) * m + p
+        G[I_REC_J, k] = G[I_RSUM_J, k] * n + j
+        F[F_KAPPA, k] = kap[k]
+        F[F_SIP, k], F[F_SIQ, k], F[F_SJP, k], F[F_SJQ, k] = sal[r, i, p], sal[r, i, q], sal[r, j, p], sal[r, j, q]
+        F[F_WIQ, k], F[F_WJP, k] = w[r, i, q], w[r, j, p]
+        F[F_SP, k], F[F_SQ, k] = S[r, p], S[r, q]
+        F[F_DEM_I, k], F[F_DEM_J, k] = x0[r, i, p], x0[r, j, q]
+        F[F_WA_I, k], F[F_XA_I, k], F[F_BASE_I, k] = w[r, i, q], x0[r, i, q], base[r, q]
+        F[F_INVS_I, k] = 1.0 / S[r, q] if S[r, q] > 0 else 0.0
+        F[F_WA_J, k], F[F_XA_J, k], F[F_BASE_J, k] = w[r, j, p], x0[r, j, p], base[r, p]
+        F[F_INVS_J, k] = 1.0 / S[r, p] if S[r, p] > 0 else 0.0
+        F[F_START_I, k] = F[F_SUP_I, k] = x0[r, i, q]
+        F[F_START_J, k] = F[F_SUP_J, k] = x0[r, j, p]
+    size = R * n * m
+    tables = (_table((rep * n + ci) * m + cq, size), _table((rep * n + cj) * m + cp, size),
+              _table((rep * n + ci) * m + cp, size), _table((rep * n + cj) * m + cq, size))
+    return F, G, tables
+
+
 # -- the round, driven from Python ----------------------------------------------------------------
 def run_round(x0, w, sal, involved, *, forbidden=None, kappa=None, rng=None, ties="first",
               salience_weight=0.4, fixed_weight=0.1, shadows=None) -> RoundResult:
     """One round for R repetitions in lockstep; same arguments and result as the NumPy engine's
     :func:`accord.models._exchange_round.run_round`."""
+    R, n, m = x0.shape
+    x0 = np.ascontiguousarray(x0, np.float64)
+    w = np.ascontiguousarray(w, np.float64)
+    sal = np.ascontiguousarray(sal, np.float64)
+    involved = np.ascontiguousarray(involved, np.bool_)
     with np.errstate(invalid="ignore", divide="ignore"):
-        R = x0.shape[0]
-        parts = [candidates(x0[r], w[r], sal[r], involved, forbidden,
-                            left=None if shadows is None else shadows[r].left()) for r in range(R)]
-        c, offsets = stack(parts)
-        if kappa is not None and len(c):
-            c.kappa = kappa(c, sal)
-        st = _State(c, offsets, x0, w, sal, shadows)
-    K, n, m = len(c), x0.shape[1], x0.shape[2]
-    si, sj = st.side_i, st.side_j
-    G = np.array([c.i, c.j, c.p, c.q, c.rep, si.rec_sum, si.rec, sj.rec_sum, sj.rec], dtype=np.int64).reshape(9, K)
-    F = np.array([c.kappa, st.sip, st.siq, st.sjp, st.sjq, st.wiq, st.wjp, st.Sp, st.Sq, st.dem_i, st.dem_j,
-                  si.w, si.x, si.inv_S, si.base, sj.w, sj.x, sj.inv_S, sj.base, st.start_i, st.start_j,
-                  st.sup_i, st.sup_j, st.hist_i, st.hist_j, st.move_i, st.move_j, st.gain],
-                 dtype=np.float64).reshape(28, K)
+        if shadows is None:
+            left = x0 <= compromise(x0, w)[:, None, :] + EXACT_TOL
+        else:
+            left = np.array([sh.left() for sh in shadows])
+        # The outcome's denominator and numerator at the round's start, as the reference sums them.
+        S = w.sum(axis=1)
+        base = np.where(w > 0, w * np.nan_to_num(x0), 0.0).sum(axis=1)
+    ban_pair, ban_actor = np.zeros((m, m), np.bool_), np.zeros((n, m, m), np.bool_)
+    if forbidden is not None:
+        f = np.asarray(forbidden, dtype=bool)
+        if f.ndim == 2:
+            ban_pair = np.ascontiguousarray(f)
+        else:
+            ban_actor = np.ascontiguousarray(f)
+    ci, cj, cp, cq, kap, inner, rep, offsets = _candidates(left & involved, involved, sal, ban_pair, ban_actor)
+    c = Candidates(i=ci, j=cj, p=cp, q=cq, kappa=kap, inner=inner, rep=rep)
+    if kappa is not None and len(c):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            c.kappa = np.ascontiguousarray(kappa(c, sal), np.float64)
+    F, G, tables = _state(ci, cj, cp, cq, c.kappa, rep, x0, w, sal, S, base)
+    K = len(c)
     B = np.zeros((5, K), dtype=np.bool_)
-    voting = np.array(x0, dtype=np.float64)
-    start_next = voting.copy()
+    rec_val, rec_has, rec_sum = np.zeros(R * n * m * n), np.zeros(R * n * m * n, np.bool_), np.zeros(R * n * m)
+    voting = x0.copy()
+    start_next = x0.copy()
     touched = np.arange(K, dtype=np.int64)
     ctl = np.zeros(11, dtype=np.int64)
     ctl[[N_TOUCHED, EXACT, RANDOM, N, M]] = K, shadows is not None, ties != "first", n, m
@@ -395,26 +497,24 @@ def run_round(x0, w, sal, involved, *, forbidden=None, kappa=None, rng=None, tie
     n_ties = np.zeros(R, np.int64)
     weights = np.array([salience_weight, fixed_weight], dtype=np.float64)
     moved = []
-    args = (F, G, B, st.rec_val, st.rec_has, st.rec_sum, np.ascontiguousarray(x0, np.float64),
-            np.ascontiguousarray(w, np.float64), np.ascontiguousarray(sal, np.float64), voting, start_next,
-            st.by_sup_i, st.by_sup_j, st.by_dem_i, st.by_dem_j, offsets.astype(np.int64), touched,
+    args = (F, G, B, rec_val, rec_has, rec_sum, x0, w, sal, voting, start_next, *tables, offsets, touched,
             np.zeros(K, np.bool_), picks, ya, yb, unif, gap_val, req, step_k, step_f, n_ties, ctl, weights)
     while (status := advance(*args)) != DONE:
         if status == NEED_GAP:
             for t in range(ctl[N_REQ]):
                 k, side = int(req[0, t]), int(req[1, t])
-                gap_val[side, k] = shadows[c.rep[k]].gap(c, k, "i" if side == 0 else "j")
+                gap_val[side, k] = shadows[rep[k]].gap(c, k, "i" if side == 0 else "j")
         elif status == NEED_RANDOM:
             unif[:ctl[N_OPEN]] = rng.random(ctl[N_OPEN])
             ctl[UNIF_READY] = 1
         else:  # NEED_EXACT
             for t in range(ctl[N_PICKS]):
                 k = int(picks[t])
-                sh = shadows[c.rep[k]]
-                yi_d, yj_d = sh.realise(c, k)
+                r = int(rep[k])
+                yi_d, yj_d = shadows[r].realise(c, k)
                 ya[t], yb[t] = float(yi_d), float(yj_d)
-                moved.append((c.rep[k], c.i[k], c.q[k]))
-                moved.append((c.rep[k], c.j[k], c.p[k]))
+                moved.append((r, int(ci[k]), int(cq[k])))
+                moved.append((r, int(cj[k]), int(cp[k])))
     exchanges = _exchanges(c, step_k[:ctl[N_STEPS]], step_f[:, :ctl[N_STEPS]], R)
     next_dec = None
     if shadows is not None:

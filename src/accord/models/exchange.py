@@ -304,21 +304,17 @@ def _events(ex: dict, a: ScenarioArrays, lower, span) -> list[dict]:
     """One event per move: who moved on which issue, towards whom, in return for what."""
     out = []
     scale = span / SCALE
-    for e in range(len(ex["gain"])):
-        i, j, p, q = (int(ex[k][e]) for k in ("i", "j", "p", "q"))
-        common = {"type": "exchange", "exchange": e + 1, "gain": float(ex["gain"][e])}
-        out.append({
-            "issue": a.issue_ids[q], "actor": a.actor_ids[i], "to": a.actor_ids[j],
-            "from_position": float(lower[q] + ex["x_i"][e] * scale[q]),
-            "position": float(lower[q] + ex["y_i"][e] * scale[q]),
-            "in_return_for": a.issue_ids[p], **common,
-        })
-        out.append({
-            "issue": a.issue_ids[p], "actor": a.actor_ids[j], "to": a.actor_ids[i],
-            "from_position": float(lower[p] + ex["x_j"][e] * scale[p]),
-            "position": float(lower[p] + ex["y_j"][e] * scale[p]),
-            "in_return_for": a.issue_ids[q], **common,
-        })
+    i, j, p, q = (ex[k] for k in ("i", "j", "p", "q"))
+    cols = zip(i.tolist(), j.tolist(), p.tolist(), q.tolist(), ex["gain"].tolist(),
+               (lower[q] + ex["x_i"] * scale[q]).tolist(), (lower[q] + ex["y_i"] * scale[q]).tolist(),
+               (lower[p] + ex["x_j"] * scale[p]).tolist(), (lower[p] + ex["y_j"] * scale[p]).tolist(), strict=True)
+    issues, actors = a.issue_ids, a.actor_ids
+    for e, (i_, j_, p_, q_, gain, xi, yi, xj, yj) in enumerate(cols):
+        common = {"type": "exchange", "exchange": e + 1, "gain": gain}
+        out.append({"issue": issues[q_], "actor": actors[i_], "to": actors[j_], "from_position": xi,
+                    "position": yi, "in_return_for": issues[p_], **common})
+        out.append({"issue": issues[p_], "actor": actors[j_], "to": actors[i_], "from_position": xj,
+                    "position": yj, "in_return_for": issues[q_], **common})
     return out
 
 
