@@ -232,3 +232,62 @@ def test_properties_on_random_scenarios(scenario, seed):
     assert np.all((traj.outcome >= x.min(axis=1) - 1e-9) & (traj.outcome <= x.max(axis=1) + 1e-9))
     again = trajectory(a, rng=np.random.default_rng(seed + 1), rounds=10)
     assert np.array_equal(again.positions, x)  # deterministic by default: the seed is unused
+
+
+# -- the compiled engine against the NumPy reference --------------------------------------------
+
+def _same_runs(one, two, atol=0.0):
+    """Two trajectories are the same run: positions, probabilities, outcomes, bargains."""
+    assert one.positions.shape == two.positions.shape and one.stopped == two.stopped
+    for key in ("positions", "outcome", "median", "mean"):
+        np.testing.assert_allclose(getattr(one, key), getattr(two, key), rtol=0, atol=atol, err_msg=key)
+    np.testing.assert_allclose(one.extra["win_probability"], two.extra["win_probability"], rtol=0, atol=atol)
+    if atol == 0:
+        assert one.events == two.events
+    else:
+        assert [[(e["initiator"], e["target"], e["adopted_by"]) for e in r] for r in one.events] == \
+               [[(e["initiator"], e["target"], e["adopted_by"]) for e in r] for r in two.events]
+
+
+def test_unknown_engine_is_refused():
+    with pytest.raises(ModelError, match="engine"):
+        trajectory(small().arrays(), engine="fortran")
+
+
+def test_engines_agree_on_the_hand_made_case_with_every_output():
+    a = small().arrays()
+    _same_runs(trajectory(a, engine="numba"), trajectory(a, engine="numpy"))
+    one, two = forecast(a, engine="numba"), forecast(a, engine="numpy")
+    assert all(np.array_equal(one[k], two[k]) for k in one)
+
+
+def test_engines_agree_with_lagging_ideals():
+    # the only place the engines may differ in the last bit: BLAS's matrix product vs KTAB's loop
+    a = soe().arrays()
+    acc = 0.6 * np.eye(a.n_actors) + 0.4 / a.n_actors
+    _same_runs(trajectory(a, rounds=8, accommodate=acc, engine="numba"),
+               trajectory(a, rounds=8, accommodate=acc, engine="numpy"), atol=1e-12)
+
+
+_SWITCH_CHOICES = st.fixed_dictionaries({k: st.sampled_from(choices) for k, (_, choices, _) in SWITCHES.items()})
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenario_arrays(min_actors=2, max_actors=8, max_issues=3, status_quo=False), _SWITCH_CHOICES,
+       st.integers(0, 2**32 - 1), st.integers(0, 8))
+def test_engines_give_identical_runs_on_random_scenarios(scenario, params, seed, rounds):
+    """Bit for bit, under every combination of KTAB's switches, stochastic transitions included."""
+    a = scenario.arrays()
+    runs = []
+    for engine in ("numba", "numpy"):
+        rng = np.random.default_rng(seed)
+        try:
+            runs.append((trajectory(a, rng=rng, rounds=rounds, engine=engine, **params), rng.random()))
+        except ModelError as exc:  # a Markov election that does not converge must fail in both
+            runs.append((str(exc), None))
+    (one, after_one), (two, after_two) = runs
+    if isinstance(one, str) or isinstance(two, str):
+        assert one == two
+        return
+    _same_runs(one, two)
+    assert after_one == after_two  # the same number of draws taken from rng

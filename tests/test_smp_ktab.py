@@ -76,3 +76,15 @@ def test_smp_against_ktab_runs(name):
     assert traj.positions.shape == ref.shape
     assert traj.stopped == "converged"
     np.testing.assert_allclose(traj.positions, ref, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", ["SOE-Pol-Comp", "dummyData-a040", "synth-a50-d3"])
+def test_smp_engines_identical_on_ktab_runs(name):
+    """The compiled engine and the NumPy reference give the same run, bit for bit."""
+    a = read_scenario(shared(*KTAB, f"{name}.csv")).arrays()
+    one, two = (get("smp").trajectory(a, engine=e) for e in ("numba", "numpy"))
+    assert one.stopped == two.stopped
+    for key in ("positions", "outcome", "median", "mean"):
+        assert np.array_equal(getattr(one, key), getattr(two, key)), key
+    assert np.array_equal(one.extra["win_probability"], two.extra["win_probability"])
+    assert one.events == two.events

@@ -127,7 +127,7 @@ def _prepare(capability, position, salience, involved, lower, upper):
 
 def _runner(engine: str | None, rng):
     """The run function of an engine: the compiled kernel (default when numba imports) or the
-    NumPy reference; both give identical runs (``tests/test_smp_engines.py``)."""
+    NumPy reference; both give identical runs (``tests/test_smp.py``, ``tests/test_smp_ktab.py``)."""
     if engine is not None and engine not in ENGINES:
         raise ModelError(f"unknown smp engine {engine!r}; choose one of {', '.join(ENGINES)}")
     if engine == "numpy" or (engine is None and rng is not None and not isinstance(rng, np.random.Generator)):
