@@ -108,8 +108,13 @@ class DecimalShadow:
         return float(d)
 
     # -- one exchange, as Decide computes it -----------------------------------------------------
-    def exchange(self, c, k):
-        """Voting positions (y_i on q, y_j on p) of exchange ``k`` from the current decimal state."""
+    def exchange(self, c, k, sure=(False, False)):
+        """Voting positions (y_i on q, y_j on p) of exchange ``k`` from the current decimal state.
+
+        ``sure`` (side i, side j): the float engine found that side's move far from its bound
+        (both differences beyond its ``SURE_MARGIN``), so the decimal check would keep the move
+        too and is skipped.
+        """
         i, j, p, q = int(c.i[k]), int(c.j[k]), int(c.p[k]), int(c.q[k])
         x0, s, cc, S = self.x0, self.s, self.c, self.S
         with decimal.localcontext(_CTX):
@@ -128,8 +133,10 @@ class DecimalShadow:
             mi = -mi if sup_i > dem_j else mi
             mj = -mj if sup_j > dem_i else mj
             yi, yj = sup_i + mi, sup_j + mj
-            yi, yj = self._bound(i, q, sup_i, yi, j, p, sup_j, yj)
-            yj, yi = self._bound(j, p, sup_j, yj, i, q, sup_i, yi)
+            if not sure[0]:
+                yi, yj = self._bound(i, q, sup_i, yi, j, p, sup_j, yj)
+            if not sure[1]:
+                yj, yi = self._bound(j, p, sup_j, yj, i, q, sup_i, yi)
         return yi, yj
 
     def _bound(self, x, a, sup_x, y_x, o, b, sup_o, y_o):
@@ -152,10 +159,10 @@ class DecimalShadow:
         return sup_x + m_x, sup_o + m_o
 
     # -- bookkeeping after a realised exchange ---------------------------------------------------
-    def realise(self, c, k):
+    def realise(self, c, k, sure=(False, False)):
         """Realise exchange ``k``: update voting positions and records; return (y_i, y_j)."""
         i, j, p, q = int(c.i[k]), int(c.j[k]), int(c.p[k]), int(c.q[k])
-        yi, yj = self.exchange(c, k)
+        yi, yj = self.exchange(c, k, sure)
         self._record(j, q, i, yi, self.x0[i][q])
         self._record(i, p, j, yj, self.x0[j][p])
         self.voting[i][q] = yi

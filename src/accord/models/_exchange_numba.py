@@ -52,7 +52,11 @@ I_I, I_J, I_P, I_Q, I_REP, I_RSUM_I, I_REC_I, I_RSUM_J, I_REC_J = range(9)
  F_WA_I, F_XA_I, F_INVS_I, F_BASE_I, F_WA_J, F_XA_J, F_INVS_J, F_BASE_J, F_START_I, F_START_J,
  F_SUP_I, F_SUP_J, F_HIST_I, F_HIST_J, F_MOVE_I, F_MOVE_J, F_GAIN) = range(28)
 # Rows of the boolean table (nB, K).
-B_NEG_I, B_POS_I, B_NEG_J, B_POS_J, B_VALID = range(5)
+B_NEG_I, B_POS_I, B_NEG_J, B_POS_J, B_VALID, B_SURE_I, B_SURE_J = range(7)
+#: A bound check whose two differences (demander's position minus the outcome before and after
+#: the move) both exceed this in size has the same answer in the shadow's decimals: float and
+#: decimal states differ by rounding only (~1e-12 on the 0–100 scale), so the shadow may skip it.
+SURE_MARGIN = 1e-7
 # Rows of the step record (one column per realised exchange, in order).
 S_XI, S_YI, S_XJ, S_YJ, S_GAIN, S_OQ0, S_OQ1, S_OP0, S_OP1 = range(9)
 
@@ -102,16 +106,18 @@ def _gain(k, rp, rq, F):
 
 
 @njit(**_JIT)
-def _bound(k, side, F, G, rec_val, rec_has, rec_sum, gap_val, req, ctl):
+def _bound(k, side, F, G, B, rec_val, rec_has, rec_sum, gap_val, req, ctl):
     """Cut a move that would push its outcome past the demander's position (``_bound_by_outcome``).
 
-    Returns False when the decimal shadow's sign is needed and not yet known (request queued)."""
+    Returns False when the decimal shadow's sign is needed and not yet known (request queued).
+    Notes in ``B[B_SURE_*]`` whether the move stands and is far from the bound (see SURE_MARGIN)."""
     if side == 0:
         sup, move, target = F[F_SUP_I, k], F[F_MOVE_I, k], F[F_DEM_J, k]
     else:
         sup, move, target = F[F_SUP_J, k], F[F_MOVE_J, k], F[F_DEM_I, k]
     d0 = target - _outcome(k, side, sup, True, F, G, rec_val, rec_has, rec_sum)
     d1 = target - _outcome(k, side, sup + move, True, F, G, rec_val, rec_has, rec_sum)
+    sure = abs(d0) > SURE_MARGIN and abs(d1) > SURE_MARGIN
     if ctl[EXACT] and abs(d0) <= EXACT_TOL:
         d0 = gap_val[side, k]
         if d0 != d0:
@@ -121,7 +127,9 @@ def _bound(k, side, F, G, rec_val, rec_has, rec_sum, gap_val, req, ctl):
             ctl[N_REQ] = n + 1
             return False
     if ((d0 >= 0) and (d1 >= 0)) or ((d0 <= 0) and (d1 <= 0)):
+        B[B_SURE_I + side, k] = sure
         return True
+    B[B_SURE_I + side, k] = False
     cur = _outcome(k, side, sup, False, F, G, rec_val, rec_has, rec_sum)
     if side == 0:
         share = F[F_WA_I, k] * F[F_INVS_I, k]
@@ -174,8 +182,8 @@ def _calculate(k, F, G, B, rec_val, rec_has, rec_sum, gap_val, req, ctl):
     F[F_GAIN, k] = gain
     valid = _move_ok(k, 0, mi, F, B) and _move_ok(k, 1, mj, F, B) and (gain >= MIN_MOVE)
     if valid:
-        known_i = _bound(k, 0, F, G, rec_val, rec_has, rec_sum, gap_val, req, ctl)
-        known_j = _bound(k, 1, F, G, rec_val, rec_has, rec_sum, gap_val, req, ctl)
+        known_i = _bound(k, 0, F, G, B, rec_val, rec_has, rec_sum, gap_val, req, ctl)
+        known_j = _bound(k, 1, F, G, B, rec_val, rec_has, rec_sum, gap_val, req, ctl)
         if not (known_i and known_j):
             return False
         valid = _move_ok(k, 0, F[F_MOVE_I, k], F, B) and _move_ok(k, 1, F[F_MOVE_J, k], F, B)
@@ -481,7 +489,7 @@ def run_round(x0, w, sal, involved, *, forbidden=None, kappa=None, rng=None, tie
             c.kappa = np.ascontiguousarray(kappa(c, sal), np.float64)
     F, G, tables = _state(ci, cj, cp, cq, c.kappa, rep, x0, w, sal, S, base)
     K = len(c)
-    B = np.zeros((5, K), dtype=np.bool_)
+    B = np.zeros((7, K), dtype=np.bool_)
     rec_val, rec_has, rec_sum = np.zeros(R * n * m * n), np.zeros(R * n * m * n, np.bool_), np.zeros(R * n * m)
     voting = x0.copy()
     start_next = x0.copy()
@@ -511,7 +519,7 @@ def run_round(x0, w, sal, involved, *, forbidden=None, kappa=None, rng=None, tie
             for t in range(ctl[N_PICKS]):
                 k = int(picks[t])
                 r = int(rep[k])
-                yi_d, yj_d = shadows[r].realise(c, k)
+                yi_d, yj_d = shadows[r].realise(c, k, sure=(B[B_SURE_I, k], B[B_SURE_J, k]))
                 ya[t], yb[t] = float(yi_d), float(yj_d)
                 moved.append((r, int(ci[k]), int(cq[k])))
                 moved.append((r, int(cj[k]), int(cp[k])))
