@@ -45,13 +45,14 @@ CALC, SELECT, REALISE = 0, 1, 2
 # Slots of the control vector.
 PHASE, N_TOUCHED, N_PICKS, N_STEPS, N_REQ, N_OPEN, UNIF_READY, EXACT, RANDOM, N, M = range(11)
 
-# Rows of the integer table G (nI, K).
+# Columns of the integer table G (K, 9), one row per candidate.
 I_I, I_J, I_P, I_Q, I_REP, I_RSUM_I, I_REC_I, I_RSUM_J, I_REC_J = range(9)
-# Rows of the float table (nF, K): constants first, then the state that moves.
+# Columns of the float table F (K, 28): constants first, then the state that moves (a row per
+# candidate keeps what one recalculation reads in a few cache lines).
 (F_KAPPA, F_SIP, F_SIQ, F_SJP, F_SJQ, F_WIQ, F_WJP, F_SP, F_SQ, F_DEM_I, F_DEM_J,
  F_WA_I, F_XA_I, F_INVS_I, F_BASE_I, F_WA_J, F_XA_J, F_INVS_J, F_BASE_J, F_START_I, F_START_J,
  F_SUP_I, F_SUP_J, F_HIST_I, F_HIST_J, F_MOVE_I, F_MOVE_J, F_GAIN) = range(28)
-# Rows of the boolean table (nB, K).
+# Columns of the boolean table B (K, 7).
 B_NEG_I, B_POS_I, B_NEG_J, B_POS_J, B_VALID, B_SURE_I, B_SURE_J = range(7)
 #: A bound check whose two differences (demander's position minus the outcome before and after
 #: the move) both exceed this in size has the same answer in the shadow's decimals: float and
@@ -66,11 +67,11 @@ S_XI, S_YI, S_XJ, S_YJ, S_GAIN, S_OQ0, S_OQ1, S_OP0, S_OP1 = range(9)
 def _outcome(k, side, v, mover_wins, F, G, rec_val, rec_has, rec_sum):
     """Outcome of the side's supply issue with its actor at ``v`` (reference: ``_State._outcome``)."""
     if side == 0:
-        wa, xa, inv_s, base = F[F_WA_I, k], F[F_XA_I, k], F[F_INVS_I, k], F[F_BASE_I, k]
-        ri, rs = G[I_REC_I, k], G[I_RSUM_I, k]
+        wa, xa, inv_s, base = F[k, F_WA_I], F[k, F_XA_I], F[k, F_INVS_I], F[k, F_BASE_I]
+        ri, rs = G[k, I_REC_I], G[k, I_RSUM_I]
     else:
-        wa, xa, inv_s, base = F[F_WA_J, k], F[F_XA_J, k], F[F_INVS_J, k], F[F_BASE_J, k]
-        ri, rs = G[I_REC_J, k], G[I_RSUM_J, k]
+        wa, xa, inv_s, base = F[k, F_WA_J], F[k, F_XA_J], F[k, F_INVS_J], F[k, F_BASE_J]
+        ri, rs = G[k, I_REC_J], G[k, I_RSUM_J]
     has = rec_has[ri]
     num = base + rec_sum[rs]
     if mover_wins:
@@ -85,9 +86,9 @@ def _outcome(k, side, v, mover_wins, F, G, rec_val, rec_has, rec_sum):
 @njit(**_JIT)
 def _move_ok(k, side, move, F, B):
     if side == 0:
-        sup, hist, neg, pos = F[F_SUP_I, k], F[F_HIST_I, k], B[B_NEG_I, k], B[B_POS_I, k]
+        sup, hist, neg, pos = F[k, F_SUP_I], F[k, F_HIST_I], B[k, B_NEG_I], B[k, B_POS_I]
     else:
-        sup, hist, neg, pos = F[F_SUP_J, k], F[F_HIST_J, k], B[B_NEG_J, k], B[B_POS_J, k]
+        sup, hist, neg, pos = F[k, F_SUP_J], F[k, F_HIST_J], B[k, B_NEG_J], B[k, B_POS_J]
     y = sup + move
     size = abs(move)
     direction = (not pos) if move < 0 else (not neg)
@@ -97,8 +98,8 @@ def _move_ok(k, side, move, F, B):
 
 @njit(**_JIT)
 def _gain(k, rp, rq, F):
-    gi = abs(rp * F[F_SIP, k] - rq * F[F_SIQ, k])
-    gj = abs(rq * F[F_SJQ, k] - rp * F[F_SJP, k])
+    gi = abs(rp * F[k, F_SIP] - rq * F[k, F_SIQ])
+    gj = abs(rq * F[k, F_SJQ] - rp * F[k, F_SJP])
     g = gi if gi <= gj else gj
     if gi != gi or gj != gj:  # np.minimum propagates NaN, then the reference zeroes it
         g = np.nan
@@ -110,11 +111,11 @@ def _bound(k, side, F, G, B, rec_val, rec_has, rec_sum, gap_val, req, ctl):
     """Cut a move that would push its outcome past the demander's position (``_bound_by_outcome``).
 
     Returns False when the decimal shadow's sign is needed and not yet known (request queued).
-    Notes in ``B[B_SURE_*]`` whether the move stands and is far from the bound (see SURE_MARGIN)."""
+    Notes in ``B[k, B_SURE_*]`` whether the move stands and is far from the bound (see SURE_MARGIN)."""
     if side == 0:
-        sup, move, target = F[F_SUP_I, k], F[F_MOVE_I, k], F[F_DEM_J, k]
+        sup, move, target = F[k, F_SUP_I], F[k, F_MOVE_I], F[k, F_DEM_J]
     else:
-        sup, move, target = F[F_SUP_J, k], F[F_MOVE_J, k], F[F_DEM_I, k]
+        sup, move, target = F[k, F_SUP_J], F[k, F_MOVE_J], F[k, F_DEM_I]
     d0 = target - _outcome(k, side, sup, True, F, G, rec_val, rec_has, rec_sum)
     d1 = target - _outcome(k, side, sup + move, True, F, G, rec_val, rec_has, rec_sum)
     sure = abs(d0) > SURE_MARGIN and abs(d1) > SURE_MARGIN
@@ -127,40 +128,40 @@ def _bound(k, side, F, G, B, rec_val, rec_has, rec_sum, gap_val, req, ctl):
             ctl[N_REQ] = n + 1
             return False
     if ((d0 >= 0) and (d1 >= 0)) or ((d0 <= 0) and (d1 <= 0)):
-        B[B_SURE_I + side, k] = sure
+        B[k, B_SURE_I + side] = sure
         return True
-    B[B_SURE_I + side, k] = False
+    B[k, B_SURE_I + side] = False
     cur = _outcome(k, side, sup, False, F, G, rec_val, rec_has, rec_sum)
     if side == 0:
-        share = F[F_WA_I, k] * F[F_INVS_I, k]
+        share = F[k, F_WA_I] * F[k, F_INVS_I]
     else:
-        share = F[F_WA_J, k] * F[F_INVS_J, k]
+        share = F[k, F_WA_J] * F[k, F_INVS_J]
     delta = abs((target - cur) / share)
     ra = delta * share
-    kappa = F[F_KAPPA, k]
+    kappa = F[k, F_KAPPA]
     m_self = -delta if sup > target else delta
     if side == 0:
         rq = ra
         rp = ra / kappa
-        m_other = rp * F[F_SP, k] / F[F_WJP, k]
-        F[F_MOVE_I, k] = m_self
-        F[F_MOVE_J, k] = -m_other if F[F_SUP_J, k] > F[F_DEM_I, k] else m_other
+        m_other = rp * F[k, F_SP] / F[k, F_WJP]
+        F[k, F_MOVE_I] = m_self
+        F[k, F_MOVE_J] = -m_other if F[k, F_SUP_J] > F[k, F_DEM_I] else m_other
     else:
         rp = ra
         rq = ra * kappa
-        m_other = rq * F[F_SQ, k] / F[F_WIQ, k]
-        F[F_MOVE_J, k] = m_self
-        F[F_MOVE_I, k] = -m_other if F[F_SUP_I, k] > F[F_DEM_J, k] else m_other
-    F[F_GAIN, k] = _gain(k, rp, rq, F)
+        m_other = rq * F[k, F_SQ] / F[k, F_WIQ]
+        F[k, F_MOVE_J] = m_self
+        F[k, F_MOVE_I] = -m_other if F[k, F_SUP_I] > F[k, F_DEM_J] else m_other
+    F[k, F_GAIN] = _gain(k, rp, rq, F)
     return True
 
 
 @njit(**_JIT)
 def _calculate(k, F, G, B, rec_val, rec_has, rec_sum, gap_val, req, ctl):
     """Moves, gain and validity of candidate ``k`` from the current positions (``_State.calculate``)."""
-    kappa = F[F_KAPPA, k]
-    sp, sq, wiq, wjp = F[F_SP, k], F[F_SQ, k], F[F_WIQ, k], F[F_WJP, k]
-    sup_i, sup_j, dem_i, dem_j = F[F_SUP_I, k], F[F_SUP_J, k], F[F_DEM_I, k], F[F_DEM_J, k]
+    kappa = F[k, F_KAPPA]
+    sp, sq, wiq, wjp = F[k, F_SP], F[k, F_SQ], F[k, F_WIQ], F[k, F_WJP]
+    sup_i, sup_j, dem_i, dem_j = F[k, F_SUP_I], F[k, F_SUP_J], F[k, F_DEM_I], F[k, F_DEM_J]
     dist_p = abs(dem_i - sup_j)
     dist_q = abs(dem_j - sup_i)
     rp = dist_p * wjp / sp
@@ -177,17 +178,17 @@ def _calculate(k, F, G, B, rec_val, rec_has, rec_sum, gap_val, req, ctl):
     if sup_j > dem_i:
         mj = -mj
     gain = _gain(k, rp, rq, F)
-    F[F_MOVE_I, k] = mi
-    F[F_MOVE_J, k] = mj
-    F[F_GAIN, k] = gain
+    F[k, F_MOVE_I] = mi
+    F[k, F_MOVE_J] = mj
+    F[k, F_GAIN] = gain
     valid = _move_ok(k, 0, mi, F, B) and _move_ok(k, 1, mj, F, B) and (gain >= MIN_MOVE)
     if valid:
         known_i = _bound(k, 0, F, G, B, rec_val, rec_has, rec_sum, gap_val, req, ctl)
         known_j = _bound(k, 1, F, G, B, rec_val, rec_has, rec_sum, gap_val, req, ctl)
         if not (known_i and known_j):
             return False
-        valid = _move_ok(k, 0, F[F_MOVE_I, k], F, B) and _move_ok(k, 1, F[F_MOVE_J, k], F, B)
-    B[B_VALID, k] = valid
+        valid = _move_ok(k, 0, F[k, F_MOVE_I], F, B) and _move_ok(k, 1, F[k, F_MOVE_J], F, B)
+    B[k, B_VALID] = valid
     return True
 
 
@@ -198,7 +199,7 @@ def _touch(table, key, B, touched, mark, ctl):
         h = table[key, c]
         if h < 0:
             break
-        if B[B_VALID, h] and not mark[h]:
+        if B[h, B_VALID] and not mark[h]:
             mark[h] = True
             touched[ctl[N_TOUCHED]] = h
             ctl[N_TOUCHED] += 1
@@ -212,15 +213,15 @@ def _resupply(table, key, y, hist_row, move_row, neg_row, pos_row, sup_row, F, B
         h = table[key, c]
         if h < 0:
             break
-        if not B[B_VALID, h]:
+        if not B[h, B_VALID]:
             continue
-        mv = F[move_row, h]
-        F[hist_row, h] += mv
+        mv = F[h, move_row]
+        F[h, hist_row] += mv
         if mv < 0:
-            B[neg_row, h] = True
+            B[h, neg_row] = True
         if mv > 0:
-            B[pos_row, h] = True
-        F[sup_row, h] = y
+            B[h, pos_row] = True
+        F[h, sup_row] = y
         if not mark[h]:
             mark[h] = True
             touched[ctl[N_TOUCHED]] = h
@@ -280,8 +281,8 @@ def advance(F, G, B, rec_val, rec_has, rec_sum, x0, w, sal, voting, start_next,
             for r in range(R):
                 top = -np.inf
                 for k in range(offsets[r], offsets[r + 1]):
-                    if B[B_VALID, k] and F[F_GAIN, k] > top:
-                        top = F[F_GAIN, k]
+                    if B[k, B_VALID] and F[k, F_GAIN] > top:
+                        top = F[k, F_GAIN]
                 if np.isfinite(top):
                     picks[n_open] = r
                     ya[n_open] = top - TIE_RTOL * abs(top)  # the limit, until the pick replaces it
@@ -298,7 +299,7 @@ def advance(F, G, B, rec_val, rec_has, rec_sum, x0, w, sal, voting, start_next,
                 first = -1
                 count = 0
                 for k in range(offsets[r], offsets[r + 1]):
-                    if B[B_VALID, k] and F[F_GAIN, k] >= limit:
+                    if B[k, B_VALID] and F[k, F_GAIN] >= limit:
                         if first < 0:
                             first = k
                         count += 1
@@ -307,7 +308,7 @@ def advance(F, G, B, rec_val, rec_has, rec_sum, x0, w, sal, voting, start_next,
                     nth = np.int64(np.floor(unif[t] * count))
                     seen = 0
                     for k in range(offsets[r], offsets[r + 1]):
-                        if B[B_VALID, k] and F[F_GAIN, k] >= limit:
+                        if B[k, B_VALID] and F[k, F_GAIN] >= limit:
                             if seen == nth:
                                 pick = k
                                 break
@@ -317,14 +318,14 @@ def advance(F, G, B, rec_val, rec_has, rec_sum, x0, w, sal, voting, start_next,
                 picks[t] = pick
                 s = ctl[N_STEPS]
                 step_k[s] = pick
-                xi, xj = F[F_SUP_I, pick], F[F_SUP_J, pick]
+                xi, xj = F[pick, F_SUP_I], F[pick, F_SUP_J]
                 step_f[S_XI, s] = xi
                 step_f[S_XJ, s] = xj
-                step_f[S_GAIN, s] = F[F_GAIN, pick]
+                step_f[S_GAIN, s] = F[pick, F_GAIN]
                 step_f[S_OQ0, s] = _outcome(pick, 0, xi, True, F, G, rec_val, rec_has, rec_sum)
-                step_f[S_OQ1, s] = _outcome(pick, 0, xi + F[F_MOVE_I, pick], True, F, G, rec_val, rec_has, rec_sum)
+                step_f[S_OQ1, s] = _outcome(pick, 0, xi + F[pick, F_MOVE_I], True, F, G, rec_val, rec_has, rec_sum)
                 step_f[S_OP0, s] = _outcome(pick, 1, xj, True, F, G, rec_val, rec_has, rec_sum)
-                step_f[S_OP1, s] = _outcome(pick, 1, xj + F[F_MOVE_J, pick], True, F, G, rec_val, rec_has, rec_sum)
+                step_f[S_OP1, s] = _outcome(pick, 1, xj + F[pick, F_MOVE_J], True, F, G, rec_val, rec_has, rec_sum)
                 ctl[N_STEPS] = s + 1
             ctl[N_PICKS] = n_open
             ctl[PHASE] = REALISE
@@ -332,22 +333,22 @@ def advance(F, G, B, rec_val, rec_has, rec_sum, x0, w, sal, voting, start_next,
                 return NEED_EXACT
             for t in range(n_open):
                 k = picks[t]
-                ya[t] = F[F_SUP_I, k] + F[F_MOVE_I, k]
-                yb[t] = F[F_SUP_J, k] + F[F_MOVE_J, k]
+                ya[t] = F[k, F_SUP_I] + F[k, F_MOVE_I]
+                yb[t] = F[k, F_SUP_J] + F[k, F_MOVE_J]
         else:  # REALISE: move the picked exchanges' actors and queue what they touch
             n_picks = ctl[N_PICKS]
             s0 = ctl[N_STEPS] - n_picks
             for t in range(n_picks):
                 k = picks[t]
-                a, b, p, q, r = G[I_I, k], G[I_J, k], G[I_P, k], G[I_Q, k], G[I_REP, k]
+                a, b, p, q, r = G[k, I_I], G[k, I_J], G[k, I_P], G[k, I_Q], G[k, I_REP]
                 y_a, y_b = ya[t], yb[t]
                 step_f[S_YI, s0 + t] = y_a
                 step_f[S_YJ, s0 + t] = y_b
-                B[B_VALID, k] = False
+                B[k, B_VALID] = False
                 base = r * n
                 aq, bp, bq, ap = (base + a) * m + q, (base + b) * m + p, (base + b) * m + q, (base + a) * m + p
-                _record(bq, a, y_a, F[F_START_I, k], x0, w, rec_val, rec_has, rec_sum, n, m)
-                _record(ap, b, y_b, F[F_START_J, k], x0, w, rec_val, rec_has, rec_sum, n, m)
+                _record(bq, a, y_a, F[k, F_START_I], x0, w, rec_val, rec_has, rec_sum, n, m)
+                _record(ap, b, y_b, F[k, F_START_J], x0, w, rec_val, rec_has, rec_sum, n, m)
                 _resupply(by_sup_i, aq, y_a, F_HIST_I, F_MOVE_I, B_NEG_I, B_POS_I, F_SUP_I, F, B, touched, mark, ctl)
                 _resupply(by_sup_i, bp, y_b, F_HIST_I, F_MOVE_I, B_NEG_I, B_POS_I, F_SUP_I, F, B, touched, mark, ctl)
                 _resupply(by_sup_j, aq, y_a, F_HIST_J, F_MOVE_J, B_NEG_J, B_POS_J, F_SUP_J, F, B, touched, mark, ctl)
@@ -431,26 +432,26 @@ def _state(ci, cj, cp, cq, kap, rep, x0, w, sal, S, base):
     """The per-candidate tables of a round (the reference's ``_State.__init__``)."""
     K = ci.shape[0]
     R, n, m = x0.shape
-    F = np.zeros((28, K))
-    G = np.empty((9, K), np.int64)
+    F = np.zeros((K, 28))
+    G = np.empty((K, 9), np.int64)
     for k in range(K):
         i, j, p, q, r = ci[k], cj[k], cp[k], cq[k], rep[k]
-        G[I_I, k], G[I_J, k], G[I_P, k], G[I_Q, k], G[I_REP, k] = i, j, p, q, r
-        G[I_RSUM_I, k] = (r * n + j) * m + q
-        G[I_REC_I, k] = G[I_RSUM_I, k] * n + i
-        G[I_RSUM_J, k] = (r * n + i) * m + p
-        G[I_REC_J, k] = G[I_RSUM_J, k] * n + j
-        F[F_KAPPA, k] = kap[k]
-        F[F_SIP, k], F[F_SIQ, k], F[F_SJP, k], F[F_SJQ, k] = sal[r, i, p], sal[r, i, q], sal[r, j, p], sal[r, j, q]
-        F[F_WIQ, k], F[F_WJP, k] = w[r, i, q], w[r, j, p]
-        F[F_SP, k], F[F_SQ, k] = S[r, p], S[r, q]
-        F[F_DEM_I, k], F[F_DEM_J, k] = x0[r, i, p], x0[r, j, q]
-        F[F_WA_I, k], F[F_XA_I, k], F[F_BASE_I, k] = w[r, i, q], x0[r, i, q], base[r, q]
-        F[F_INVS_I, k] = 1.0 / S[r, q] if S[r, q] > 0 else 0.0
-        F[F_WA_J, k], F[F_XA_J, k], F[F_BASE_J, k] = w[r, j, p], x0[r, j, p], base[r, p]
-        F[F_INVS_J, k] = 1.0 / S[r, p] if S[r, p] > 0 else 0.0
-        F[F_START_I, k] = F[F_SUP_I, k] = x0[r, i, q]
-        F[F_START_J, k] = F[F_SUP_J, k] = x0[r, j, p]
+        G[k, I_I], G[k, I_J], G[k, I_P], G[k, I_Q], G[k, I_REP] = i, j, p, q, r
+        G[k, I_RSUM_I] = (r * n + j) * m + q
+        G[k, I_REC_I] = G[k, I_RSUM_I] * n + i
+        G[k, I_RSUM_J] = (r * n + i) * m + p
+        G[k, I_REC_J] = G[k, I_RSUM_J] * n + j
+        F[k, F_KAPPA] = kap[k]
+        F[k, F_SIP], F[k, F_SIQ], F[k, F_SJP], F[k, F_SJQ] = sal[r, i, p], sal[r, i, q], sal[r, j, p], sal[r, j, q]
+        F[k, F_WIQ], F[k, F_WJP] = w[r, i, q], w[r, j, p]
+        F[k, F_SP], F[k, F_SQ] = S[r, p], S[r, q]
+        F[k, F_DEM_I], F[k, F_DEM_J] = x0[r, i, p], x0[r, j, q]
+        F[k, F_WA_I], F[k, F_XA_I], F[k, F_BASE_I] = w[r, i, q], x0[r, i, q], base[r, q]
+        F[k, F_INVS_I] = 1.0 / S[r, q] if S[r, q] > 0 else 0.0
+        F[k, F_WA_J], F[k, F_XA_J], F[k, F_BASE_J] = w[r, j, p], x0[r, j, p], base[r, p]
+        F[k, F_INVS_J] = 1.0 / S[r, p] if S[r, p] > 0 else 0.0
+        F[k, F_START_I] = F[k, F_SUP_I] = x0[r, i, q]
+        F[k, F_START_J] = F[k, F_SUP_J] = x0[r, j, p]
     size = R * n * m
     tables = (_table((rep * n + ci) * m + cq, size), _table((rep * n + cj) * m + cp, size),
               _table((rep * n + ci) * m + cp, size), _table((rep * n + cj) * m + cq, size))
@@ -489,7 +490,7 @@ def run_round(x0, w, sal, involved, *, forbidden=None, kappa=None, rng=None, tie
             c.kappa = np.ascontiguousarray(kappa(c, sal), np.float64)
     F, G, tables = _state(ci, cj, cp, cq, c.kappa, rep, x0, w, sal, S, base)
     K = len(c)
-    B = np.zeros((7, K), dtype=np.bool_)
+    B = np.zeros((K, 7), dtype=np.bool_)
     rec_val, rec_has, rec_sum = np.zeros(R * n * m * n), np.zeros(R * n * m * n, np.bool_), np.zeros(R * n * m)
     voting = x0.copy()
     start_next = x0.copy()
@@ -519,7 +520,7 @@ def run_round(x0, w, sal, involved, *, forbidden=None, kappa=None, rng=None, tie
             for t in range(ctl[N_PICKS]):
                 k = int(picks[t])
                 r = int(rep[k])
-                yi_d, yj_d = shadows[r].realise(c, k, sure=(B[B_SURE_I, k], B[B_SURE_J, k]))
+                yi_d, yj_d = shadows[r].realise(c, k, sure=(B[k, B_SURE_I], B[k, B_SURE_J]))
                 ya[t], yb[t] = float(yi_d), float(yj_d)
                 moved.append((r, int(ci[k]), int(cq[k])))
                 moved.append((r, int(cj[k]), int(cp[k])))
