@@ -8,7 +8,6 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from importlib import resources
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -41,16 +40,11 @@ def plotly_js_path() -> Path:
 
 
 def example_files() -> list[Path]:
-    """The bundled example scenarios: the repository's ``examples/`` folder when running from a
-    checkout, else the ``accord/examples`` package data of an installed wheel."""
-    repo = HERE.parents[2] / "examples"
-    if repo.is_dir():
-        return sorted(repo.glob("*.yaml"))
-    try:
-        folder = resources.files("accord") / "examples"
-        return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".yaml"))
-    except (FileNotFoundError, NotADirectoryError, ModuleNotFoundError):
-        return []
+    """The bundled example scenarios (package data ``accord/examples``; the repository's
+    ``examples/`` folder links to the same files)."""
+    from accord.examples import example_files as files
+
+    return files()
 
 
 def load_examples(store: Store) -> int:
