@@ -192,6 +192,43 @@ def _calculate(k, F, G, B, rec_val, rec_has, rec_sum, gap_val, req, ctl):
     return True
 
 
+# -- the best exchange per repetition: a max tree over each repetition's candidates -----------------
+@njit(**_JIT)
+def _set_leaf(tree, tree_at, offsets, r, k, v):
+    """Candidate ``k`` of repetition ``r`` now counts ``v`` (its gain if valid, else -inf)."""
+    base, size = tree_at[r, 0], tree_at[r, 1]
+    node = size + k - offsets[r]
+    tree[base + node] = v
+    node //= 2
+    while node >= 1:
+        a, b = tree[base + 2 * node], tree[base + 2 * node + 1]
+        tree[base + node] = a if a >= b else b
+        node //= 2
+
+
+@njit(**_JIT)
+def _tied(tree, tree_at, offsets, r, limit, out, stack):
+    """The candidates of repetition ``r`` whose value reaches ``limit``, in candidate order, into
+    ``out``; returns how many (only subtrees whose maximum reaches the limit are visited)."""
+    base, size = tree_at[r, 0], tree_at[r, 1]
+    count = 0
+    stack[0] = 1
+    sp = 1
+    while sp > 0:
+        sp -= 1
+        node = stack[sp]
+        if not tree[base + node] >= limit:
+            continue
+        if node >= size:
+            out[count] = offsets[r] + node - size
+            count += 1
+        else:  # right child below the left one, so leaves come out in order
+            stack[sp] = 2 * node + 1
+            stack[sp + 1] = 2 * node
+            sp += 2
+    return count
+
+
 # -- the step loop -------------------------------------------------------------------------------
 @njit(**_JIT)
 def _touch(table, key, B, touched, mark, ctl):
@@ -253,7 +290,7 @@ def _record(rs, mover, y, start, x0, w, rec_val, rec_has, rec_sum, n, m):
 
 
 @njit(**_JIT)
-def advance(F, G, B, rec_val, rec_has, rec_sum, x0, w, sal, voting, start_next,
+def advance(F, G, B, rec_val, rec_has, rec_sum, x0, w, sal, voting, start_next, tree, tree_at, tied, stack,
             by_sup_i, by_sup_j, by_dem_i, by_dem_j, offsets, touched, mark, picks, ya, yb, unif,
             gap_val, req, step_k, step_f, n_ties, ctl, weights):
     """Run the round until it ends (``DONE``) or needs something from Python (see the module)."""
@@ -272,17 +309,18 @@ def advance(F, G, B, rec_val, rec_has, rec_sum, x0, w, sal, voting, start_next,
                     gap_val[req[1, r], req[0, r]] = np.nan
                 ctl[N_REQ] = 0
             for t in range(ctl[N_TOUCHED]):
-                mark[touched[t]] = False
+                k = touched[t]
+                mark[k] = False
+                _set_leaf(tree, tree_at, offsets, G[k, I_REP], k, F[k, F_GAIN] if B[k, B_VALID] else -np.inf)
             ctl[N_TOUCHED] = 0
             ctl[PHASE] = SELECT
         elif phase == SELECT:
             # Per repetition the valid candidate with the highest gain; equal within TIE_RTOL tie.
             n_open = 0
             for r in range(R):
-                top = -np.inf
-                for k in range(offsets[r], offsets[r + 1]):
-                    if B[k, B_VALID] and F[k, F_GAIN] > top:
-                        top = F[k, F_GAIN]
+                if offsets[r + 1] == offsets[r]:
+                    continue
+                top = tree[tree_at[r, 0] + 1]
                 if np.isfinite(top):
                     picks[n_open] = r
                     ya[n_open] = top - TIE_RTOL * abs(top)  # the limit, until the pick replaces it
@@ -295,24 +333,10 @@ def advance(F, G, B, rec_val, rec_has, rec_sum, x0, w, sal, voting, start_next,
             ctl[UNIF_READY] = 0
             for t in range(n_open):
                 r = picks[t]
-                limit = ya[t]
-                first = -1
-                count = 0
-                for k in range(offsets[r], offsets[r + 1]):
-                    if B[k, B_VALID] and F[k, F_GAIN] >= limit:
-                        if first < 0:
-                            first = k
-                        count += 1
-                pick = first
+                count = _tied(tree, tree_at, offsets, r, ya[t], tied, stack)
+                pick = tied[0]
                 if ctl[RANDOM]:
-                    nth = np.int64(np.floor(unif[t] * count))
-                    seen = 0
-                    for k in range(offsets[r], offsets[r + 1]):
-                        if B[k, B_VALID] and F[k, F_GAIN] >= limit:
-                            if seen == nth:
-                                pick = k
-                                break
-                            seen += 1
+                    pick = tied[np.int64(np.floor(unif[t] * count))]
                 if count > 1:
                     n_ties[r] += 1
                 picks[t] = pick
@@ -345,6 +369,7 @@ def advance(F, G, B, rec_val, rec_has, rec_sum, x0, w, sal, voting, start_next,
                 step_f[S_YI, s0 + t] = y_a
                 step_f[S_YJ, s0 + t] = y_b
                 B[k, B_VALID] = False
+                _set_leaf(tree, tree_at, offsets, r, k, -np.inf)
                 base = r * n
                 aq, bp, bq, ap = (base + a) * m + q, (base + b) * m + p, (base + b) * m + q, (base + a) * m + p
                 _record(bq, a, y_a, F[k, F_START_I], x0, w, rec_val, rec_has, rec_sum, n, m)
@@ -384,6 +409,7 @@ def _candidates(left, involved, sal, ban_pair, ban_actor):
     relatively more about it. Returns i, j, p, q, kappa, inner, rep (K,) and offsets (R + 1,)."""
     R, n, m = left.shape
     offsets = np.zeros(R + 1, np.int64)
+    g = np.empty(n, np.int64)
     for sweep in range(2):  # count, then fill
         if sweep == 1:
             K = offsets[R]
@@ -395,12 +421,14 @@ def _candidates(left, involved, sal, ban_pair, ban_actor):
                 for q in range(p + 1, m):
                     if ban_pair[p, q]:
                         continue
+                    for a in range(n):
+                        g[a] = -1 if ban_actor[a, p, q] else _group(left, involved, r, a, p, q)
                     for kind in range(2):
                         for a in range(n):
-                            if _group(left, involved, r, a, p, q) != kind or ban_actor[a, p, q]:
+                            if g[a] != kind:
                                 continue
                             for b in range(n):
-                                if _group(left, involved, r, b, p, q) != 3 - kind or ban_actor[b, p, q]:
+                                if g[b] != 3 - kind:
                                     continue
                                 if sweep == 1:
                                     swap = sal[r, a, p] * sal[r, b, q] < sal[r, b, p] * sal[r, a, q]
@@ -506,7 +534,12 @@ def run_round(x0, w, sal, involved, *, forbidden=None, kappa=None, rng=None, tie
     n_ties = np.zeros(R, np.int64)
     weights = np.array([salience_weight, fixed_weight], dtype=np.float64)
     moved = []
-    args = (F, G, B, rec_val, rec_has, rec_sum, x0, w, sal, voting, start_next, *tables, offsets, touched,
+    sizes = np.diff(offsets)
+    pow2 = 2 ** np.ceil(np.log2(np.maximum(sizes, 1))).astype(np.int64)
+    tree_at = np.stack([np.concatenate([[0], np.cumsum(2 * pow2)[:-1]]), pow2], axis=1).astype(np.int64)
+    tree = np.full(int(2 * pow2.sum()), -np.inf)
+    tree_args = (tree, tree_at, np.zeros(max(int(sizes.max(initial=0)), 1), np.int64), np.zeros(128, np.int64))
+    args = (F, G, B, rec_val, rec_has, rec_sum, x0, w, sal, voting, start_next, *tree_args, *tables, offsets, touched,
             np.zeros(K, np.bool_), picks, ya, yb, unif, gap_val, req, step_k, step_f, n_ties, ctl, weights)
     while (status := advance(*args)) != DONE:
         if status == NEED_GAP:
