@@ -28,7 +28,9 @@ from accord.errors import ModelError
 from accord.models import _smp_core as core
 from accord.models._smp_votes import PCE_MODELS, VICTORY_MODELS, VOTING_RULES
 
-_JIT = {"cache": True, "nogil": True, "boundscheck": False}  # no fastmath: order is the result
+# No fastmath: the order of operations is the result. NumPy's error model: x/0 gives inf or nan
+# as in the reference, and without Python's zero-division check the loops vectorise.
+_JIT = {"cache": True, "nogil": True, "boundscheck": False, "error_model": "numpy"}
 
 # codes: positions in the name tuples of the reference modules
 _PROPORTIONAL, _ASYM = VOTING_RULES.index("proportional"), VOTING_RULES.index("asym_prosp")
@@ -144,19 +146,36 @@ def _election(u, cols, m, w, rule, vpm, pce, p):
     wins) into ``p[:m]``.
     """
     nv = u.shape[0]
+    uc = np.empty((nv, m))
+    for k in range(nv):
+        for r in range(m):
+            uc[k, r] = u[k, cols[r]]
+    # KTAB scans the pairs a > b once: a positive vote v_k(a:b) backs a, a negative one b. For
+    # every rule but asym_prosp that equals scanning (b, a) too, as v_k(b:a) = -v_k(a:b) exactly.
+    # pro[a, b] = c[a, b] and con[a, b] = c[b, a] for a > b, each summed over k in order.
+    pro = np.full((m, m), 1e-8)
+    con = np.full((m, m), 1e-8)
+    for k in range(nv):
+        wk = w[k]
+        row = uc[k]
+        for a in range(1, m):
+            ua = row[a]
+            if rule == _PROPORTIONAL:
+                for b in range(a):
+                    v = wk * (ua - row[b])
+                    pro[a, b] += max(v, 0.0)
+                    con[a, b] += max(-v, 0.0)
+            else:
+                for b in range(a):
+                    v = _vote(rule, wk, ua, row[b])
+                    pro[a, b] += max(v, 0.0)
+                    con[a, b] += max(-v, 0.0)
     c = np.empty((m, m))
     for a in range(m):
-        ca = cols[a]
-        for b in range(m):
-            cb = cols[b]
-            s = 1e-8
-            if rule == _ASYM and a < b:  # KTAB scans a > b only: c[a, b] gathers -v(b:a)
-                for k in range(nv):
-                    s += max(-_vote(rule, w[k], u[k, cb], u[k, ca]), 0.0)
-            else:
-                for k in range(nv):
-                    s += max(_vote(rule, w[k], u[k, ca], u[k, cb]), 0.0)
-            c[a, b] = s
+        c[a, a] = 1e-8
+        for b in range(a):
+            c[a, b] = pro[a, b]
+            c[b, a] = con[a, b]
     if pce == _CONDITIONAL:
         pv = _victory_matrix(vpm, c)
         total = 0.0
@@ -221,22 +240,29 @@ def _election(u, cols, m, w, rule, vpm, pce, p):
 # -- one state: distances, risk attitudes, utility estimates -------------------------------------
 
 @njit(**_JIT)
-def _utility(d, r):
-    """KTAB's ``bsUtil``."""
-    if d <= 1:
-        return (1 - d) * (1 + d * r)
-    return (1 - d) * (1 + r)
+def _distances(ideal, sal, ss2, pts, out):
+    """KTAB's ``bvDiff``: out[i, j], actor i's weighted distance to point j; ``pts`` (d, m).
 
-
-@njit(**_JIT)
-def _distance(ideal, sal, ss2, i, x):
-    """KTAB's ``bvDiff`` of actor i (ideal, saliences) to the point x (d,)."""
-    e = (ideal[i, 0] - x[0]) * sal[i, 0]
-    s = e * e
-    for k in range(1, x.shape[0]):
-        e = (ideal[i, k] - x[k]) * sal[i, k]
-        s = s + e * e
-    return np.sqrt(s / ss2[i])
+    Points are passed by dimension so that the loops over them are contiguous (and vectorise):
+    each out[i, j] is still Σ_k (s_ik (x̂_ik − x_jk))² added in dimension order.
+    """
+    n = ideal.shape[0]
+    d, m = pts.shape
+    for i in range(n):
+        o = out[i]
+        for k in range(d):
+            x, w, row = ideal[i, k], sal[i, k], pts[k]
+            if k == 0:
+                for j in range(m):
+                    e = (x - row[j]) * w
+                    o[j] = e * e
+            else:
+                for j in range(m):
+                    e = (x - row[j]) * w
+                    o[j] = o[j] + e * e
+        q = ss2[i]
+        for j in range(m):
+            o[j] = np.sqrt(o[j] / q)
 
 
 @njit(**_JIT)
@@ -244,11 +270,8 @@ def _assess(pos, ideal, sal, ss2, cap, sw, util, risk):
     """:func:`accord.models._smp_core.assess`: fills risk (n,) and util A[h, i, j] (n, n, n)."""
     n = pos.shape[0]
     dist = np.empty((n, n))
-    neutral = np.empty((n, n))
-    for i in range(n):
-        for j in range(n):
-            dist[i, j] = _distance(ideal, sal, ss2, i, pos[j])
-            neutral[i, j] = 1 - dist[i, j]
+    _distances(ideal, sal, ss2, np.ascontiguousarray(pos.T), dist)
+    neutral = 1 - dist
     cols = np.arange(n)
     p = np.empty(n)
     if not _election(neutral, cols, n, cap, sw[0], sw[1], sw[2], p):
@@ -279,8 +302,10 @@ def _assess(pos, ideal, sal, ss2, cap, sw, util, risk):
                 e = (rh + (2.0 * ri)) / 3.0
             else:
                 e = ri
-            for j in range(n):
-                util[h, i, j] = _utility(dist[i, j], e)
+            out, di, near = util[h, i], dist[i], neutral[i]
+            for j in range(n):  # bsUtil, written as a select so that the loop vectorises
+                d = di[j]
+                out[j] = near[j] * ((1 + d * e) if d <= 1 else (1 + e))
     return True
 
 
@@ -330,6 +355,77 @@ def _challenge(util, h, k, i, j, w, sal_sum, rule, commit):
 
 
 @njit(**_JIT)
+def _challenges(util, i, w, sal_sum, rule, commit, c_ij, c_ji, s_ij, s_ji, p_out, g_out):
+    """:func:`accord.models._smp_core.all_challenges` for initiator i (h = k = i), every target j.
+
+    The third-party loop runs outside the loop over targets, so each target's coalitions are
+    still summed over third parties in order while the targets vectorise. Fills p_out and
+    g_out (n,); entry i is meaningless.
+    """
+    a = util[i]
+    n = a.shape[0]
+    uii, wi = a[i, i], w[i]
+    for j in range(n):
+        ci = _vote(rule, wi, uii, a[i, j])
+        cj = _vote(rule, w[j], a[j, i], a[j, j])
+        c_ij[j] = (1e-10 + max(ci, 0.0)) + max(cj, 0.0)
+        c_ji[j] = (1e-10 - min(ci, 0.0)) - min(cj, 0.0)
+        s_ij[j] = c_ij[j]
+        s_ji[j] = c_ji[j]
+    for t in range(n):
+        if t == i:
+            continue
+        row = a[t]
+        uni, unn, wt = row[i], row[t], w[t]
+        twice_i = uni + uni
+        if rule == _PROPORTIONAL and commit == _SEMI_COMMIT:  # KTAB's defaults, branch-free
+            for j in range(n):
+                unj = row[j]
+                cn = wt * (uni - unj)
+                cni = c_ij[j] + max(cn, 0.0)
+                cnj = c_ji[j] - min(cn, 0.0)
+                pin = cni / (cni + cnj)
+                pjn = 1.0 - pin
+                twice_j = unj + unj
+                vn = wt * (((pin * (twice_i + unn)) + (pjn * (twice_j + unj)))
+                           - ((pin * (twice_i + uni)) + (pjn * (twice_j + unn))))
+                third = t != j  # the target votes 0 here, and adding 0 changes nothing
+                s_ij[j] += max(vn, 0.0) if third else 0.0
+                s_ji[j] -= min(vn, 0.0) if third else 0.0
+            continue
+        for j in range(n):
+            unj = row[j]
+            cn = _vote(rule, wt, uni, unj)
+            cni = c_ij[j] + max(cn, 0.0)
+            cnj = c_ji[j] - min(cn, 0.0)
+            pin = cni / (cni + cnj)
+            pjn = 1.0 - pin
+            twice_j = unj + unj
+            if commit == _SEMI_COMMIT:
+                u_ik_j = (pin * (twice_i + unn)) + (pjn * (twice_j + unj))
+                u_i_jk = (pin * (twice_i + uni)) + (pjn * (twice_j + unn))
+            elif commit == _FULL_COMMIT:
+                u_ik_j = (pin * (twice_i + uni)) + (pjn * (twice_j + unj))
+                u_i_jk = u_ik_j
+            else:
+                u_ik_j = (pin * (twice_i + unn)) + (pjn * (twice_j + unn))
+                u_i_jk = u_ik_j
+            vn = _vote(rule, wt, u_ik_j, u_i_jk)
+            third = t != j
+            s_ij[j] += max(vn, 0.0) if third else 0.0
+            s_ji[j] -= min(vn, 0.0) if third else 0.0
+    u_win = uii + uii
+    for j in range(n):
+        uij = a[i, j]
+        p_ij = s_ij[j] / (s_ij[j] + s_ji[j])
+        p_ji = s_ji[j] / (s_ij[j] + s_ji[j])
+        eu_contest = p_ij * u_win + p_ji * (uij + uij)
+        eu_challenge = (1 - sal_sum[j]) * u_win + sal_sum[j] * eu_contest
+        p_out[j] = p_ij
+        g_out[j] = eu_challenge - (uii + uij)
+
+
+@njit(**_JIT)
 def _round4(x):
     return np.trunc(0.5 + x * 10000.0) / 10000.0
 
@@ -367,15 +463,15 @@ def _propose(pos, sal, sal_sum, cap, util, sw, b_init, b_rcvr, b_pi, b_pr, b_p, 
     w = sal_sum * cap
     d = pos.shape[1]
     ci, cj = np.empty(d), np.empty(d)
+    work = np.empty((6, n))
+    c_ij, c_ji, s_ij, s_ji, p, g = work[0], work[1], work[2], work[3], work[4], work[5]
     nb = 0
     for i in range(n):
+        _challenges(util, i, w, sal_sum, rule, commit, c_ij, c_ji, s_ij, s_ji, p, g)
         best, best_gain, best_p = -1, -np.inf, 0.0
         for j in range(n):
-            if j == i:
-                continue
-            p, g = _challenge(util, i, i, i, j, w, sal_sum, rule, commit)
-            if g > core._MIN_SIG_EDU and g > best_gain:
-                best, best_gain, best_p = j, g, p
+            if j != i and g[j] > core._MIN_SIG_EDU and g[j] > best_gain:
+                best, best_gain, best_p = j, g[j], p[j]
         if best < 0:
             continue
         j = best
@@ -408,22 +504,34 @@ def _resolve(pos, ideal, sal, ss2, cap, risk, util, sw, nb, b_init, b_rcvr, b_pi
     chosen[:] = -1
     if nb == 0:
         return True
-    # table[a, o]: a's mean utility over all positions after option o (0: status quo)
+    # table[a, o]: a's mean utility over all positions after option o (0: status quo), added
+    # as KTAB does: the moved initiator, the moved receiver, then the others in order
+    d = pos.shape[1]
+    moved = np.empty((d, 2 * nb))
+    for k in range(d):
+        for b in range(nb):
+            moved[k, b] = b_pi[b, k]
+            moved[k, nb + b] = b_pr[b, k]
+    dm = np.empty((n, 2 * nb))
+    _distances(ideal, sal, ss2, moved, dm)
     table = np.empty((n, nb + 1))
+    acc = np.empty(nb)
     for a in range(n):
-        own = util[a, a]
+        own, r, dma = util[a, a], risk[a], dm[a]
         s = 0.0
         for x in range(n):
             s += own[x]
         table[a, 0] = s / n
         for b in range(nb):
-            s = _utility(_distance(ideal, sal, ss2, a, b_pi[b]), risk[a])
-            s = s + _utility(_distance(ideal, sal, ss2, a, b_pr[b]), risk[a])
-            bi, br = b_init[b], b_rcvr[b]
-            for x in range(n):
-                if x != bi and x != br:
-                    s += own[x]
-            table[a, 1 + b] = s / n
+            di, dr = dma[b], dma[nb + b]
+            acc[b] = ((1 - di) * ((1 + di * r) if di <= 1 else (1 + r))
+                      + (1 - dr) * ((1 + dr * r) if dr <= 1 else (1 + r)))
+        for x in range(n):
+            ox = own[x]
+            for b in range(nb):
+                acc[b] += ox if (x != b_init[b] and x != b_rcvr[b]) else 0.0
+        for b in range(nb):
+            table[a, 1 + b] = acc[b] / n
     count = np.zeros(n, dtype=np.int64)
     queue = np.empty((n, nb + 1), dtype=np.int64)
     for b in range(nb):
@@ -465,14 +573,18 @@ def _win_probabilities(pos, util, cap, sw, win, distinct, p_distinct):
     probability of the distinct position first held by each actor (0 for the others).
     """
     n, d = pos.shape
+    pts = np.ascontiguousarray(pos.T)
+    gap = np.empty(n)
     close = np.empty((n, n), dtype=np.bool_)
     for i in range(n):
+        gap[:] = 0.0
+        for k in range(d):
+            x, row = pos[i, k], pts[k]
+            for j in range(n):
+                e = x - row[j]
+                gap[j] = gap[j] + e * e
         for j in range(n):
-            s = 0.0
-            for k in range(d):
-                e = pos[i, k] - pos[j, k]
-                s = s + e * e
-            close[i, j] = np.sqrt(s) < core._POS_TOL
+            close[i, j] = np.sqrt(gap[j]) < core._POS_TOL
     covered = np.zeros(n, dtype=np.bool_)
     cols = np.empty(n, dtype=np.int64)
     rank = np.empty(n, dtype=np.int64)
