@@ -342,7 +342,7 @@ def _externalities(ex: dict, x, sal, involved) -> np.ndarray:
 
 # -- registry entry points ----------------------------------------------------------------------
 def forecast(a: ScenarioArrays, rng=None, *, variant=None, rounds=DEFAULT_ROUNDS, p=0.0, forbidden=None,
-             power=None, ties="first", repetitions: int = 1, **_ignored):
+             power=None, ties="first", repetitions: int = 1, engine=None, **_ignored):
     """The compromise outcome after the last round's exchanges, shape (..., n_issues).
 
     Returns a dict with ``outcome`` (the voting positions' compromise after ``rounds`` rounds)
@@ -355,7 +355,7 @@ def forecast(a: ScenarioArrays, rng=None, *, variant=None, rounds=DEFAULT_ROUNDS
         rng = np.random.default_rng(0)
     reps = max(1, int(repetitions)) if stochastic else 1
     runs = exchange_runs(a, repetitions=reps, rounds=rounds, variant=variant, p=p, forbidden=forbidden,
-                         power=power, ties=ties, rng=rng)
+                         power=power, ties=ties, rng=rng, engine=engine)
     n, m = np.shape(a.position)[-2:]
     x0 = np.where(a.involved, np.asarray(a.position, float), np.nan).reshape(-1, n, m)
     before = np.array([compromise(x0[d], w) for d, w in enumerate(_weights(a, power).reshape(-1, n, m))])
@@ -370,7 +370,7 @@ def _weights(a, power):
 
 
 def trajectory(a: ScenarioArrays, rng=None, *, variant=None, rounds=DEFAULT_ROUNDS, p=0.0, forbidden=None,
-               power=None, ties="first", **_ignored) -> Trajectory:
+               power=None, ties="first", engine=None, **_ignored) -> Trajectory:
     """Round-by-round voting positions: row 0 the initial positions, row k those after round k.
 
     ``outcome`` and ``mean`` are the compromise of each row, ``median`` its weighted median;
@@ -380,7 +380,8 @@ def trajectory(a: ScenarioArrays, rng=None, *, variant=None, rounds=DEFAULT_ROUN
     v = _variant(variant)
     if (v != "equal_gain" or p or ties == "random") and rng is None:
         rng = np.random.default_rng(0)
-    run = exchange_run(a, rounds=rounds, variant=v, p=p, forbidden=forbidden, power=power, ties=ties, rng=rng)
+    run = exchange_run(a, rounds=rounds, variant=v, p=p, forbidden=forbidden, power=power, ties=ties, rng=rng,
+                       engine=engine)
     x0 = np.where(a.involved, np.asarray(a.position, float), np.nan)
     positions = np.concatenate([x0[None], run.voting])
     w = _weights(a, power)
