@@ -158,7 +158,7 @@ def test_unknown_engine_is_named():
 @st.composite
 def exchange_case(draw):
     n = draw(st.integers(3, 8))
-    m = draw(st.integers(2, 4))
+    m = draw(st.integers(1, 4))
     coarse = draw(st.booleans())  # positions on a coarse grid: equal gains and outcomes on positions
     value = st.sampled_from([0.0, 25.0, 50.0, 75.0, 100.0]) if coarse else st.floats(0, 100).map(lambda v: round(v, 1))
     pos = draw(st.lists(st.lists(value, min_size=m, max_size=m), min_size=n, max_size=n))
@@ -170,7 +170,7 @@ def exchange_case(draw):
         {}, {"exact": False}, {"ties": "random", "repetitions": 2}, {"variant": "random_rate", "repetitions": 2},
         {"variant": "randomised_equal_gain", "p": 0.5},
     ]))
-    if draw(st.booleans()):
+    if m > 1 and draw(st.booleans()):
         ban = np.zeros((n, m, m), bool)
         ban[draw(st.integers(0, n - 1)), 0, 1] = True
         kw["forbidden"] = ban

@@ -13,6 +13,7 @@ does everything else and asks the shadow only at near-ties.
 from __future__ import annotations
 
 import decimal
+import functools
 from decimal import Decimal
 
 import numpy as np
@@ -55,7 +56,6 @@ class DecimalShadow:
                 self.prefix.append(run)
         self.voting = [row[:] for row in x]
         self.rec: dict[tuple[int, int], dict[int, Decimal]] = {}
-        self._partial: dict = {}
 
     # -- outcomes --------------------------------------------------------------------------------
     def _weighted(self, issue, pos):
@@ -182,12 +182,15 @@ class DecimalShadow:
     def partial(self, a, issue, y, salience_weight, fixed_weight):
         """Decide's next start position, with its weights taken as binary floats:
         (1 - s) sw y + fw y + (1 - (1 - s) sw - fw) x, evaluated left to right."""
-        key = (a, issue, salience_weight, fixed_weight)
+        share, fw, rest = _partial_factors(self.s[a][issue], salience_weight, fixed_weight)
         with decimal.localcontext(_CTX):
-            if key not in self._partial:  # the factors that do not depend on y, rounded as Decide's
-                sw, fw = Decimal(salience_weight), Decimal(fixed_weight)
-                s = self.s[a][issue]
-                share = (1 - s) * sw
-                self._partial[key] = (share, fw, (1 - share - fw) * self.x0[a][issue])
-            share, fw, kept = self._partial[key]
-            return share * y + fw * y + kept
+            return share * y + fw * y + rest * self.x0[a][issue]
+
+
+@functools.lru_cache(maxsize=4096)
+def _partial_factors(s, salience_weight, fixed_weight):
+    """(1 - s) sw, fw and 1 - (1 - s) sw - fw in decimals, rounded as Decide's expression rounds them."""
+    with decimal.localcontext(_CTX):
+        sw, fw = Decimal(salience_weight), Decimal(fixed_weight)
+        share = (1 - s) * sw
+        return share, fw, 1 - share - fw

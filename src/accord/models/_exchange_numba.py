@@ -533,7 +533,7 @@ def run_round(x0, w, sal, involved, *, forbidden=None, kappa=None, rng=None, tie
     step_f = np.zeros((9, K))
     n_ties = np.zeros(R, np.int64)
     weights = np.array([salience_weight, fixed_weight], dtype=np.float64)
-    moved = []
+    moved, cl = [], None
     sizes = np.diff(offsets)
     pow2 = 2 ** np.ceil(np.log2(np.maximum(sizes, 1))).astype(np.int64)
     tree_at = np.stack([np.concatenate([[0], np.cumsum(2 * pow2)[:-1]]), pow2], axis=1).astype(np.int64)
@@ -550,13 +550,14 @@ def run_round(x0, w, sal, involved, *, forbidden=None, kappa=None, rng=None, tie
             unif[:ctl[N_OPEN]] = rng.random(ctl[N_OPEN])
             ctl[UNIF_READY] = 1
         else:  # NEED_EXACT
-            for t in range(ctl[N_PICKS]):
-                k = int(picks[t])
-                r = int(rep[k])
-                yi_d, yj_d = shadows[r].realise(c, k, sure=(B[k, B_SURE_I], B[k, B_SURE_J]))
+            if cl is None:  # the candidates as Python lists: the shadow reads them one by one
+                cl = Candidates(*(v.tolist() for v in (ci, cj, cp, cq, c.kappa, inner, rep)))
+            for t, k in enumerate(picks[:ctl[N_PICKS]].tolist()):
+                r = cl.rep[k]
+                yi_d, yj_d = shadows[r].realise(cl, k, sure=B[k, B_SURE_I:B_SURE_J + 1].tolist())
                 ya[t], yb[t] = float(yi_d), float(yj_d)
-                moved.append((r, int(ci[k]), int(cq[k])))
-                moved.append((r, int(cj[k]), int(cp[k])))
+                moved.append((r, cl.i[k], cl.q[k]))
+                moved.append((r, cl.j[k], cl.p[k]))
     exchanges = _exchanges(c, step_k[:ctl[N_STEPS]], step_f[:, :ctl[N_STEPS]], R)
     next_dec = None
     if shadows is not None:

@@ -75,8 +75,10 @@ def _round_engine(engine):
         raise ModelError(f"unknown exchange engine {engine!r}; choose one of {', '.join(ENGINES)}")
     if engine == "numpy":
         return _run_round_numpy
-    from accord.models._exchange_numba import run_round
-
+    try:
+        from accord.models._exchange_numba import run_round
+    except ImportError as exc:
+        raise ModelError(f"the numba exchange engine is not available ({exc}); use engine='numpy'") from exc
     return run_round
 
 
