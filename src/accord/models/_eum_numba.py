@@ -17,7 +17,6 @@ so nothing is O(n^3).
 
 from __future__ import annotations
 
-
 import numpy as np
 from numba import njit, prange, types
 from numba.extending import intrinsic
@@ -174,111 +173,297 @@ def _sort(x, order):
 
 
 @njit(**_JIT)
-def _win_probability(n, d_log, r, ws, invs, cnt, all_pairs, s_t, drow, srt, dk, prob):
-    """prob[p, q] = P_pq (sorted places) from votes w_k d_ka^r_k; d_log[a, k] = log d_ak.
-
-    ``r`` None-like (r[0] < 0) means r = 1 and ``d_log`` then holds d itself. The prefix sums
-    s_t[t, a] = Σ_{k < t} w_k D_ka run over voters k in sorted order, in the reference's order.
+def _votes(n, pw, r, linear, base, ws, invs, n_in, all_pairs, s_t, drow, dk):
+    """Prefix sums s_t[t, a] = Σ_{k < t} w_k D_ka over voters k in sorted order (the reference's
+    order of additions), D_ka = pw[k, a] if ``linear`` else exp(pw[k, a] r_k) (pw then holds
+    log d). Returns the all-pairs denominator Σ_k w_k Σ_{a, a'} |D_ka - D_ka'| (0 if not
+    ``all_pairs``): the m-th smallest of voter k's N values enters with weight 2(2m - N + 1), and
+    as D_ka grows with |x_a - x_k|, merging the actors left and right of k sorts them in O(n).
     """
-    linear = r[0] < 0.0
     for a in range(n):
         s_t[0, a] = 0.0
     for k in range(n):
-        rk = r[k]
         wk = ws[k]
-        row = d_log[k]  # symmetric: d_log[k, a] = d_log[a, k]
-        if linear:
-            for a in range(n):
-                drow[a] = row[a]
-        else:
-            for a in range(n):
-                drow[a] = _exp(row[a] * rk)
         prev = s_t[k]
         nxt = s_t[k + 1]
-        for a in range(n):
-            nxt[a] = prev[a] + drow[a] * wk
-        if all_pairs:
-            # Σ_{a, a'} |D_ka - D_ka'| over involved candidates from the sorted values.
-            m = 0
+        row = pw[k]
+        if linear:
+            d = row
+        else:
+            rk = r[k]
+            d = drow
             for a in range(n):
-                if invs[a]:
-                    srt[m] = drow[a]
-                    m += 1
-            srt[:m].sort()
+                d[a] = _exp(row[a] * rk)
+        for a in range(n):
+            nxt[a] = prev[a] + d[a] * wk
+        if all_pairs:
+            bk = base[k]
             acc = 0.0
-            for i in range(m):
-                acc += (2.0 * (2 * i - m + 1)) * srt[i]
+            i = 0
+            if invs[k] == 1:
+                acc += (2.0 * (2 * i - n_in + 1)) * d[k]
+                i += 1
+            left = k - 1
+            right = k + 1
+            while True:
+                while left >= 0 and invs[left] == 0:
+                    left -= 1
+                while right < n and invs[right] == 0:
+                    right += 1
+                if left < 0 and right >= n:
+                    break
+                if right >= n or (left >= 0 and bk[left] <= bk[right]):
+                    v = d[left]
+                    left -= 1
+                else:
+                    v = d[right]
+                    right += 1
+                acc += (2.0 * (2 * i - n_in + 1)) * v
+                i += 1
             dk[k] = acc * wk
-    den_all = _pairwise_sum(dk[:n]) if all_pairs else 0.0
-    g = s_t[n]
-    for p in range(n):
-        prob[p, p] = 0.0
-        for q in range(p + 1, n):
-            a_pq = 0.0
-            a_qp = 0.0
-            if invs[p] and invs[q] and cnt[p, q] >= 0:
-                t = cnt[p, q]
-                left = s_t[t, q] - s_t[t, p]
-                num_pq = max(left, 0.0)
-                num_qp = max(left + (g[p] - g[q]), 0.0)
-                den = num_pq + num_qp if not all_pairs else den_all
-                if den > 0.0:
-                    a_pq = num_pq / den
-                    a_qp = num_qp / den
-            prob[p, q] = a_pq
-            prob[q, p] = a_qp
+    return _pairwise_sum(dk[:n]) if all_pairs else 0.0
 
 
 @njit(**_JIT)
-def _round(x, w, s, inv, span, flags, q_sq, t_sq, order, wk, mats, cnt, ints, new_x, rec_other,
+def _win_probability(n, xs, invs, ss, s_t, den_all, all_pairs, final, t_row, p_up, p_dn):
+    """P_pq into p_up[p, q] and P_qp into p_dn[p, q] for sorted places p < q (0 unless both are
+    involved, at distinct positions, and some vote is cast).
+
+    The positive votes for p against q come from the voters left of the midpoint (t_pq of
+    them): S_q(t) - S_p(t); for q against p, (G_p - G_q) + the same (docs/models/eum.md).
+    ``final``: store instead what the offers need, s_q (1 - P_pq) and s_p (1 - P_qp), with NaN
+    for pairs that cannot make offers (NaN fails every comparison, so no offer follows).
+    """
+    g = s_t[n]
+    k = 0
+    for p in range(n):
+        xp = xs[p]
+        kk = k
+        while kk < n and xs[kk] < xp:
+            kk += 1
+        k = kk
+        for q in range(p + 1, n):
+            mid = (xp + xs[q]) * 0.5
+            while kk < n and xs[kk] < mid:
+                kk += 1
+            t_row[q] = kk
+        up = p_up[p]
+        dn = p_dn[p]
+        gp = g[p]
+        for q in range(p + 1, n):  # gathers: scalar
+            t = t_row[q]
+            left = s_t[t, q] - s_t[t, p]
+            up[q] = max(left, 0.0)
+            dn[q] = max(left + (gp - g[q]), 0.0)
+        ok_p = invs[p] == 1
+        sp = ss[p]
+        for q in range(p + 1, n):  # divisions: vectorised
+            nu = up[q]
+            nd = dn[q]
+            den = den_all if all_pairs else nu + nd
+            valid = ok_p & (invs[q] == 1) & (xs[q] > xp)
+            ok = valid & (den > 0.0)
+            pu = nu / den if ok else 0.0
+            pd = nd / den if ok else 0.0
+            if final:
+                up[q] = ss[q] * (1.0 - pu) if valid else np.nan
+                dn[q] = sp * (1.0 - pd) if valid else np.nan
+            else:
+                up[q] = pu
+                dn[q] = pd
+
+
+@njit(**_JIT)
+def _classify(eu_a, eu_b, printed):
+    """Offer kind from the receiver's EU_ij (a) and EU_ji (b): 0 confrontation, 1 compromise,
+    2 capitulation, 3 none (NO_OFFER); the reference's boolean algebra, branch-free."""
+    loses = eu_b > 0.0
+    conf = loses & (eu_a > 0.0) & (eu_b > eu_a)
+    yields = loses & (eu_a < 0.0)
+    comp = yields & (eu_b > -eu_a)
+    cap = printed & yields & (eu_b < -eu_a)
+    return 3 - 3 * np.int64(conf) - 2 * np.int64(comp) - np.int64(cap)
+
+
+@njit(**_JIT)
+def _offer(kind, eu_a, eu_b, x_recv, x_send, j, scholz, recv, best_kind, best_key, best_j,
+           best_x, best_a, best_b):
+    """Keep the offer from j to ``recv`` if it beats the best so far: lower kind, then lower key
+    (distance moved, or Scholz's weighted position), then lower input index."""
+    if kind > best_kind[recv]:
+        return
+    if kind == 1:
+        target = x_recv + (x_send - x_recv) * (-eu_a / eu_b)
+        if scholz:
+            a = abs(eu_a)
+            b = abs(eu_b)
+            key = (a * x_recv + b * x_send) / (a + b)
+        else:
+            key = abs(target - x_recv)
+    else:
+        target = x_send
+        key = abs(x_send - x_recv) if scholz else abs(target - x_recv)
+    if kind < best_kind[recv] or key < best_key[recv] or (key == best_key[recv] and j < best_j[recv]):
+        best_kind[recv] = kind
+        best_key[recv] = key
+        best_j[recv] = j
+        best_x[recv] = target
+        best_a[recv] = eu_a
+        best_b[recv] = eu_b
+
+
+@njit(**_JIT)
+def _status_quo(rp, half_r, q_sq, t_sq, mu_dist, dist, span):
+    """Q·U_sq + (1 - Q)(T·U_b + (1 - T)·U_w), as ``_eum_core._status_quo_term``."""
+    usq = 2.0 - half_r
+    e = (mu_dist + dist) / span
+    ub = 2.0 - 4.0 * max(0.5 - 0.25 * e, 0.0) ** rp
+    uw = 2.0 - 4.0 * (0.5 + 0.25 * e) ** rp
+    return q_sq * usq + (1.0 - q_sq) * (t_sq * ub + (1.0 - t_sq) * uw)
+
+
+@njit(**_JIT)
+def _danger(n, base, invs, ss, p_up, p_dn, acc_a, acc_b, danger):
+    """Σ_k EU(k challenges i) with r = 1 (docs/models/eum.md, step 1), adding the challengers in
+    sorted order as the reference does, so the values are bit for bit the reference's."""
+    for q in range(n):
+        acc_a[q] = 0.0
+        acc_b[q] = 0.0
+    for p in range(n):
+        ok_p = invs[p] == 1
+        row = base[p]
+        up = p_up[p]
+        dn = p_dn[p]
+        for q in range(p + 1, n):  # p challenges q
+            bm = row[q] if ok_p & (invs[q] == 1) else 0.0
+            acc_a[q] += bm
+            acc_b[q] += bm * (1.0 - up[q])
+        sa = acc_a[p]
+        sb = acc_b[p]
+        for q in range(p + 1, n):  # q challenges p
+            bm = row[q] if ok_p & (invs[q] == 1) else 0.0
+            sa += bm
+            sb += bm * (1.0 - dn[q])
+        acc_a[p] = sa
+        acc_b[p] = sb
+    for q in range(n):
+        danger[q] = 2.0 * acc_a[q] - 4.0 * ss[q] * acc_b[q]
+
+
+@njit(**_JIT)
+def _offers(n, xs, ss, r, half, base, order, p_up, p_dn, q_sq, t_sq, mu_d, span, scholz, printed,
+            e1, e2, lm, lp, kinds, best_kind, best_key, best_j, best_x, best_a, best_b):
+    """Every actor's best offer. For p < q, in p's eyes (r_p) EU_p(pq) and EU_p(qp) decide q's
+    offer to p, and in q's eyes (r_q) EU_q(qp) and EU_q(pq) decide p's offer to q; U_s and U_f
+    need (1 - d)^r and (1 + d)^r. p_up and p_dn hold s_q (1 - P_pq) and s_p (1 - P_qp)."""
+    q_one = q_sq == 1.0
+    for p in range(n):
+        best_kind[p] = NO_OFFER
+        best_key[p] = np.inf
+        best_j[p] = n
+    for p in range(n):
+        rp = r[p]
+        hp = half[p]
+        sqp = 2.0 - hp
+        xp = xs[p]
+        row = base[p]
+        a_row = p_up[p]
+        b_row = p_dn[p]
+        lo = p + 1
+        # Short loops with few arrays each, so that each compiles to SIMD code.
+        for q in range(lo, n):
+            b = row[q]
+            lm[q] = _log(1.0 - b)
+            lp[q] = _log(1.0 + b)
+        for q in range(lo, n):
+            e1[q] = _exp(rp * lm[q])
+            e2[q] = _exp(rp * lp[q])
+        for q in range(lo, n):
+            rq = r[q]
+            lm[q] = _exp(rq * lm[q])
+            lp[q] = _exp(rq * lp[q])
+        if q_one:
+            for q in range(lo, n):
+                us = 2.0 - hp * e1[q]
+                gap = hp * e2[q] - (2.0 - us)
+                e1[q] = us - sqp - a_row[q] * gap
+                e2[q] = us - sqp - b_row[q] * gap
+            for q in range(lo, n):
+                hq = half[q]
+                us = 2.0 - hq * lm[q]
+                gap = hq * lp[q] - (2.0 - us)
+                lm[q] = us - (2.0 - hq) - b_row[q] * gap
+                lp[q] = us - (2.0 - hq) - a_row[q] * gap
+        else:
+            for q in range(lo, n):
+                dpq = abs(xs[q] - xp)
+                us = 2.0 - hp * e1[q]
+                gap = hp * e2[q] - (2.0 - us)
+                e1[q] = us - _status_quo(rp, hp, q_sq, t_sq, mu_d[p], dpq, span) - a_row[q] * gap
+                e2[q] = us - _status_quo(rp, hp, q_sq, t_sq, mu_d[q], dpq, span) - b_row[q] * gap
+                rq = r[q]
+                hq = half[q]
+                us = 2.0 - hq * lm[q]
+                gap = hq * lp[q] - (2.0 - us)
+                lm[q] = us - _status_quo(rq, hq, q_sq, t_sq, mu_d[q], dpq, span) - b_row[q] * gap
+                lp[q] = us - _status_quo(rq, hq, q_sq, t_sq, mu_d[p], dpq, span) - a_row[q] * gap
+        for q in range(lo, n):
+            kinds[q] = _classify(e1[q], e2[q], printed) + 4 * _classify(lm[q], lp[q], printed)
+        jp = order[p]
+        for q in range(lo, n):
+            k = kinds[q]
+            if k == 15:
+                continue
+            if k & 3 != NO_OFFER:
+                _offer(k & 3, e1[q], e2[q], xp, xs[q], order[q], scholz, p, best_kind,
+                       best_key, best_j, best_x, best_a, best_b)
+            if k >> 2 != NO_OFFER:
+                _offer(k >> 2, lm[q], lp[q], xs[q], xp, jp, scholz, q, best_kind,
+                       best_key, best_j, best_x, best_a, best_b)
+
+
+@njit(**_JIT)
+def _round(x, w, s, inv, span, flags, q_sq, t_sq, order, vec, mats, ivec, new_x, rec_other,
            rec_kind, rec_eu_a, rec_eu_o, rec_r):
-    """One round of one row (input order in, input order out); see ``_eum_core._one_round``."""
+    """One round of one row (input order in and out), as ``_eum_core._one_round``: actors sorted
+    by position, pair quantities once per unordered pair of sorted places p < q."""
     n = x.shape[0]
     all_pairs, scholz, printed, security = flags[0] == 1, flags[1] == 1, flags[2] == 1, flags[3] == 1
     _sort(x, order)
-    xs, ws, ss, r, mu_d, danger, a_sum, b_sum, drow, srt, dk = (
-        wk[0], wk[1], wk[2], wk[3], wk[4], wk[5], wk[6], wk[7], wk[8], wk[9], wk[10])
-    base, logs, lm, lp, prob, s_t = mats[0], mats[1], mats[2], mats[3], mats[4], mats[5]
-    invs = ints[0]
-    rank = ints[1]
+    xs, ws, ss, r, half, mu_d, acc_a, acc_b, drow, dk, danger = (
+        vec[0], vec[1], vec[2], vec[3], vec[4], vec[5], vec[6], vec[7], vec[8], vec[9], vec[10])
+    best_key, best_x, best_a, best_b, e1, e2, lm, lp = (
+        vec[11], vec[12], vec[13], vec[14], vec[15], vec[16], vec[17], vec[18])
+    base, logb, p_up, p_dn, s_t = mats[0], mats[1], mats[2], mats[3], mats[4]
+    invs, t_row, best_kind, best_j, kinds = ivec[0], ivec[1], ivec[2], ivec[3], ivec[4]
+    n_in = 0
     for p in range(n):
         o = order[p]
         xs[p] = x[o]
         ws[p] = w[o]
         ss[p] = s[o]
         invs[p] = 1 if inv[o] else 0
-        rank[o] = p
+        n_in += invs[p]
     inv_span = 1.0 / span
 
-    # Pair geometry: base = d_pq, midpoint counts (-1 where p, q are not distinct), logs.
+    # d_pq = |x_q - x_p| / range, symmetric, and its log for the votes d^r.
     for p in range(n):
-        base[p, p] = 0.0
+        row = base[p]
+        xp = xs[p]
+        row[p] = 0.0
         for q in range(p + 1, n):
-            b = abs(xs[q] - xs[p]) * inv_span
-            base[p, q] = b
-            base[q, p] = b
-    k = 0
-    for p in range(n):
-        kk = k
-        for q in range(p, n):
-            mid = (xs[p] + xs[q]) * 0.5
-            while kk < n and xs[kk] < mid:
-                kk += 1
-            if q == p:
-                k = kk
-            dist = xs[q] - xs[p] > 0.0
-            cnt[p, q] = kk if dist else -1
-            cnt[q, p] = kk if dist else -1
-    for p in range(n):
-        rowb = base[p]
-        rowl, rowm, rowp = logs[p], lm[p], lp[p]
-        for q in range(n):
-            b = rowb[q]
-            rowm[q] = _log(1.0 - b)
-            rowp[q] = _log(1.0 + b)
+            row[q] = abs(xs[q] - xp) * inv_span
         if security:
-            for q in range(n):
-                rowl[q] = _log(rowb[q])
+            rowl = logb[p]
+            rowl[p] = -np.inf
+            for q in range(p + 1, n):
+                rowl[q] = _log(row[q])
+    for p in range(1, n):
+        for q in range(p):
+            base[p, q] = base[q, p]
+        if security:
+            for q in range(p):
+                logb[p, q] = logb[q, p]
 
     q_one = q_sq == 1.0
     if not q_one:
@@ -296,31 +481,21 @@ def _round(x, w, s, inv, span, flags, q_sq, t_sq, order, wk, mats, cnt, ints, ne
         for p in range(n):
             mu_d[p] = abs(xs[p] - mu)
 
-    # Risk exponents from dangers computed with r = 1.
     if security:
-        r[0] = -1.0
-        _win_probability(n, base, r, ws, invs, cnt, all_pairs, s_t, drow, srt, dk, prob)
-        for q in range(n):
-            a_sum[q] = 0.0
-            b_sum[q] = 0.0
-            danger[q] = 0.0
-        for p in range(n):
-            for q in range(n):
-                bm = base[p, q] if invs[p] == 1 and invs[q] == 1 else 0.0
-                a_sum[q] += bm
-                b_sum[q] += bm * (1.0 - prob[p, q])
-        for q in range(n):
-            danger[q] = 2.0 * a_sum[q] - 4.0 * ss[q] * b_sum[q]
+        # Risk exponents from the dangers with r = 1 (no exp or log: bit for bit the reference).
+        den_all = _votes(n, base, r, True, base, ws, invs, n_in, all_pairs, s_t, drow, dk)
+        _win_probability(n, xs, invs, ss, s_t, den_all, all_pairs, False, t_row, p_up, p_dn)
+        _danger(n, base, invs, ss, p_up, p_dn, acc_a, acc_b, danger)
         if not q_one:
             c = (1.0 - q_sq) * (2.0 * t_sq - 1.0)
             for q in range(n):
-                a_sum[q] = 0.0
+                acc_a[q] = 0.0
             for p in range(n):
                 for q in range(n):
                     e = (mu_d[p] + abs(xs[q] - xs[p])) * inv_span
-                    a_sum[q] += e if (invs[p] == 1 and invs[q] == 1 and p != q) else 0.0
+                    acc_a[q] += e if (invs[p] == 1) & (invs[q] == 1) & (p != q) else 0.0
             for q in range(n):
-                danger[q] -= c * a_sum[q]
+                danger[q] -= c * acc_a[q]
         hi = -np.inf
         lo = np.inf
         for q in range(n):
@@ -333,112 +508,28 @@ def _round(x, w, s, inv, span, flags, q_sq, t_sq, order, wk, mats, cnt, ints, ne
             big_r = (2.0 * danger[q] - hi - lo) / spread if ok else 0.0
             big_r = min(max(big_r, -1.0), 1.0)
             r[q] = (1.0 - big_r / 3.0) / (1.0 + big_r / 3.0)
-        _win_probability(n, logs, r, ws, invs, cnt, all_pairs, s_t, drow, srt, dk, prob)
+        den_all = _votes(n, logb, r, False, base, ws, invs, n_in, all_pairs, s_t, drow, dk)
     else:
         for q in range(n):
             r[q] = 1.0
-        a_sum[0] = -1.0  # r = 1: votes use the distances themselves
-        _win_probability(n, base, a_sum, ws, invs, cnt, all_pairs, s_t, drow, srt, dk, prob)
+        den_all = _votes(n, base, r, True, base, ws, invs, n_in, all_pairs, s_t, drow, dk)
+    _win_probability(n, xs, invs, ss, s_t, den_all, all_pairs, True, t_row, p_up, p_dn)
+    for p in range(n):
+        half[p] = 4.0 * 0.5 ** r[p]
+    _offers(n, xs, ss, r, half, base, order, p_up, p_dn, q_sq, t_sq, mu_d, span, scholz, printed,
+            e1, e2, lm, lp, kinds, best_kind, best_key, best_j, best_x, best_a, best_b)
 
-    # Offers to p from every q, in p's eyes and with p's r; the best by kind, then key, then
-    # input order (the reference's argmin over the actors in input order).
-    us_row, gap_row = a_sum, b_sum
+    record = rec_other.shape[0] > 0
     for p in range(n):
         o = order[p]
-        if rec_r.shape[0] > 0:
+        moves = best_kind[p] != NO_OFFER
+        new_x[o] = best_x[p] if moves else xs[p]
+        if record:
             rec_r[o] = r[p]
-        new_x[o] = xs[p]
-        if rec_other.shape[0] > 0:
-            rec_other[o] = -1
-            rec_kind[o] = NO_OFFER
-            rec_eu_a[o] = np.nan
-            rec_eu_o[o] = np.nan
-        if invs[p] == 0:
-            continue
-        rp = r[p]
-        half_r = 4.0 * 0.5**rp
-        rowm, rowp = lm[p], lp[p]
-        for q in range(n):
-            us = 2.0 - half_r * _exp(rp * rowm[q])
-            us_row[q] = us
-            gap_row[q] = half_r * _exp(rp * rowp[q]) - (2.0 - us)
-        sq_base = 2.0 - half_r
-        best_kind = NO_OFFER
-        best_key = np.inf
-        best_j = n
-        best_target = 0.0
-        best_a = 0.0
-        best_b = 0.0
-        xp = xs[p]
-        for q in range(n):
-            if cnt[p, q] < 0 or invs[q] == 0:
-                continue
-            us = us_row[q]
-            gap = gap_row[q]
-            if q_one:
-                sq_p = sq_base
-                sq_q = sq_base
-            else:
-                dpq = abs(xs[q] - xp)
-                sq_p = _status_quo(rp, half_r, q_sq, t_sq, mu_d[p], dpq, span)
-                sq_q = _status_quo(rp, half_r, q_sq, t_sq, mu_d[q], dpq, span)
-            eu_pq = us - sq_p - ss[q] * (1.0 - prob[p, q]) * gap
-            eu_qp = us - sq_q - ss[p] * (1.0 - prob[q, p]) * gap
-            if not eu_qp > 0.0:
-                continue
-            neg = -eu_pq
-            if eu_pq > 0.0:
-                if not eu_qp > eu_pq:
-                    continue
-                kind = 0
-            elif eu_pq < 0.0:
-                if eu_qp > neg:
-                    kind = 1
-                elif printed and eu_qp < neg:
-                    kind = 2
-                else:
-                    continue
-            else:
-                continue
-            if kind > best_kind:
-                continue
-            xq = xs[q]
-            if kind == 1:
-                target = xp + (xq - xp) * (neg / eu_qp)
-                if scholz:
-                    aa = abs(eu_pq)
-                    bb = abs(eu_qp)
-                    key = (aa * xp + bb * xq) / (aa + bb)
-                else:
-                    key = abs(target - xp)
-            else:
-                target = xq
-                key = abs(xq - xp) if scholz else abs(target - xp)
-            j = order[q]
-            if kind < best_kind or key < best_key or (key == best_key and j < best_j):
-                best_kind = kind
-                best_key = key
-                best_j = j
-                best_target = target
-                best_a = eu_pq
-                best_b = eu_qp
-        if best_kind != NO_OFFER:
-            new_x[o] = best_target
-            if rec_other.shape[0] > 0:
-                rec_other[o] = best_j
-                rec_kind[o] = best_kind
-                rec_eu_a[o] = best_a
-                rec_eu_o[o] = best_b
-
-
-@njit(**_JIT)
-def _status_quo(rp, half_r, q_sq, t_sq, mu_dist, dist, span):
-    """Q·U_sq + (1 - Q)(T·U_b + (1 - T)·U_w), as ``_eum_core._status_quo_term``."""
-    usq = 2.0 - half_r
-    e = (mu_dist + dist) / span
-    ub = 2.0 - 4.0 * max(0.5 - 0.25 * e, 0.0) ** rp
-    uw = 2.0 - 4.0 * (0.5 + 0.25 * e) ** rp
-    return q_sq * usq + (1.0 - q_sq) * (t_sq * ub + (1.0 - t_sq) * uw)
+            rec_other[o] = best_j[p] if moves else -1
+            rec_kind[o] = best_kind[p]
+            rec_eu_a[o] = best_a[p] if moves else np.nan
+            rec_eu_o[o] = best_b[p] if moves else np.nan
 
 
 # -- every round of many rows --------------------------------------------------------------------
@@ -450,10 +541,9 @@ def _play_rows(lo, hi, x0, w, s, inv, span, flags, q_sq, t_sq, rounds, tol, x_ou
     n = x0.shape[1]
     record = hist.shape[0] > 0
     current = flags[4] == 1
-    wk = np.empty((11, n))
-    mats = np.empty((6, n + 1, n))
-    cnt = np.empty((n, n), dtype=np.int64)
-    ints = np.empty((2, n), dtype=np.int64)
+    vec = np.empty((19, n))
+    mats = np.empty((5, n + 1, n))
+    ivec = np.empty((5, n), dtype=np.int64)
     order = np.empty(n, dtype=np.int64)
     x = np.empty(n)
     new = np.empty(n)
@@ -483,10 +573,10 @@ def _play_rows(lo, hi, x0, w, s, inv, span, flags, q_sq, t_sq, rounds, tol, x_ou
                 if not (np.isfinite(sp) and sp > 0.0):
                     sp = 1.0
             if record:
-                _round(x, w[b], s[b], inv_b, sp, flags, q_sq, t_sq, order, wk, mats, cnt, ints, new,
+                _round(x, w[b], s[b], inv_b, sp, flags, q_sq, t_sq, order, vec, mats, ivec, new,
                        rec_other[it, b], rec_kind[it, b], rec_eu_a[it, b], rec_eu_o[it, b], rec_r[it, b])
             else:
-                _round(x, w[b], s[b], inv_b, sp, flags, q_sq, t_sq, order, wk, mats, cnt, ints, new,
+                _round(x, w[b], s[b], inv_b, sp, flags, q_sq, t_sq, order, vec, mats, ivec, new,
                        no_int, no_kind, no_float, no_float, no_float)
             n_played += 1
             done = False

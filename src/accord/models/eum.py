@@ -8,6 +8,11 @@ it. Each issue is played on its own, vectorised over issues and Monte Carlo draw
 serves one forecast and ten thousand. Equations, variants and the evidence for each choice:
 docs/models/eum.md.
 
+Two engines compute the same numbers: ``"numpy"`` (:mod:`accord.models._eum_core`, the
+reference, vectorised over rows) and ``"numba"`` (:mod:`accord.models._eum_numba`, compiled
+loops, one row at a time on every core; the default when numba is installed). They agree to
+~1e-15 and are tested against each other.
+
 References: Bueno de Mesquita (1994) "Political forecasting: an expected utility method", in
 Bueno de Mesquita & Stokman (eds.) *European Community Decision Making*, 71–104; Scholz, Calbert &
 Smith (2011) "Unravelling Bueno de Mesquita's group decision model", *J. Theoretical Politics*
@@ -16,6 +21,7 @@ Smith (2011) "Unravelling Bueno de Mesquita's group decision model", *J. Theoret
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import asdict, replace
 
 import numpy as np
@@ -34,7 +40,10 @@ from accord.models.registry import Model, register
 from accord.results import Trajectory
 from accord.scenario import ScenarioArrays
 
-__all__ = ["DEFAULT_ROUNDS", "DEFAULT_TOL", "VARIANTS", "Rules", "forecast", "rules_for", "trajectory"]
+__all__ = [
+    "DEFAULT_ROUNDS", "DEFAULT_TOL", "ENGINES", "VARIANTS", "Rules", "default_engine", "forecast",
+    "rules_for", "trajectory",
+]
 
 #: Named bundles of the choices in :class:`Rules`; keyword arguments override single choices.
 VARIANTS: dict[str, Rules] = {
@@ -51,8 +60,28 @@ VARIANTS: dict[str, Rules] = {
 DEFAULT_VARIANT = "paper"
 DEFAULT_ROUNDS = 10
 DEFAULT_TOL = 1e-6
-# Pair matrices per chunk of rows: keeps the ~20 temporaries of a round inside the caches.
+# Pair matrices per chunk of rows (NumPy engine): keeps the ~20 temporaries of a round in cache.
 _CHUNK_PAIRS = 1 << 16
+ENGINES = ("numba", "numpy")
+
+
+def default_engine() -> str:
+    """``"numba"`` when numba is installed, else ``"numpy"``."""
+    return "numba" if importlib.util.find_spec("numba") is not None else "numpy"
+
+
+def _runner(engine: str | None):
+    """The round loop of an engine; numba is imported only when first used (it takes ~0.5 s)."""
+    name = default_engine() if engine is None else str(engine).strip().lower()
+    if name == "numpy":
+        return run, True
+    if name == "numba":
+        try:
+            from accord.models import _eum_numba
+        except ImportError as exc:
+            raise ValueError(f"engine 'numba' needs the numba package ({exc})") from exc
+        return _eum_numba.run, False
+    raise ValueError(f"unknown EUM engine {engine!r}; engines: {', '.join(ENGINES)}")
 
 
 def rules_for(variant: str | None = None, **overrides) -> Rules:
@@ -115,6 +144,7 @@ def forecast(
     variant: str | None = None,
     rounds: int | None = None,
     tol: float | None = DEFAULT_TOL,
+    engine: str | None = None,
     **choices,
 ) -> dict[str, np.ndarray]:
     """The EUM forecast of every issue, vectorised over leading (draw) axes.
@@ -132,6 +162,8 @@ def forecast(
     tol : float or None
         Stop an issue when no position moves more than ``tol`` × position range, or when its
         positions repeat an earlier round's (a cycle). ``None``: always play ``rounds`` rounds.
+    engine : {"numba", "numpy"}, optional
+        Compiled loops or the NumPy reference (default: numba when installed); same results.
     **choices
         Single fields of :class:`Rules` overriding the variant (e.g. ``q=0.5``).
 
@@ -144,15 +176,17 @@ def forecast(
     """
     rules = rules_for(variant, **choices)
     rounds = _check_rounds(rounds, tol)
+    play, chunked = _runner(engine)
     x, w, s, inv, cap, scale, lead = _rows(arrays)
     span = _span(rules, x, inv, scale)
     n = x.shape[1]
-    step = max(1, _CHUNK_PAIRS // max(n * n, 1))
+    # The compiled engine takes every row at once and shares them among its threads.
+    step = max(1, _CHUNK_PAIRS // max(n * n, 1)) if chunked else max(x.shape[0], 1)
     final = np.empty_like(x)
     played = np.zeros(x.shape[0])
     for lo in range(0, x.shape[0], step):
         sl = slice(lo, lo + step)
-        res = run(x[sl], w[sl], s[sl], inv[sl], span[sl], rules, rounds=rounds, tol=tol)
+        res = play(x[sl], w[sl], s[sl], inv[sl], span[sl], rules, rounds=rounds, tol=tol)
         final[sl] = res["x"]
         played[sl] = res["rounds"]
     m = np.shape(arrays.involved)[1]
@@ -171,6 +205,7 @@ def trajectory(
     variant: str | None = None,
     rounds: int | None = None,
     tol: float | None = DEFAULT_TOL,
+    engine: str | None = None,
     **choices,
 ) -> Trajectory:
     """Round-by-round positions, offers taken, median and mean of one scenario (no draw axes).
@@ -189,9 +224,10 @@ def trajectory(
         raise ValueError("trajectory takes one scenario; use forecast for draws")
     rules = rules_for(variant, **choices)
     rounds = _check_rounds(rounds, tol)
+    play, _ = _runner(engine)
     x, w, s, inv, cap, scale, _ = _rows(arrays)
     span = _span(rules, x, inv, scale)
-    res = run(x, w, s, inv, span, rules, rounds=rounds, tol=tol, record=True)
+    res = play(x, w, s, inv, span, rules, rounds=rounds, tol=tol, record=True)
     history = res["history"]
     issues, actors = arrays.issue_ids, arrays.actor_ids
     stack = np.stack(history)  # (rounds + 1, n_issues, n_actors)
@@ -242,6 +278,7 @@ def trajectory(
             "rounds_by_issue": {i: int(r) for i, r in zip(issues, res["rounds"], strict=True)},
             "cycle_length": {i: int(c) for i, c in zip(issues, res["cycle"], strict=True) if c},
             "rules": asdict(rules),
+            "engine": default_engine() if engine is None else str(engine).strip().lower(),
         },
     )
 
