@@ -198,7 +198,7 @@ def test_forecast_takes_leading_draw_axes():
     for k in range(3):
         one = a.replace(position=draws.position[k], capability=draws.capability[k])
         single = forecast(one)
-        assert np.array_equal(single["outcome"], out["outcome"][k])
+        assert all(np.array_equal(single[key], out[key][k]) for key in ("outcome", "median", "mean"))
         traj = trajectory(one)
         assert np.allclose(traj.outcome[-1], out["outcome"][k])
 

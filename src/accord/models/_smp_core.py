@@ -79,7 +79,7 @@ class Turn:
     position: np.ndarray  # (n, d)
     ideal: np.ndarray  # (n, d)
     risk: np.ndarray  # (n,) KTAB's nra: risk attitudes inferred from the landscape
-    util: np.ndarray  # (n, n, n) A[h, i, j]
+    util: np.ndarray | None  # (n, n, n) A[h, i, j]; None from the compiled engine (_smp_numba)
     win_probability: np.ndarray | None = None  # (n,) probability each actor's position wins
     unique: np.ndarray | None = None  # indices of the distinct positions (KTAB's uIndices)
     p_unique: np.ndarray | None = None  # probability each distinct position wins
@@ -521,11 +521,13 @@ class Run:
 def run(
     position, sal, cap, sw: Switches, *, rng=None, max_turns: int = 100, min_turns: int = 2,
     min_delta_ratio: float = 0.02, accommodate: np.ndarray | None = None, probabilities: str = "all",
+    history: bool = True,
 ) -> Run:
     """KTAB's ``Model::run`` with ``smpStopFn``: step until a step moves less than
     ``min_delta_ratio`` of the first (plus 1e-4), after at least ``min_turns`` steps, or
     ``max_turns`` steps. ``probabilities`` (``all``, ``last``, ``none``): for which states to
-    compute the win probabilities."""
+    compute the win probabilities. ``history=False`` keeps only the final state (``turns`` has
+    one entry, ``chosen`` none): what a forecast needs, without a utility tensor per turn."""
     pos = np.array(position, dtype=float)
     sal = np.asarray(sal, dtype=float)
     cap = np.asarray(cap, dtype=float)
@@ -542,11 +544,14 @@ def run(
     for it in range(1, max_turns + 1):
         t.bargains = propose(t, cap, sal, sal_sum, sw, third)
         new_pos, pick = resolve(t, t.bargains, cap, sal, sw, rng, ss2)
-        chosen.append(pick)
         new_ideal = update_ideals(t.ideal, new_pos, accommodate)
-        t = assess(new_pos, new_ideal, sal, cap, sw, ss2)
-        turns.append(t)
-        step = state_distance(turns[-1].position, turns[-2].position)
+        prev, t = t, assess(new_pos, new_ideal, sal, cap, sw, ss2)
+        if history:
+            chosen.append(pick)
+            turns.append(t)
+        else:
+            turns = [t]
+        step = state_distance(t.position, prev.position)
         if d01 is None:
             d01 = step + 1e-4
         if it >= min_turns and step / d01 < min_delta_ratio:

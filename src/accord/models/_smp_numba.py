@@ -22,7 +22,8 @@ reference does, from the caller's Generator (numba shares its bit generator's st
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import overload
 
 from accord.errors import ModelError
 from accord.models import _smp_core as core
@@ -139,55 +140,67 @@ def _victory_matrix(model, c):
 
 
 @njit(**_JIT)
-def _election(u, cols, m, w, rule, vpm, pce, p):
+def _pv(model, a, b, cab, cba):
+    """P(a beats b) from the coalitions c[a, b], c[b, a] (a != b), as :func:`_victory_matrix`."""
+    if model == _LINEAR:
+        return cab / (cab + cba)
+    if model == _BINARY_VPM and a < b:
+        return _victory(model, cba, cab)[1]
+    return _victory(model, cab, cba)[0]
+
+
+@njit(**_JIT)
+def _election(u, cols, m, w, rule, vpm, pce, p, ws):
     """:func:`accord.models._smp_votes.scalar_pce` for one election; True if it converged.
 
     Voters are the rows of ``u``; option r is column ``cols[r]`` (r < m). Writes P(option r
-    wins) into ``p[:m]``.
+    wins) into ``p[:m]``. ``ws`` (2, ≥ m, ≥ m) is scratch space, reused between elections.
     """
     nv = u.shape[0]
-    uc = np.empty((nv, m))
-    for k in range(nv):
-        for r in range(m):
-            uc[k, r] = u[k, cols[r]]
     # KTAB scans the pairs a > b once: a positive vote v_k(a:b) backs a, a negative one b. For
     # every rule but asym_prosp that equals scanning (b, a) too, as v_k(b:a) = -v_k(a:b) exactly.
     # pro[a, b] = c[a, b] and con[a, b] = c[b, a] for a > b, each summed over k in order.
-    pro = np.full((m, m), 1e-8)
-    con = np.full((m, m), 1e-8)
+    pro, con = ws[0], ws[1]
+    for a in range(m):
+        for b in range(a):
+            pro[a, b] = 1e-8
+            con[a, b] = 1e-8
     for k in range(nv):
         wk = w[k]
-        row = uc[k]
         for a in range(1, m):
-            ua = row[a]
+            ua = u[k, cols[a]]
             if rule == _PROPORTIONAL:
                 for b in range(a):
-                    v = wk * (ua - row[b])
+                    v = wk * (ua - u[k, cols[b]])
                     pro[a, b] += max(v, 0.0)
                     con[a, b] += max(-v, 0.0)
             else:
                 for b in range(a):
-                    v = _vote(rule, wk, ua, row[b])
+                    v = _vote(rule, wk, ua, u[k, cols[b]])
                     pro[a, b] += max(v, 0.0)
                     con[a, b] += max(-v, 0.0)
+    if pce == _CONDITIONAL:  # P(a) ∝ Π_b P(a beats b), the product taken in b order
+        total = 0.0
+        for a in range(m):
+            prod = 1.0
+            for b in range(m):
+                if a > b:
+                    prod *= _pv(vpm, a, b, pro[a, b], con[a, b])
+                elif a < b:
+                    prod *= _pv(vpm, a, b, con[b, a], pro[b, a])
+                else:
+                    prod *= 0.5
+            p[a] = prod
+            total = prod if a == 0 else total + prod
+        for a in range(m):
+            p[a] = p[a] / total
+        return True
     c = np.empty((m, m))
     for a in range(m):
         c[a, a] = 1e-8
         for b in range(a):
             c[a, b] = pro[a, b]
             c[b, a] = con[a, b]
-    if pce == _CONDITIONAL:
-        pv = _victory_matrix(vpm, c)
-        total = 0.0
-        for a in range(m):
-            prod = pv[a, 0]
-            for b in range(1, m):
-                prod *= pv[a, b]
-            p[a] = prod
-            total = prod if a == 0 else total + prod
-        for a in range(m):
-            p[a] = p[a] / total
-        return True
     pv = _victory_matrix(vpm, c)
     q = np.empty(m)
     for a in range(m):
@@ -274,7 +287,7 @@ def _assess(pos, ideal, sal, ss2, cap, sw, util, risk):
     neutral = 1 - dist
     cols = np.arange(n)
     p = np.empty(n)
-    if not _election(neutral, cols, n, cap, sw[0], sw[1], sw[2], p):
+    if not _election(neutral, cols, n, cap, sw[0], sw[1], sw[2], p, np.empty((2, n, n))):
         return False
     p_min, p_max = min(1.0, p.min()), max(0.0, p.max())
     span = p_max - p_min
@@ -539,12 +552,13 @@ def _resolve(pos, ideal, sal, ss2, cap, risk, util, sw, nb, b_init, b_rcvr, b_pi
             count[k] += 1
             queue[k, count[k]] = 1 + b  # a column of the table
     p = np.empty(nb + 1)
+    ws = np.empty((2, nb + 1, nb + 1))
     for k in range(n):
         m = 1 + count[k]
         if m == 1:
             continue
         queue[k, 0] = 0
-        if not _election(table, queue[k], m, cap, sw[0], sw[1], sw[2], p):
+        if not _election(table, queue[k], m, cap, sw[0], sw[1], sw[2], p, ws):
             return False
         if sw[3] == _STOCHASTIC:
             cum, pick = 0.0, 0
@@ -602,7 +616,7 @@ def _win_probabilities(pos, util, cap, sw, win, distinct, p_distinct):
         for j in range(n):
             u[v, j] = util[v, v, j]
     p = np.empty(n)
-    if not _election(u, cols, m, cap, sw[0], sw[1], sw[2], p):
+    if not _election(u, cols, m, cap, sw[0], sw[1], sw[2], p, np.empty((2, m, m))):
         return False
     p_distinct[:] = 0.0
     for r in range(m):
@@ -618,6 +632,20 @@ def _win_probabilities(pos, util, cap, sw, win, distinct, p_distinct):
 
 
 # -- the run ---------------------------------------------------------------------------------------
+
+def _draw(rng, n):
+    """n uniform draws from the Generator ``rng``; zeros when it is None (deterministic runs)."""
+    return np.zeros(n) if rng is None else rng.random(n)
+
+
+@overload(_draw, jit_options={"cache": True})
+def _draw_compiled(rng, n):
+    # typing a Generator argument costs ~50 µs a call, as much as a small turn: deterministic
+    # runs pass None and compile without it
+    if isinstance(rng, types.NoneType):
+        return lambda rng, n: np.zeros(n)
+    return lambda rng, n: rng.random(n)
+
 
 @njit(**_JIT)
 def _run(pos0, sal, cap, acc, lag, sw, rng, max_turns, min_turns, min_delta_ratio, probabilities,
@@ -649,7 +677,7 @@ def _run(pos0, sal, cap, acc, lag, sw, rng, max_turns, min_turns, min_delta_rati
                       b_init[s], b_rcvr[s], b_pi[s], b_pr[s], b_p[s], b_gain[s], b_view[s])
         n_bargains[s] = nb
         if sw[3] == _STOCHASTIC and nb > 0:
-            draws = rng.random(n)
+            draws = _draw(rng, n)
         if not _resolve(positions[s], ideals[s], sal, ss2, cap, risks[s], util, sw, nb,
                         b_init[s], b_rcvr[s], b_pi[s], b_pr[s], draws, positions[s + 1], chosen[s]):
             return s + 1, 0, False
@@ -688,6 +716,7 @@ def _run(pos0, sal, cap, acc, lag, sw, rng, max_turns, min_turns, min_delta_rati
 def run(
     position, sal, cap, sw: core.Switches, *, rng=None, max_turns: int = 100, min_turns: int = 2,
     min_delta_ratio: float = 0.02, accommodate: np.ndarray | None = None, probabilities: str = "all",
+    history: bool = True,
 ) -> core.Run:
     """:func:`accord.models._smp_core.run` compiled: same arguments, same :class:`~accord.models._smp_core.Run`.
 
@@ -707,7 +736,9 @@ def run(
     else:
         acc = np.ascontiguousarray(accommodate, dtype=np.float64)
         lag = 1.0 - np.minimum(acc.sum(axis=1), 1.0)
-    if rng is None:
+    if sw.state_transition != "stochastic":
+        rng = None
+    elif rng is None:
         rng = np.random.default_rng()
     t, nb = max_turns + 1, 2 * n
     positions, ideals = np.empty((t, n, d)), np.empty((t, n, d))
@@ -727,7 +758,7 @@ def run(
         raise ModelError(f"{sw.pce_model} PCE did not converge in 1000 iterations")
     turns = []
     with_p = range(n_states) if probabilities == "all" else [n_states - 1] if probabilities == "last" else []
-    for s in range(n_states):
+    for s in range(n_states) if history else [n_states - 1]:
         turn = core.Turn(position=positions[s], ideal=ideals[s] if accommodate is not None else positions[s],
                          risk=risks[s], util=None)
         if s in with_p:
@@ -738,4 +769,5 @@ def run(
             turn.bargains = core.Bargains(b_init[s, :k], b_rcvr[s, :k], b_pi[s, :k], b_pr[s, :k],
                                           b_p[s, :k], b_gain[s, :k], b_view[s, :k])
         turns.append(turn)
-    return core.Run(turns=turns, stopped=_STOPPED[stop], chosen=[chosen[s] for s in range(n_states - 1)])
+    chosen_list = [chosen[s] for s in range(n_states - 1)] if history else []
+    return core.Run(turns=turns, stopped=_STOPPED[stop], chosen=chosen_list)

@@ -142,7 +142,7 @@ def _runner(engine: str | None, rng):
 
 
 def _one_run(a: ScenarioArrays, cap, position, salience, sw, rng, rounds, min_delta_ratio, accommodate, probabilities,
-             engine=None):
+             engine=None, history=True):
     pos, sal, cap, part, notes = _prepare(
         np.asarray(cap, float), np.asarray(position, float), np.asarray(salience, float),
         np.asarray(a.involved, bool), np.asarray(a.lower, float), np.asarray(a.upper, float),
@@ -157,12 +157,12 @@ def _one_run(a: ScenarioArrays, cap, position, salience, sw, rng, rounds, min_de
         acc = acc[np.ix_(part, part)]
         if np.allclose(acc, np.eye(acc.shape[0]), rtol=0, atol=1e-10):
             acc = None
-    if rng is None:
+    if rng is None and sw.state_transition == "stochastic":
         rng = np.random.default_rng()
     result = _runner(engine, rng)(
         pos[part], sal[part], cap[part], sw, rng=rng,
         max_turns=100 if rounds is None else int(rounds), min_delta_ratio=min_delta_ratio,
-        accommodate=acc, probabilities=probabilities,
+        accommodate=acc, probabilities=probabilities, history=history,
     )
     return result, pos, part, notes
 
@@ -173,8 +173,9 @@ def seq_weighted(x: np.ndarray, p: np.ndarray) -> np.ndarray:
 
 
 def _weights(a: ScenarioArrays, cap, sal, part):
-    w = np.asarray(cap, float)[:, None] * np.where(a.involved, np.asarray(sal, float), 0.0)
-    return np.where(part[:, None], w, 0.0)
+    """capability × salience of the actors taking part, (..., n_actors, n_issues)."""
+    w = np.asarray(cap, float)[..., None] * np.where(a.involved, np.asarray(sal, float), 0.0)
+    return np.where(part[..., None], w, 0.0)
 
 
 def trajectory(
@@ -239,33 +240,46 @@ def trajectory(
 
 
 def _events(res: core.Run, a: ScenarioArrays, idx: np.ndarray) -> list[list[dict]]:
+    """Each turn's bargains as event records, one per bargain and issue (on the issues' scales)."""
+    turns = res.turns[:-1]
+    if not turns:
+        return []
     span = a.upper - a.lower
     ids = [a.actor_ids[k] for k in idx]
-    issues = list(a.issue_ids)
-    out: list[list[dict]] = []
-    for s, t in enumerate(res.turns[:-1]):
-        b = t.bargains
-        adopters: dict[int, list[str]] = {}
-        for k, c in enumerate(res.chosen[s].tolist()):
+    issues = list(enumerate(a.issue_ids))
+    # every turn's bargains in one set of arrays: a few NumPy calls per run, not per turn
+    counts = [len(t.bargains) for t in turns]
+    cat = {f: np.concatenate([getattr(t.bargains, f) for t in turns])
+           for f in ("init", "rcvr", "pos_init", "pos_rcvr", "p", "gain", "view")}
+    turn_of = np.repeat(np.arange(len(turns)), counts)
+    start = np.stack([t.position for t in turns]) * span + a.lower
+    adopted: list[list[str]] = [[] for _ in range(turn_of.size)]
+    offset = np.concatenate([[0], np.cumsum(counts)])
+    for s, row in enumerate(np.stack(res.chosen).tolist()):
+        for k, c in enumerate(row):
             if c >= 0:
-                adopters.setdefault(c, []).append(ids[k])
-        pi = (b.pos_init * span + a.lower).tolist()
-        pr = (b.pos_rcvr * span + a.lower).tolist()
-        p0 = (t.position * span + a.lower).tolist()
-        items = []
-        for q, (i, j, p, g, v) in enumerate(zip(b.init.tolist(), b.rcvr.tolist(), b.p.tolist(), b.gain.tolist(),
-                                                b.view.tolist(), strict=True)):
-            view = "target" if v else "initiator"
-            for k, issue in enumerate(issues):
-                items.append({
-                    "issue": issue, "kind": "bargain", "initiator": ids[i], "target": ids[j],
-                    "initiator_from": p0[i][k], "target_from": p0[j][k],
-                    "initiator_position": pi[q][k], "target_position": pr[q][k],
-                    "win_probability": p, "expected_gain": g, "view": view,
-                    "adopted_by": adopters.get(q, []),
-                })
-        out.append(items)
-    return out
+                adopted[offset[s] + c].append(ids[k])
+    moves = zip(cat["init"].tolist(), cat["rcvr"].tolist(),
+                start[turn_of, cat["init"]].tolist(), start[turn_of, cat["rcvr"]].tolist(),
+                (cat["pos_init"] * span + a.lower).tolist(), (cat["pos_rcvr"] * span + a.lower).tolist(),
+                cat["p"].tolist(), cat["gain"].tolist(), cat["view"].tolist(), adopted, strict=True)
+    items: list[dict] = []
+    for i, j, from_i, from_j, to_i, to_j, p, g, v, adopters in moves:
+        # one record per issue: copies of a template keep the keys' order and are cheap
+        base = {"issue": None, "kind": "bargain", "initiator": ids[i], "target": ids[j],
+                "initiator_from": None, "target_from": None, "initiator_position": None,
+                "target_position": None, "win_probability": p, "expected_gain": g,
+                "view": "target" if v else "initiator", "adopted_by": adopters}
+        for k, issue in issues:
+            item = base.copy()
+            item["issue"] = issue
+            item["initiator_from"] = from_i[k]
+            item["target_from"] = from_j[k]
+            item["initiator_position"] = to_i[k]
+            item["target_position"] = to_j[k]
+            items.append(item)
+    m = len(issues)
+    return [items[m * offset[s]:m * offset[s + 1]] for s in range(len(turns))]
 
 
 def forecast(
@@ -284,24 +298,31 @@ def forecast(
     pos = np.asarray(a.position, float)
     sal = np.asarray(a.salience, float)
     batch = np.broadcast_shapes(cap.shape[:-1], pos.shape[:-2], sal.shape[:-2])
-    m = a.n_issues
-    out = {key: np.empty(batch + (m,)) for key in ("outcome", "median", "mean")}
-    for ix in np.ndindex(batch):
-        c = np.broadcast_to(cap, batch + cap.shape[-1:])[ix]
-        p = np.broadcast_to(pos, batch + pos.shape[-2:])[ix]
-        s = np.broadcast_to(sal, batch + sal.shape[-2:])[ix]
-        res, pos0, part, _ = _one_run(a, c, p, s, sw, rng, rounds, min_delta_ratio, accommodate, "last", engine)
+    n, m = a.n_actors, a.n_issues
+    caps = np.broadcast_to(cap, batch + (n,)).reshape(-1, n)
+    poss = np.broadcast_to(pos, batch + (n, m)).reshape(-1, n, m)
+    sals = np.broadcast_to(sal, batch + (n, m)).reshape(-1, n, m)
+    span = a.upper - a.lower
+    x01 = np.empty(poss.shape)
+    parts = np.empty(caps.shape, dtype=bool)
+    outcome = np.empty((caps.shape[0], m))
+    for r in range(caps.shape[0]):
+        res, pos0, part, _ = _one_run(a, caps[r], poss[r], sals[r], sw, rng, rounds, min_delta_ratio, accommodate,
+                                      "last", engine, history=False)
         last = res.turns[-1]
-        x01 = pos0.copy()
-        x01[part] = last.position
-        span = a.upper - a.lower
-        x = np.where(a.involved | part[:, None], x01 * span + a.lower, np.nan)
-        w = _weights(a, c, s, part)
+        x01[r] = pos0
+        x01[r, part] = last.position
+        parts[r] = part
         idx = np.flatnonzero(part)
-        out["outcome"][ix] = seq_weighted(x01[idx[last.unique]] * span + a.lower, last.p_unique)
-        out["median"][ix] = weighted_median(x, w)
-        out["mean"][ix] = weighted_mean(x, w)
-    return out
+        outcome[r] = seq_weighted(x01[r, idx[last.unique]] * span + a.lower, last.p_unique)
+    # the summaries of all draws at once (the same arithmetic per draw as one at a time)
+    x = np.where(a.involved | parts[..., None], x01 * span + a.lower, np.nan)
+    w = _weights(a, caps, sals, parts)
+    return {
+        "outcome": outcome.reshape(batch + (m,)),
+        "median": weighted_median(x, w).reshape(batch + (m,)),
+        "mean": weighted_mean(x, w).reshape(batch + (m,)),
+    }
 
 
 def scenario_kwargs(scenario) -> dict:
