@@ -192,6 +192,9 @@ def _calculate(k, F, G, B, rec_val, rec_has, rec_sum, gap_val, req, ctl):
         known_j = _bound(k, 1, F, G, B, rec_val, rec_has, rec_sum, gap_val, req, ctl)
         if not (known_i and known_j):
             return False
+        if not B[k, B_SURE_I]:
+            # The shadow recomputes side i, whose move feeds side j's check: recompute j too.
+            B[k, B_SURE_J] = False
         valid = _move_ok(k, 0, F[k, F_MOVE_I], F, B) and _move_ok(k, 1, F[k, F_MOVE_J], F, B)
     B[k, B_VALID] = valid
     return True
