@@ -27,7 +27,9 @@ one partner's break-even rate). Equal ties between gains go to the first candida
 
 The sequence within a round follows the public Decide implementation (GPL; read to understand,
 not copied), and reproduces its runs: see ``docs/models/exchange.md`` for the checks and every
-place where Decide's behaviour differs from the printed model.
+place where Decide's behaviour differs from the printed model. Two engines compute a round with
+identical results: a compiled step loop (``engine="numba"``, the default) and the NumPy reference
+(``engine="numpy"``).
 
 References: Stokman, F. N. & Van Oosten, R. (1994) "The exchange of voting positions: an
 object-oriented model of policy networks", in Bueno de Mesquita & Stokman (eds.), *European
