@@ -251,6 +251,26 @@ def _election(u, cols, m, w, rule, vpm, pce, p, ws):
 
 
 # -- one state: distances, risk attitudes, utility estimates -------------------------------------
+# (explicit loops rather than array expressions and slice assignments throughout: the results
+# are the same, and numba compiles loops in a fraction of the time)
+
+@njit(**_JIT)
+def _copy(src, dst):
+    """dst[i, k] = src[i, k] for 2-d arrays of one shape."""
+    for i in range(src.shape[0]):
+        for k in range(src.shape[1]):
+            dst[i, k] = src[i, k]
+
+
+@njit(**_JIT)
+def _by_dimension(x):
+    """x (n, d) as a new contiguous (d, n) array."""
+    out = np.empty((x.shape[1], x.shape[0]))
+    for i in range(x.shape[0]):
+        for k in range(x.shape[1]):
+            out[k, i] = x[i, k]
+    return out
+
 
 @njit(**_JIT)
 def _distances(ideal, sal, ss2, pts, out):
@@ -283,13 +303,20 @@ def _assess(pos, ideal, sal, ss2, cap, sw, util, risk):
     """:func:`accord.models._smp_core.assess`: fills risk (n,) and util A[h, i, j] (n, n, n)."""
     n = pos.shape[0]
     dist = np.empty((n, n))
-    _distances(ideal, sal, ss2, np.ascontiguousarray(pos.T), dist)
-    neutral = 1 - dist
-    cols = np.arange(n)
+    _distances(ideal, sal, ss2, _by_dimension(pos), dist)
+    neutral = np.empty((n, n))
+    cols = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        cols[i] = i
+        for j in range(n):
+            neutral[i, j] = 1 - dist[i, j]
     p = np.empty(n)
     if not _election(neutral, cols, n, cap, sw[0], sw[1], sw[2], p, np.empty((2, n, n))):
         return False
-    p_min, p_max = min(1.0, p.min()), max(0.0, p.max())
+    p_min, p_max = p[0], p[0]
+    for i in range(1, n):
+        p_min, p_max = min(p_min, p[i]), max(p_max, p[i])
+    p_min, p_max = min(1.0, p_min), max(0.0, p_max)
     span = p_max - p_min
     for i in range(n):
         if span == 0:
@@ -473,7 +500,9 @@ def _propose(pos, sal, sal_sum, cap, util, sw, b_init, b_rcvr, b_pi, b_pr, b_p, 
     """:func:`accord.models._smp_core.propose`: fills the bargain arrays, returns their number."""
     n = pos.shape[0]
     rule, commit, how, model = sw[0], sw[4], sw[5], sw[6]
-    w = sal_sum * cap
+    w = np.empty(n)
+    for i in range(n):
+        w[i] = sal_sum[i] * cap[i]
     d = pos.shape[1]
     ci, cj = np.empty(d), np.empty(d)
     work = np.empty((6, n))
@@ -481,11 +510,11 @@ def _propose(pos, sal, sal_sum, cap, util, sw, b_init, b_rcvr, b_pi, b_pr, b_p, 
     nb = 0
     for i in range(n):
         _challenges(util, i, w, sal_sum, rule, commit, c_ij, c_ji, s_ij, s_ji, p, g)
-        best, best_gain, best_p = -1, -np.inf, 0.0
+        best, best_gain, best_p = n, -np.inf, 0.0  # n: no target (a literal -1 costs a compilation)
         for j in range(n):
             if j != i and g[j] > core._MIN_SIG_EDU and g[j] > best_gain:
                 best, best_gain, best_p = j, g[j], p[j]
-        if best < 0:
+        if best == n:
             continue
         j = best
         _interpolate(pos, sal, i, j, best_p, 1 - best_p, how, b_pi[nb], b_pr[nb])
@@ -503,8 +532,9 @@ def _propose(pos, sal, sal_sum, cap, util, sw, b_init, b_rcvr, b_pi, b_pr, b_p, 
         for v in range(copies):
             b_init[nb], b_rcvr[nb], b_p[nb], b_gain[nb], b_view[nb] = i, j, best_p, best_gain, v
             if v == 1:
-                b_pi[nb, :] = ci
-                b_pr[nb, :] = cj
+                for k in range(d):
+                    b_pi[nb, k] = ci[k]
+                    b_pr[nb, k] = cj[k]
             nb += 1
     return nb
 
@@ -513,8 +543,9 @@ def _propose(pos, sal, sal_sum, cap, util, sw, b_init, b_rcvr, b_pi, b_pr, b_p, 
 def _resolve(pos, ideal, sal, ss2, cap, risk, util, sw, nb, b_init, b_rcvr, b_pi, b_pr, draws, new, chosen):
     """:func:`accord.models._smp_core.resolve`: fills new positions and chosen options."""
     n = pos.shape[0]
-    new[:] = pos
-    chosen[:] = -1
+    _copy(pos, new)
+    for k in range(n):
+        chosen[k] = -1
     if nb == 0:
         return True
     # table[a, o]: a's mean utility over all positions after option o (0: status quo), added
@@ -575,7 +606,9 @@ def _resolve(pos, ideal, sal, ss2, cap, risk, util, sw, nb, b_init, b_rcvr, b_pi
         b = queue[k, pick] - 1
         chosen[k] = b
         if b >= 0:
-            new[k] = b_pi[b] if b_init[b] == k else b_pr[b]
+            moved = b_pi if b_init[b] == k else b_pr
+            for x in range(moved.shape[1]):
+                new[k, x] = moved[b, x]
     return True
 
 
@@ -587,11 +620,12 @@ def _win_probabilities(pos, util, cap, sw, win, distinct, p_distinct):
     probability of the distinct position first held by each actor (0 for the others).
     """
     n, d = pos.shape
-    pts = np.ascontiguousarray(pos.T)
+    pts = _by_dimension(pos)
     gap = np.empty(n)
     close = np.empty((n, n), dtype=np.bool_)
     for i in range(n):
-        gap[:] = 0.0
+        for j in range(n):
+            gap[j] = 0.0
         for k in range(d):
             x, row = pos[i, k], pts[k]
             for j in range(n):
@@ -602,7 +636,7 @@ def _win_probabilities(pos, util, cap, sw, win, distinct, p_distinct):
     covered = np.zeros(n, dtype=np.bool_)
     cols = np.empty(n, dtype=np.int64)
     rank = np.empty(n, dtype=np.int64)
-    m = 0
+    m = n - n  # not the literal 0: numba would compile the election once more for it
     for i in range(n):
         distinct[i] = not covered[i]
         if distinct[i]:
@@ -618,7 +652,8 @@ def _win_probabilities(pos, util, cap, sw, win, distinct, p_distinct):
     p = np.empty(n)
     if not _election(u, cols, m, cap, sw[0], sw[1], sw[2], p, np.empty((2, m, m))):
         return False
-    p_distinct[:] = 0.0
+    for i in range(n):
+        p_distinct[i] = 0.0
     for r in range(m):
         p_distinct[cols[r]] = p[r]
     for i in range(n):
@@ -662,8 +697,8 @@ def _run(pos0, sal, cap, acc, lag, sw, rng, max_turns, min_turns, min_delta_rati
             q = q + sal[i, k] * sal[i, k]
         sal_sum[i], ss2[i] = s, q
     util = np.empty((n, n, n))
-    positions[0] = pos0
-    ideals[0] = pos0
+    _copy(pos0, positions[0])
+    _copy(pos0, ideals[0])
     if not _assess(positions[0], ideals[0], sal, ss2, cap, sw, util, risks[0]):
         return 1, 0, False
     if probabilities == 2 and not _win_probabilities(positions[0], util, cap, sw, win[0], distinct[0], p_distinct[0]):
@@ -682,7 +717,7 @@ def _run(pos0, sal, cap, acc, lag, sw, rng, max_turns, min_turns, min_delta_rati
                         b_init[s], b_rcvr[s], b_pi[s], b_pr[s], draws, positions[s + 1], chosen[s]):
             return s + 1, 0, False
         if acc.shape[0] == 0:
-            ideals[s + 1] = positions[s + 1]
+            _copy(positions[s + 1], ideals[s + 1])
         else:  # newIdeals, in KTAB's loop order
             for i in range(n):
                 for k in range(d):
