@@ -259,12 +259,16 @@ def _events(res: core.Run, a: ScenarioArrays, idx: np.ndarray) -> list[list[dict
         for k, c in enumerate(row):
             if c >= 0:
                 adopted[offset[s] + c].append(ids[k])
-    moves = zip(cat["init"].tolist(), cat["rcvr"].tolist(),
-                start[turn_of, cat["init"]].tolist(), start[turn_of, cat["rcvr"]].tolist(),
-                (cat["pos_init"] * span + a.lower).tolist(), (cat["pos_rcvr"] * span + a.lower).tolist(),
-                cat["p"].tolist(), cat["gain"].tolist(), cat["view"].tolist(), adopted, strict=True)
+    m = len(issues)
+    # flat lists (one Python object per number, no list per row): fewer objects for the GC
+    from_i = start[turn_of, cat["init"]].ravel().tolist()
+    from_j = start[turn_of, cat["rcvr"]].ravel().tolist()
+    to_i = (cat["pos_init"] * span + a.lower).ravel().tolist()
+    to_j = (cat["pos_rcvr"] * span + a.lower).ravel().tolist()
+    moves = zip(cat["init"].tolist(), cat["rcvr"].tolist(), cat["p"].tolist(), cat["gain"].tolist(),
+                cat["view"].tolist(), adopted, strict=True)
     items: list[dict] = []
-    for i, j, from_i, from_j, to_i, to_j, p, g, v, adopters in moves:
+    for q, (i, j, p, g, v, adopters) in enumerate(moves):
         # one record per issue: copies of a template keep the keys' order and are cheap
         base = {"issue": None, "kind": "bargain", "initiator": ids[i], "target": ids[j],
                 "initiator_from": None, "target_from": None, "initiator_position": None,
@@ -273,12 +277,11 @@ def _events(res: core.Run, a: ScenarioArrays, idx: np.ndarray) -> list[list[dict
         for k, issue in issues:
             item = base.copy()
             item["issue"] = issue
-            item["initiator_from"] = from_i[k]
-            item["target_from"] = from_j[k]
-            item["initiator_position"] = to_i[k]
-            item["target_position"] = to_j[k]
+            item["initiator_from"] = from_i[q * m + k]
+            item["target_from"] = from_j[q * m + k]
+            item["initiator_position"] = to_i[q * m + k]
+            item["target_position"] = to_j[q * m + k]
             items.append(item)
-    m = len(issues)
     return [items[m * offset[s]:m * offset[s + 1]] for s in range(len(turns))]
 
 
