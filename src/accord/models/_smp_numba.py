@@ -775,6 +775,8 @@ def run(
         rng = None
     elif rng is None:
         rng = np.random.default_rng()
+    elif not isinstance(rng, np.random.Generator):
+        raise ModelError("the numba engine draws from a numpy.random.Generator; pass one, or engine='numpy'")
     t, nb = max_turns + 1, 2 * n
     positions, ideals = np.empty((t, n, d)), np.empty((t, n, d))
     risks, win, p_distinct = np.empty((t, n)), np.zeros((t, n)), np.zeros((t, n))

@@ -189,6 +189,8 @@ def trajectory(
     exactly ``rounds`` turns. ``variant`` is ``deterministic`` (KTAB's default) or
     ``stochastic`` (each actor draws its bargain with ``rng``). ``accommodate`` is KTAB's
     ideal-adjustment matrix (n_actors × n_actors; identity: ideals follow positions).
+    ``engine`` is ``numba`` (one compiled kernel; the default when numba imports) or ``numpy``
+    (the vectorised reference); both give the same run, bit for bit (``docs/models/smp.md``).
     The other keywords are KTAB's switches (:data:`SWITCHES`).
 
     ``positions`` has shape (n_turns + 1, n_actors, n_issues) on the issues' scales;
@@ -294,7 +296,7 @@ def forecast(
     ``outcome``: the probability-weighted mean of the final positions (Σ_u P(u wins) x_u over
     distinct positions); ``median`` and ``mean``: capability × salience weighted median and
     mean of the final positions. Draws run one after another (each run is a sequence of
-    dependent turns; its turns are vectorised, the draws are not).
+    dependent turns), the summaries of all draws at once. ``engine`` as for :func:`trajectory`.
     """
     sw = switches(variant, **params)
     cap = np.asarray(a.capability, float)
