@@ -613,11 +613,12 @@ def _resolve(pos, ideal, sal, ss2, cap, risk, util, sw, nb, b_init, b_rcvr, b_pi
 
 
 @njit(**_JIT)
-def _win_probabilities(pos, util, cap, sw, win, distinct, p_distinct):
+def _win_probabilities(pos, util, cap, sw, win, unique, p_unique):
     """:func:`accord.models._smp_core.win_probabilities` for one state.
 
-    Fills ``win`` (n,), ``distinct`` (n,) bool (KTAB's uIndices) and ``p_distinct`` (n,): the
-    probability of the distinct position first held by each actor (0 for the others).
+    Fills ``win`` (n,), and in their first m entries ``unique`` (n,), the actors holding the
+    distinct positions (KTAB's uIndices), and ``p_unique`` (n,), those positions' probabilities.
+    Returns m, or -1 if the election did not converge.
     """
     n, d = pos.shape
     pts = _by_dimension(pos)
@@ -634,6 +635,7 @@ def _win_probabilities(pos, util, cap, sw, win, distinct, p_distinct):
         for j in range(n):
             close[i, j] = np.sqrt(gap[j]) < core._POS_TOL
     covered = np.zeros(n, dtype=np.bool_)
+    distinct = np.empty(n, dtype=np.bool_)
     cols = np.empty(n, dtype=np.int64)
     rank = np.empty(n, dtype=np.int64)
     m = n - n  # not the literal 0: numba would compile the election once more for it
@@ -651,11 +653,10 @@ def _win_probabilities(pos, util, cap, sw, win, distinct, p_distinct):
             u[v, j] = util[v, v, j]
     p = np.empty(n)
     if not _election(u, cols, m, cap, sw[0], sw[1], sw[2], p, np.empty((2, m, m))):
-        return False
-    for i in range(n):
-        p_distinct[i] = 0.0
+        return -1
     for r in range(m):
-        p_distinct[cols[r]] = p[r]
+        unique[r] = cols[r]
+        p_unique[r] = p[r]
     for i in range(n):
         last = i
         for j in range(n - 1, -1, -1):  # KTAB's posProb keeps the last distinct position it is close to
@@ -663,7 +664,7 @@ def _win_probabilities(pos, util, cap, sw, win, distinct, p_distinct):
                 last = j
                 break
         win[i] = p[rank[last]]
-    return True
+    return m
 
 
 # -- the run ---------------------------------------------------------------------------------------
@@ -684,7 +685,7 @@ def _draw_compiled(rng, n):
 
 @njit(**_JIT)
 def _run(pos0, sal, cap, acc, lag, sw, rng, max_turns, min_turns, min_delta_ratio, probabilities,
-         positions, ideals, risks, win, distinct, p_distinct,
+         positions, ideals, risks, win, unique, p_unique, n_unique,
          n_bargains, b_init, b_rcvr, b_pi, b_pr, b_p, b_gain, b_view, chosen):
     """:func:`accord.models._smp_core.run`: returns (states filled, stopped code, ok)."""
     n, d = pos0.shape
@@ -701,8 +702,10 @@ def _run(pos0, sal, cap, acc, lag, sw, rng, max_turns, min_turns, min_delta_rati
     _copy(pos0, ideals[0])
     if not _assess(positions[0], ideals[0], sal, ss2, cap, sw, util, risks[0]):
         return 1, 0, False
-    if probabilities == 2 and not _win_probabilities(positions[0], util, cap, sw, win[0], distinct[0], p_distinct[0]):
-        return 1, 0, False
+    if probabilities == 2:
+        n_unique[0] = _win_probabilities(positions[0], util, cap, sw, win[0], unique[0], p_unique[0])
+        if n_unique[0] < 0:
+            return 1, 0, False
     draws = np.zeros(n)
     stopped = 0
     d01 = -1.0
@@ -728,9 +731,10 @@ def _run(pos0, sal, cap, acc, lag, sw, rng, max_turns, min_turns, min_delta_rati
         s += 1
         if not _assess(positions[s], ideals[s], sal, ss2, cap, sw, util, risks[s]):
             return s + 1, 0, False
-        if probabilities == 2 and not _win_probabilities(positions[s], util, cap, sw, win[s], distinct[s],
-                                                         p_distinct[s]):
-            return s + 1, 0, False
+        if probabilities == 2:
+            n_unique[s] = _win_probabilities(positions[s], util, cap, sw, win[s], unique[s], p_unique[s])
+            if n_unique[s] < 0:
+                return s + 1, 0, False
         step = 0.0
         for i in range(n):
             q = 0.0
@@ -743,8 +747,10 @@ def _run(pos0, sal, cap, acc, lag, sw, rng, max_turns, min_turns, min_delta_rati
         if it >= min_turns and step / d01 < min_delta_ratio:
             stopped = 1
             break
-    if probabilities == 1 and not _win_probabilities(positions[s], util, cap, sw, win[s], distinct[s], p_distinct[s]):
-        return s + 1, stopped, False
+    if probabilities == 1:
+        n_unique[s] = _win_probabilities(positions[s], util, cap, sw, win[s], unique[s], p_unique[s])
+        if n_unique[s] < 0:
+            return s + 1, stopped, False
     return s + 1, stopped, True
 
 
@@ -779,8 +785,8 @@ def run(
         raise ModelError("the numba engine draws from a numpy.random.Generator; pass one, or engine='numpy'")
     t, nb = max_turns + 1, 2 * n
     positions, ideals = np.empty((t, n, d)), np.empty((t, n, d))
-    risks, win, p_distinct = np.empty((t, n)), np.zeros((t, n)), np.zeros((t, n))
-    distinct = np.zeros((t, n), dtype=np.bool_)
+    risks, win, p_unique = np.empty((t, n)), np.zeros((t, n)), np.zeros((t, n))
+    unique, n_unique = np.zeros((t, n), dtype=np.int64), np.zeros(t, dtype=np.int64)
     n_bargains = np.zeros(t, dtype=np.int64)
     b_init, b_rcvr, b_view = (np.zeros((t, nb), dtype=np.int64) for _ in range(3))
     b_pi, b_pr = np.empty((t, nb, d)), np.empty((t, nb, d))
@@ -788,7 +794,7 @@ def run(
     chosen = np.empty((t, n), dtype=np.int64)
     n_states, stop, ok = _run(
         pos, sal, cap, acc, lag, sw_codes, rng, max_turns, int(min_turns), float(min_delta_ratio),
-        _PROBABILITIES.index(probabilities), positions, ideals, risks, win, distinct, p_distinct,
+        _PROBABILITIES.index(probabilities), positions, ideals, risks, win, unique, p_unique, n_unique,
         n_bargains, b_init, b_rcvr, b_pi, b_pr, b_p, b_gain, b_view, chosen,
     )
     if not ok:
@@ -799,8 +805,8 @@ def run(
         turn = core.Turn(position=positions[s], ideal=ideals[s] if accommodate is not None else positions[s],
                          risk=risks[s], util=None)
         if s in with_p:
-            unique = np.flatnonzero(distinct[s])
-            turn.unique, turn.p_unique, turn.win_probability = unique, p_distinct[s, unique], win[s]
+            k = n_unique[s]
+            turn.unique, turn.p_unique, turn.win_probability = unique[s, :k], p_unique[s, :k], win[s]
         if s < n_states - 1:
             k = n_bargains[s]
             turn.bargains = core.Bargains(b_init[s, :k], b_rcvr[s, :k], b_pi[s, :k], b_pr[s, :k],
