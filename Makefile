@@ -19,6 +19,7 @@ $(DEVSTAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP) $@
 
 run: $(STAMP)
+	@echo "accord: forecasting examples/syria-issg-2015.yaml (the first run on a machine compiles the EUM, SMP and exchange kernels: about a minute; later runs take seconds)"
 	$(BIN)/accord forecast examples/syria-issg-2015.yaml
 
 lint: $(DEVSTAMP)
