@@ -173,12 +173,13 @@ def _sort(x, order):
 
 
 @njit(**_JIT)
-def _votes(n, pw, r, linear, base, ws, invs, n_in, all_pairs, s_t, drow, dk):
+def _votes(n, base, lb, start, r, linear, ws, invs, n_in, all_pairs, s_t, drow, tmp, dk):
     """Prefix sums s_t[t, a] = Σ_{k < t} w_k D_ka over voters k in sorted order (the reference's
-    order of additions), D_ka = pw[k, a] if ``linear`` else exp(pw[k, a] r_k) (pw then holds
-    log d). Returns the all-pairs denominator Σ_k w_k Σ_{a, a'} |D_ka - D_ka'| (0 if not
-    ``all_pairs``): the m-th smallest of voter k's N values enters with weight 2(2m - N + 1), and
-    as D_ka grows with |x_a - x_k|, merging the actors left and right of k sorts them in O(n).
+    order of additions), with D_ka = d_ka if ``linear`` else exp(r_k log d_ka) (log d from the
+    packed ``lb``). Returns the all-pairs denominator Σ_k w_k Σ_{a, a'} |D_ka - D_ka'| (0 if
+    not ``all_pairs``): the m-th smallest of voter k's N values enters with weight
+    2(2m - N + 1), and as D_ka grows with |x_a - x_k|, merging the actors left and right of k
+    sorts them in O(n).
     """
     for a in range(n):
         s_t[0, a] = 0.0
@@ -186,14 +187,23 @@ def _votes(n, pw, r, linear, base, ws, invs, n_in, all_pairs, s_t, drow, dk):
         wk = ws[k]
         prev = s_t[k]
         nxt = s_t[k + 1]
-        row = pw[k]
+        # One array per branch (not one name for either): loops over a name bound to one of two
+        # arrays do not vectorise.
         if linear:
-            d = row
-        else:
-            rk = r[k]
-            d = drow
+            row = base[k]
             for a in range(n):
-                d[a] = _exp(row[a] * rk)
+                drow[a] = row[a]
+        else:
+            for a in range(k):
+                tmp[a] = lb[start[a] + k - a - 1]
+            tmp[k] = -np.inf
+            sk = start[k] - k - 1
+            for a in range(k + 1, n):
+                tmp[a] = lb[sk + a]
+            rk = r[k]
+            for a in range(n):
+                drow[a] = _exp(tmp[a] * rk)
+        d = drow
         for a in range(n):
             nxt[a] = prev[a] + d[a] * wk
         if all_pairs:
@@ -225,52 +235,56 @@ def _votes(n, pw, r, linear, base, ws, invs, n_in, all_pairs, s_t, drow, dk):
 
 
 @njit(**_JIT)
-def _win_probability(n, xs, invs, ss, s_t, den_all, all_pairs, final, t_row, p_up, p_dn):
-    """P_pq into p_up[p, q] and P_qp into p_dn[p, q] for sorted places p < q (0 unless both are
-    involved, at distinct positions, and some vote is cast).
+def _win_probability(n, s_t, den_all, all_pairs, start, valid, t_pk, p_up, p_dn):
+    """P_pq into p_up[i] and P_qp into p_dn[i] for the pair i = (p, q), p < q (packed), 0 unless
+    the pair is ``valid`` (both involved, distinct positions) and some vote is cast.
 
-    The positive votes for p against q come from the voters left of the midpoint (t_pq of
-    them): S_q(t) - S_p(t); for q against p, (G_p - G_q) + the same (docs/models/eum.md).
-    ``final``: store instead what the offers need, s_q (1 - P_pq) and s_p (1 - P_qp), with NaN
-    for pairs that cannot make offers (NaN fails every comparison, so no offer follows).
+    The positive votes for p against q come from the t_pq = t_pk[i] voters left of the
+    midpoint: S_q(t) - S_p(t); for q against p, (G_p - G_q) + the same (docs/models/eum.md).
     """
     g = s_t[n]
-    k = 0
-    for p in range(n):
-        xp = xs[p]
-        kk = k
-        while kk < n and xs[kk] < xp:
-            kk += 1
-        k = kk
-        for q in range(p + 1, n):
-            mid = (xp + xs[q]) * 0.5
-            while kk < n and xs[kk] < mid:
-                kk += 1
-            t_row[q] = kk
-        up = p_up[p]
-        dn = p_dn[p]
+    for p in range(n - 1):
+        s0 = start[p] - p - 1  # packed index of (p, q) is s0 + q
         gp = g[p]
         for q in range(p + 1, n):  # gathers: scalar
-            t = t_row[q]
+            t = t_pk[s0 + q]
             left = s_t[t, q] - s_t[t, p]
-            up[q] = max(left, 0.0)
-            dn[q] = max(left + (gp - g[q]), 0.0)
+            p_up[s0 + q] = max(left, 0.0)
+            p_dn[s0 + q] = max(left + (gp - g[q]), 0.0)
+    for i in range(p_up.shape[0]):  # divisions: one long SIMD loop
+        nu = p_up[i]
+        nd = p_dn[i]
+        den = den_all if all_pairs else nu + nd
+        ok = valid[i] & (den > 0.0)
+        p_up[i] = nu / den if ok else 0.0
+        p_dn[i] = nd / den if ok else 0.0
+
+
+@njit(**_JIT)
+def _danger(n, base, invs, ss, start, p_up, p_dn, acc_a, acc_b, danger):
+    """Σ_k EU(k challenges i) with r = 1 (docs/models/eum.md, step 1), adding the challengers in
+    sorted order as the reference does, so the values are bit for bit the reference's."""
+    for q in range(n):
+        acc_a[q] = 0.0
+        acc_b[q] = 0.0
+    for p in range(n):
         ok_p = invs[p] == 1
-        sp = ss[p]
-        for q in range(p + 1, n):  # divisions: vectorised
-            nu = up[q]
-            nd = dn[q]
-            den = den_all if all_pairs else nu + nd
-            valid = ok_p & (invs[q] == 1) & (xs[q] > xp)
-            ok = valid & (den > 0.0)
-            pu = nu / den if ok else 0.0
-            pd = nd / den if ok else 0.0
-            if final:
-                up[q] = ss[q] * (1.0 - pu) if valid else np.nan
-                dn[q] = sp * (1.0 - pd) if valid else np.nan
-            else:
-                up[q] = pu
-                dn[q] = pd
+        row = base[p]
+        s0 = start[p] - p - 1
+        for q in range(p + 1, n):  # p challenges q
+            bm = row[q] if ok_p & (invs[q] == 1) else 0.0
+            acc_a[q] += bm
+            acc_b[q] += bm * (1.0 - p_up[s0 + q])
+        sa = acc_a[p]
+        sb = acc_b[p]
+        for q in range(p + 1, n):  # q challenges p
+            bm = row[q] if ok_p & (invs[q] == 1) else 0.0
+            sa += bm
+            sb += bm * (1.0 - p_dn[s0 + q])
+        acc_a[p] = sa
+        acc_b[p] = sb
+    for q in range(n):
+        danger[q] = 2.0 * acc_a[q] - 4.0 * ss[q] * acc_b[q]
 
 
 @njit(**_JIT)
@@ -286,33 +300,6 @@ def _classify(eu_a, eu_b, printed):
 
 
 @njit(**_JIT)
-def _offer(kind, eu_a, eu_b, x_recv, x_send, j, scholz, recv, best_kind, best_key, best_j,
-           best_x, best_a, best_b):
-    """Keep the offer from j to ``recv`` if it beats the best so far: lower kind, then lower key
-    (distance moved, or Scholz's weighted position), then lower input index."""
-    if kind > best_kind[recv]:
-        return
-    if kind == 1:
-        target = x_recv + (x_send - x_recv) * (-eu_a / eu_b)
-        if scholz:
-            a = abs(eu_a)
-            b = abs(eu_b)
-            key = (a * x_recv + b * x_send) / (a + b)
-        else:
-            key = abs(target - x_recv)
-    else:
-        target = x_send
-        key = abs(x_send - x_recv) if scholz else abs(target - x_recv)
-    if kind < best_kind[recv] or key < best_key[recv] or (key == best_key[recv] and j < best_j[recv]):
-        best_kind[recv] = kind
-        best_key[recv] = key
-        best_j[recv] = j
-        best_x[recv] = target
-        best_a[recv] = eu_a
-        best_b[recv] = eu_b
-
-
-@njit(**_JIT)
 def _status_quo(rp, half_r, q_sq, t_sq, mu_dist, dist, span):
     """Q·U_sq + (1 - Q)(T·U_b + (1 - T)·U_w), as ``_eum_core._status_quo_term``."""
     usq = 2.0 - half_r
@@ -322,120 +309,182 @@ def _status_quo(rp, half_r, q_sq, t_sq, mu_dist, dist, span):
     return q_sq * usq + (1.0 - q_sq) * (t_sq * ub + (1.0 - t_sq) * uw)
 
 
-@njit(**_JIT)
-def _danger(n, base, invs, ss, p_up, p_dn, acc_a, acc_b, danger):
-    """Σ_k EU(k challenges i) with r = 1 (docs/models/eum.md, step 1), adding the challengers in
-    sorted order as the reference does, so the values are bit for bit the reference's."""
-    for q in range(n):
-        acc_a[q] = 0.0
-        acc_b[q] = 0.0
-    for p in range(n):
-        ok_p = invs[p] == 1
-        row = base[p]
-        up = p_up[p]
-        dn = p_dn[p]
-        for q in range(p + 1, n):  # p challenges q
-            bm = row[q] if ok_p & (invs[q] == 1) else 0.0
-            acc_a[q] += bm
-            acc_b[q] += bm * (1.0 - up[q])
-        sa = acc_a[p]
-        sb = acc_b[p]
-        for q in range(p + 1, n):  # q challenges p
-            bm = row[q] if ok_p & (invs[q] == 1) else 0.0
-            sa += bm
-            sb += bm * (1.0 - dn[q])
-        acc_a[p] = sa
-        acc_b[p] = sb
-    for q in range(n):
-        danger[q] = 2.0 * acc_a[q] - 4.0 * ss[q] * acc_b[q]
+_BLOCK = 128  # pairs per block of the offers: the block's ~20 scratch arrays stay in L1
 
 
 @njit(**_JIT)
-def _offers(n, xs, ss, r, half, base, order, p_up, p_dn, q_sq, t_sq, mu_d, span, scholz, printed,
-            e1, e2, lm, lp, kinds, best_kind, best_key, best_j, best_x, best_a, best_b):
-    """Every actor's best offer. For p < q, in p's eyes (r_p) EU_p(pq) and EU_p(qp) decide q's
-    offer to p, and in q's eyes (r_q) EU_q(qp) and EU_q(pq) decide p's offer to q; U_s and U_f
-    need (1 - d)^r and (1 + d)^r. p_up and p_dn hold s_q (1 - P_pq) and s_p (1 - P_qp)."""
+def _offers(n, xs, ss, r, half, order, pp, qq, b_pk, p_up, p_dn, valid, q_sq, t_sq, mu_d, span,
+            scholz, printed, blk, kinds, best_kind, best_key, best_j, best_x, best_a, best_b):
+    """Every actor's best offer. For the pair i = (p, q), p < q: in p's eyes (r_p) EU_p(pq) and
+    EU_p(qp) decide q's offer to p; in q's eyes (r_q) EU_q(qp) and EU_q(pq) decide p's offer to
+    q. U_s and U_f need (1 - d)^r and (1 + d)^r. Pairs go in blocks through short loops over
+    separate arrays, each of which compiles to SIMD code."""
+    (rpb, rqb, hpb, hqb, lm, lp, e1, e2, e3, e4, ea_p, eb_p, ea_q, eb_q, xpb, xqb, spb, sqb, a_b,
+     c_b) = blk
     q_one = q_sq == 1.0
     for p in range(n):
         best_kind[p] = NO_OFFER
         best_key[p] = np.inf
         best_j[p] = n
-    for p in range(n):
-        rp = r[p]
-        hp = half[p]
-        sqp = 2.0 - hp
-        xp = xs[p]
-        row = base[p]
-        a_row = p_up[p]
-        b_row = p_dn[p]
-        lo = p + 1
-        # Short loops with few arrays each, so that each compiles to SIMD code.
-        for q in range(lo, n):
-            b = row[q]
-            lm[q] = _log(1.0 - b)
-            lp[q] = _log(1.0 + b)
-        for q in range(lo, n):
-            e1[q] = _exp(rp * lm[q])
-            e2[q] = _exp(rp * lp[q])
-        for q in range(lo, n):
-            rq = r[q]
-            lm[q] = _exp(rq * lm[q])
-            lp[q] = _exp(rq * lp[q])
+        best_x[p] = 0.0
+        best_a[p] = 0.0
+        best_b[p] = 0.0
+    n_pairs = pp.shape[0]
+    cur = -1
+    bk, bkey, bj, bx, ba, bb = NO_OFFER, np.inf, n, 0.0, 0.0, 0.0
+    for i0 in range(0, n_pairs, _BLOCK):
+        m = min(_BLOCK, n_pairs - i0)
+        # The actors' values for the block's pairs: row p of the packed pairs is (p, p+1..n-1).
+        j = 0
+        while j < m:
+            p = pp[i0 + j]
+            q0 = qq[i0 + j]
+            ln = min(n - q0, m - j)
+            rv, hv, xv, sv = r[p], half[p], xs[p], ss[p]
+            for u in range(ln):
+                rpb[j + u] = rv
+                hpb[j + u] = hv
+                xpb[j + u] = xv
+                spb[j + u] = sv
+            for u in range(ln):
+                rqb[j + u] = r[q0 + u]
+                hqb[j + u] = half[q0 + u]
+            for u in range(ln):
+                xqb[j + u] = xs[q0 + u]
+                sqb[j + u] = ss[q0 + u]
+            j += ln
+        # s_q (1 - P_pq) and s_p (1 - P_qp); NaN where no offer can follow (NaN fails every test).
+        for j in range(m):
+            a_b[j] = sqb[j] * (1.0 - p_up[i0 + j]) if valid[i0 + j] else np.nan
+        for j in range(m):
+            c_b[j] = spb[j] * (1.0 - p_dn[i0 + j]) if valid[i0 + j] else np.nan
+        for j in range(m):
+            lm[j] = _log(1.0 - b_pk[i0 + j])
+        for j in range(m):
+            lp[j] = _log(1.0 + b_pk[i0 + j])
+        for j in range(m):
+            e1[j] = _exp(rpb[j] * lm[j])
+        for j in range(m):
+            e2[j] = _exp(rpb[j] * lp[j])
+        for j in range(m):
+            e3[j] = _exp(rqb[j] * lm[j])
+        for j in range(m):
+            e4[j] = _exp(rqb[j] * lp[j])
         if q_one:
-            for q in range(lo, n):
-                us = 2.0 - hp * e1[q]
-                gap = hp * e2[q] - (2.0 - us)
-                e1[q] = us - sqp - a_row[q] * gap
-                e2[q] = us - sqp - b_row[q] * gap
-            for q in range(lo, n):
-                hq = half[q]
-                us = 2.0 - hq * lm[q]
-                gap = hq * lp[q] - (2.0 - us)
-                lm[q] = us - (2.0 - hq) - b_row[q] * gap
-                lp[q] = us - (2.0 - hq) - a_row[q] * gap
+            for j in range(m):
+                h = hpb[j]
+                us = 2.0 - h * e1[j]
+                ea_p[j] = us - (2.0 - h) - a_b[j] * (h * e2[j] - (2.0 - us))
+            for j in range(m):
+                h = hpb[j]
+                us = 2.0 - h * e1[j]
+                eb_p[j] = us - (2.0 - h) - c_b[j] * (h * e2[j] - (2.0 - us))
+            for j in range(m):
+                h = hqb[j]
+                us = 2.0 - h * e3[j]
+                ea_q[j] = us - (2.0 - h) - c_b[j] * (h * e4[j] - (2.0 - us))
+            for j in range(m):
+                h = hqb[j]
+                us = 2.0 - h * e3[j]
+                eb_q[j] = us - (2.0 - h) - a_b[j] * (h * e4[j] - (2.0 - us))
         else:
-            for q in range(lo, n):
-                dpq = abs(xs[q] - xp)
-                us = 2.0 - hp * e1[q]
-                gap = hp * e2[q] - (2.0 - us)
-                e1[q] = us - _status_quo(rp, hp, q_sq, t_sq, mu_d[p], dpq, span) - a_row[q] * gap
-                e2[q] = us - _status_quo(rp, hp, q_sq, t_sq, mu_d[q], dpq, span) - b_row[q] * gap
-                rq = r[q]
-                hq = half[q]
-                us = 2.0 - hq * lm[q]
-                gap = hq * lp[q] - (2.0 - us)
-                lm[q] = us - _status_quo(rq, hq, q_sq, t_sq, mu_d[q], dpq, span) - b_row[q] * gap
-                lp[q] = us - _status_quo(rq, hq, q_sq, t_sq, mu_d[p], dpq, span) - a_row[q] * gap
-        for q in range(lo, n):
-            kinds[q] = _classify(e1[q], e2[q], printed) + 4 * _classify(lm[q], lp[q], printed)
-        jp = order[p]
-        for q in range(lo, n):
-            k = kinds[q]
-            if k == 15:
-                continue
-            if k & 3 != NO_OFFER:
-                _offer(k & 3, e1[q], e2[q], xp, xs[q], order[q], scholz, p, best_kind,
-                       best_key, best_j, best_x, best_a, best_b)
-            if k >> 2 != NO_OFFER:
-                _offer(k >> 2, lm[q], lp[q], xs[q], xp, jp, scholz, q, best_kind,
-                       best_key, best_j, best_x, best_a, best_b)
+            for j in range(m):
+                p = pp[i0 + j]
+                q = qq[i0 + j]
+                dpq = abs(xs[q] - xs[p])
+                h = hpb[j]
+                rp = rpb[j]
+                us = 2.0 - h * e1[j]
+                gap = h * e2[j] - (2.0 - us)
+                ea_p[j] = us - _status_quo(rp, h, q_sq, t_sq, mu_d[p], dpq, span) - a_b[j] * gap
+                eb_p[j] = us - _status_quo(rp, h, q_sq, t_sq, mu_d[q], dpq, span) - c_b[j] * gap
+                h = hqb[j]
+                rq = rqb[j]
+                us = 2.0 - h * e3[j]
+                gap = h * e4[j] - (2.0 - us)
+                ea_q[j] = us - _status_quo(rq, h, q_sq, t_sq, mu_d[q], dpq, span) - c_b[j] * gap
+                eb_q[j] = us - _status_quo(rq, h, q_sq, t_sq, mu_d[p], dpq, span) - a_b[j] * gap
+        for j in range(m):
+            kinds[j] = _classify(ea_p[j], eb_p[j], printed) + 4 * _classify(ea_q[j], eb_q[j], printed)
+        # Where each offer would take its receiver (e1, e3) and the key that ranks it (e2, e4):
+        # the distance moved, or Scholz's weighted position for a compromise.
+        tgt_p, key_p, tgt_q, key_q = e1, e2, e3, e4
+        for j in range(m):
+            comp = (kinds[j] & 3) == 1
+            xp = xpb[j]
+            tgt_p[j] = xp + (xqb[j] - xp) * (-ea_p[j] / eb_p[j]) if comp else xqb[j]
+        for j in range(m):
+            comp = (kinds[j] >> 2) == 1
+            xq = xqb[j]
+            tgt_q[j] = xq + (xpb[j] - xq) * (-ea_q[j] / eb_q[j]) if comp else xpb[j]
+        if scholz:
+            for j in range(m):
+                a = abs(ea_p[j])
+                b = abs(eb_p[j])
+                comp = (kinds[j] & 3) == 1
+                key_p[j] = (a * xpb[j] + b * xqb[j]) / (a + b) if comp else abs(xqb[j] - xpb[j])
+            for j in range(m):
+                a = abs(ea_q[j])
+                b = abs(eb_q[j])
+                comp = (kinds[j] >> 2) == 1
+                key_q[j] = (a * xqb[j] + b * xpb[j]) / (a + b) if comp else abs(xpb[j] - xqb[j])
+        else:
+            for j in range(m):
+                key_p[j] = abs(tgt_p[j] - xpb[j])
+            for j in range(m):
+                key_q[j] = abs(tgt_q[j] - xqb[j])
+        # Keep each receiver's best offer: lower kind, then lower key, then lower input index
+        # (the reference's argmin over actors in input order). Receiver p's offers from its own
+        # row are kept in registers; q's are scattered.
+        for j in range(m):
+            i = i0 + j
+            p = pp[i]
+            if p != cur:
+                if cur >= 0:
+                    best_kind[cur], best_key[cur], best_j[cur] = bk, bkey, bj
+                    best_x[cur], best_a[cur], best_b[cur] = bx, ba, bb
+                cur = p
+                bk, bkey, bj = best_kind[p], best_key[p], best_j[p]
+                bx, ba, bb = best_x[p], best_a[p], best_b[p]
+            k = kinds[j]
+            q = qq[i]
+            kp = k & 3
+            key = key_p[j]
+            jq = order[q]
+            if (kp != NO_OFFER) & ((kp < bk) | ((kp == bk) & ((key < bkey) | ((key == bkey) & (jq < bj))))):
+                bk, bkey, bj, bx, ba, bb = kp, key, jq, tgt_p[j], ea_p[j], eb_p[j]
+            kq = k >> 2
+            key = key_q[j]
+            jp = order[p]
+            ck = best_kind[q]
+            ckey = best_key[q]
+            if (kq != NO_OFFER) & ((kq < ck) | ((kq == ck) & ((key < ckey) | ((key == ckey) & (jp < best_j[q]))))):
+                best_kind[q] = kq
+                best_key[q] = key
+                best_j[q] = jp
+                best_x[q] = tgt_q[j]
+                best_a[q] = ea_q[j]
+                best_b[q] = eb_q[j]
+    if cur >= 0:
+        best_kind[cur], best_key[cur], best_j[cur] = bk, bkey, bj
+        best_x[cur], best_a[cur], best_b[cur] = bx, ba, bb
 
 
 @njit(**_JIT)
-def _round(x, w, s, inv, span, flags, q_sq, t_sq, order, vec, mats, ivec, new_x, rec_other,
-           rec_kind, rec_eu_a, rec_eu_o, rec_r):
-    """One round of one row (input order in and out), as ``_eum_core._one_round``: actors sorted
-    by position, pair quantities once per unordered pair of sorted places p < q."""
+def _round(x, w, s, inv, span, flags, q_sq, t_sq, order, ws_):
+    """One round of one row (input order in, ``new_x`` etc. in input order out), as
+    ``_eum_core._one_round``: actors sorted by position; pair quantities once per unordered
+    pair of sorted places p < q, stored packed row after row (pair i = (pp[i], qq[i]))."""
+    vec, mats, ivec, packed, pk_int, blk, valid, start = ws_
     n = x.shape[0]
     all_pairs, scholz, printed, security = flags[0] == 1, flags[1] == 1, flags[2] == 1, flags[3] == 1
     _sort(x, order)
-    xs, ws, ss, r, half, mu_d, acc_a, acc_b, drow, dk, danger = (
-        vec[0], vec[1], vec[2], vec[3], vec[4], vec[5], vec[6], vec[7], vec[8], vec[9], vec[10])
-    best_key, best_x, best_a, best_b, e1, e2, lm, lp = (
-        vec[11], vec[12], vec[13], vec[14], vec[15], vec[16], vec[17], vec[18])
-    base, logb, p_up, p_dn, s_t = mats[0], mats[1], mats[2], mats[3], mats[4]
-    invs, t_row, best_kind, best_j, kinds = ivec[0], ivec[1], ivec[2], ivec[3], ivec[4]
+    xs, ws, ss, r, half, mu_d, acc_a, acc_b, drow, dk, danger, tmp = vec[:12]
+    best_key, best_x, best_a, best_b = vec[12:16]
+    base, s_t = mats
+    b_pk, lb_pk, p_up, p_dn = packed
+    pp, qq, t_pk = pk_int
+    invs, best_kind, best_j, kinds = ivec
     n_in = 0
     for p in range(n):
         o = order[p]
@@ -446,24 +495,36 @@ def _round(x, w, s, inv, span, flags, q_sq, t_sq, order, vec, mats, ivec, new_x,
         n_in += invs[p]
     inv_span = 1.0 / span
 
-    # d_pq = |x_q - x_p| / range, symmetric, and its log for the votes d^r.
+    # d_pq = |x_q - x_p| / range (a full matrix for the votes, packed for the pairs), its log
+    # for the votes d^r, and which pairs can vote against each other and make offers.
     for p in range(n):
         row = base[p]
         xp = xs[p]
-        row[p] = 0.0
-        for q in range(p + 1, n):
+        for q in range(n):
             row[q] = abs(xs[q] - xp) * inv_span
-        if security:
-            rowl = logb[p]
-            rowl[p] = -np.inf
-            for q in range(p + 1, n):
-                rowl[q] = _log(row[q])
-    for p in range(1, n):
-        for q in range(p):
-            base[p, q] = base[q, p]
-        if security:
-            for q in range(p):
-                logb[p, q] = logb[q, p]
+    k = 0
+    for p in range(n - 1):
+        row = base[p]
+        s0 = start[p] - p - 1
+        ok_p = invs[p] == 1
+        xp = xs[p]
+        for q in range(p + 1, n):
+            b_pk[s0 + q] = row[q]
+            valid[s0 + q] = ok_p & (invs[q] == 1) & (xs[q] > xp)
+        # t_pq: voters left of the midpoint (x_p + x_q) / 2, by a pointer that only moves right.
+        kk = k
+        while kk < n and xs[kk] < xp:
+            kk += 1
+        k = kk
+        for q in range(p + 1, n):
+            mid = (xp + xs[q]) * 0.5
+            while kk < n and xs[kk] < mid:
+                kk += 1
+            t_pk[s0 + q] = kk
+    n_pairs = pp.shape[0]
+    if security:
+        for i in range(n_pairs):
+            lb_pk[i] = _log(b_pk[i])
 
     q_one = q_sq == 1.0
     if not q_one:
@@ -483,9 +544,9 @@ def _round(x, w, s, inv, span, flags, q_sq, t_sq, order, vec, mats, ivec, new_x,
 
     if security:
         # Risk exponents from the dangers with r = 1 (no exp or log: bit for bit the reference).
-        den_all = _votes(n, base, r, True, base, ws, invs, n_in, all_pairs, s_t, drow, dk)
-        _win_probability(n, xs, invs, ss, s_t, den_all, all_pairs, False, t_row, p_up, p_dn)
-        _danger(n, base, invs, ss, p_up, p_dn, acc_a, acc_b, danger)
+        den_all = _votes(n, base, lb_pk, start, r, True, ws, invs, n_in, all_pairs, s_t, drow, tmp, dk)
+        _win_probability(n, s_t, den_all, all_pairs, start, valid, t_pk, p_up, p_dn)
+        _danger(n, base, invs, ss, start, p_up, p_dn, acc_a, acc_b, danger)
         if not q_one:
             c = (1.0 - q_sq) * (2.0 * t_sq - 1.0)
             for q in range(n):
@@ -508,19 +569,27 @@ def _round(x, w, s, inv, span, flags, q_sq, t_sq, order, vec, mats, ivec, new_x,
             big_r = (2.0 * danger[q] - hi - lo) / spread if ok else 0.0
             big_r = min(max(big_r, -1.0), 1.0)
             r[q] = (1.0 - big_r / 3.0) / (1.0 + big_r / 3.0)
-        den_all = _votes(n, logb, r, False, base, ws, invs, n_in, all_pairs, s_t, drow, dk)
+        den_all = _votes(n, base, lb_pk, start, r, False, ws, invs, n_in, all_pairs, s_t, drow, tmp, dk)
     else:
         for q in range(n):
             r[q] = 1.0
-        den_all = _votes(n, base, r, True, base, ws, invs, n_in, all_pairs, s_t, drow, dk)
-    _win_probability(n, xs, invs, ss, s_t, den_all, all_pairs, True, t_row, p_up, p_dn)
+        den_all = _votes(n, base, lb_pk, start, r, True, ws, invs, n_in, all_pairs, s_t, drow, tmp, dk)
+    _win_probability(n, s_t, den_all, all_pairs, start, valid, t_pk, p_up, p_dn)
     for p in range(n):
         half[p] = 4.0 * 0.5 ** r[p]
-    _offers(n, xs, ss, r, half, base, order, p_up, p_dn, q_sq, t_sq, mu_d, span, scholz, printed,
-            e1, e2, lm, lp, kinds, best_kind, best_key, best_j, best_x, best_a, best_b)
+    _offers(n, xs, ss, r, half, order, pp, qq, b_pk, p_up, p_dn, valid, q_sq, t_sq, mu_d, span,
+            scholz, printed, blk, kinds, best_kind, best_key, best_j, best_x, best_a, best_b)
 
+
+@njit(**_JIT)
+def _write(x, order, ws_, new_x, rec_other, rec_kind, rec_eu_a, rec_eu_o, rec_r):
+    """The round's results back in input order (and, when recording, who moved how)."""
+    vec, mats, ivec, packed, pk_int, blk, valid, start = ws_
+    xs, r = vec[0], vec[3]
+    best_key, best_x, best_a, best_b = vec[12:16]
+    best_kind, best_j = ivec[1], ivec[2]
     record = rec_other.shape[0] > 0
-    for p in range(n):
+    for p in range(x.shape[0]):
         o = order[p]
         moves = best_kind[p] != NO_OFFER
         new_x[o] = best_x[p] if moves else xs[p]
@@ -535,15 +604,46 @@ def _round(x, w, s, inv, span, flags, q_sq, t_sq, order, vec, mats, ivec, new_x,
 # -- every round of many rows --------------------------------------------------------------------
 
 @njit(**_JIT)
+def _workspace(n):
+    """Scratch arrays of one thread. Each is its own allocation, not a row of a shared one: LLVM
+    vectorises a loop over several arrays only when it can tell them apart."""
+    vec = (np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n),
+           np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n),
+           np.empty(n), np.empty(n), np.empty(n), np.empty(n))
+    mats = (np.empty((n, n)), np.empty((n + 1, n)))
+    ivec = (np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64),
+            np.empty(_BLOCK, dtype=np.int64))
+    n_pairs = n * (n - 1) // 2
+    packed = (np.empty(n_pairs), np.empty(n_pairs), np.empty(n_pairs), np.empty(n_pairs))
+    pp = np.empty(n_pairs, dtype=np.int64)
+    qq = np.empty(n_pairs, dtype=np.int64)
+    start = np.empty(n + 1, dtype=np.int64)
+    i = 0
+    for p in range(n):
+        start[p] = i
+        for q in range(p + 1, n):
+            pp[i] = p
+            qq[i] = q
+            i += 1
+    start[n] = i
+    b = _BLOCK
+    blk = (np.empty(b), np.empty(b), np.empty(b), np.empty(b), np.empty(b), np.empty(b),
+           np.empty(b), np.empty(b), np.empty(b), np.empty(b), np.empty(b), np.empty(b),
+           np.empty(b), np.empty(b), np.empty(b), np.empty(b), np.empty(b), np.empty(b),
+           np.empty(b), np.empty(b))
+    valid = np.empty(n_pairs, dtype=np.bool_)
+    t_pk = np.empty(n_pairs, dtype=np.int64)
+    return vec, mats, ivec, packed, (pp, qq, t_pk), blk, valid, start
+
+
+@njit(**_JIT)
 def _play_rows(lo, hi, x0, w, s, inv, span, flags, q_sq, t_sq, rounds, tol, x_out, played,
                stopped, cycle, hist, rec_other, rec_kind, rec_eu_a, rec_eu_o, rec_r):
     """Rows lo..hi-1 through up to ``rounds`` rounds, with the reference's stopping rules."""
     n = x0.shape[1]
     record = hist.shape[0] > 0
     current = flags[4] == 1
-    vec = np.empty((19, n))
-    mats = np.empty((5, n + 1, n))
-    ivec = np.empty((5, n), dtype=np.int64)
+    ws_ = _workspace(n)
     order = np.empty(n, dtype=np.int64)
     x = np.empty(n)
     new = np.empty(n)
@@ -573,11 +673,12 @@ def _play_rows(lo, hi, x0, w, s, inv, span, flags, q_sq, t_sq, rounds, tol, x_ou
                 if not (np.isfinite(sp) and sp > 0.0):
                     sp = 1.0
             if record:
-                _round(x, w[b], s[b], inv_b, sp, flags, q_sq, t_sq, order, vec, mats, ivec, new,
-                       rec_other[it, b], rec_kind[it, b], rec_eu_a[it, b], rec_eu_o[it, b], rec_r[it, b])
+                _round(x, w[b], s[b], inv_b, sp, flags, q_sq, t_sq, order, ws_)
+                _write(x, order, ws_, new, rec_other[it, b], rec_kind[it, b], rec_eu_a[it, b],
+                       rec_eu_o[it, b], rec_r[it, b])
             else:
-                _round(x, w[b], s[b], inv_b, sp, flags, q_sq, t_sq, order, vec, mats, ivec, new,
-                       no_int, no_kind, no_float, no_float, no_float)
+                _round(x, w[b], s[b], inv_b, sp, flags, q_sq, t_sq, order, ws_)
+                _write(x, order, ws_, new, no_int, no_kind, no_float, no_float, no_float)
             n_played += 1
             done = False
             if tol >= 0.0:

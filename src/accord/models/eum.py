@@ -232,8 +232,11 @@ def trajectory(
     issues, actors = arrays.issue_ids, arrays.actor_ids
     stack = np.stack(history)  # (rounds + 1, n_issues, n_actors)
     positions = np.where(inv[None], stack, np.nan).transpose(0, 2, 1)
-    median = np.stack([_median(h, w, cap, inv) for h in history])
-    mean = np.stack([_mean(h, w, cap, inv) for h in history])
+    # Every round's median and mean in one call: rounds become rows.
+    flat = stack.reshape(-1, stack.shape[-1])
+    tiled = [np.broadcast_to(v, stack.shape).reshape(flat.shape) for v in (w, cap, inv)]
+    median = _median(flat, *tiled).reshape(stack.shape[:2])
+    mean = _mean(flat, *tiled).reshape(stack.shape[:2])
     risk = np.full(stack.shape, np.nan)
     events: list[list[dict]] = []
     for k, mv in enumerate(res["moves"]):
