@@ -160,8 +160,13 @@ def _pairwise_sum(a):
 
 @njit(**_JIT)
 def _sort(x, order):
-    """Insertion sort of ``order`` by (x, index): NumPy's stable argsort, O(n) when nearly sorted."""
+    """``order`` sorted by (x, index), i.e. NumPy's stable argsort: insertion sort from last
+    round's order for few actors (O(n) when nearly sorted), merge sort for many (an actor that
+    loses a confrontation can jump across all others: O(n^2) for insertion)."""
     n = x.shape[0]
+    if n > 32:
+        order[:] = np.argsort(x, kind="mergesort")
+        return
     for i in range(1, n):
         j = order[i]
         xj = x[j]
