@@ -2,8 +2,9 @@
 
 The same computation as :func:`accord.models._eum_core.run` (the NumPy reference), written as
 loops that numba compiles: a row (one issue of one draw) plays all its rounds, with its stopping
-checks, before the next row starts, so every temporary is an (n, n) matrix reused from round to
-round and rows run in parallel threads. Results equal the reference to ~1e-15 (the tests ask
+checks, before the next row starts, so every temporary (an (n, n) matrix, or one value per
+unordered pair of actors, stored row after row) is reused from round to round; rows run in
+parallel threads. Results equal the reference to ~1e-15 (the tests ask
 1e-9): the arithmetic follows the reference operation by operation, in the same order where
 rounding could break a tie, and the powers x^r come from :func:`_exp` and :func:`_log` below
 (fdlibm's algorithms, < 1 ulp, written so that the loops calling them vectorise).
