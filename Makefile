@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint warm bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -25,7 +25,13 @@ run: $(STAMP)
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check src tests benchmarks
 
-test: $(DEVSTAMP) lint
+# Compile the numba kernels once, one model per process, before the test workers need them
+# (otherwise each worker compiles the same kernel at the same time on a fresh clone).
+warm: $(STAMP)
+	@echo "compiling the model kernels (cached after the first time)"
+	@for m in eum smp exchange; do $(BIN)/accord forecast examples/syria-issg-2015.yaml -m $$m --draws 1 > /dev/null & done; wait
+
+test: $(DEVSTAMP) lint warm
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: $(STAMP)

@@ -24,6 +24,10 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 XSS = "<script>alert(1)</script>"
 
 
+# A run compiles the models' numba kernels when the cache is cold (a fresh clone): minutes, not seconds.
+RUN_TIMEOUT = 400_000
+
+
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
@@ -130,7 +134,7 @@ def test_analyst_flow(page, server, tmp_path):
     pg.wait_for_url(lambda u: "/runs/" in u)
     if pg.locator("#progress-panel").count():
         shot(pg, "06-run-progress")
-    pg.wait_for_selector("#chart-forecast[data-rendered]", timeout=120_000)
+    pg.wait_for_selector("#chart-forecast[data-rendered]", timeout=RUN_TIMEOUT)
     if model != "compromise":
         pg.wait_for_selector("#chart-positions[data-rendered] .main-svg")
     pg.wait_for_selector("#chart-distribution[data-rendered] .violinlayer path")
@@ -177,7 +181,7 @@ def test_script_in_an_actor_name_renders_as_text(page, server):
     for box in pg.locator("input[name=models]").all():
         box.set_checked(box.get_attribute("value") == best_iterative_model())
     pg.click("#run-button")
-    pg.wait_for_selector("#chart-forecast[data-rendered]", timeout=120_000)
+    pg.wait_for_selector("#chart-forecast[data-rendered]", timeout=RUN_TIMEOUT)
     if pg.locator("#positions-select").count():
         pg.wait_for_selector("#chart-positions[data-rendered]")
         assert XSS in pg.locator("#chart-positions g.legend").text_content()
