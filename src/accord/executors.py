@@ -55,13 +55,7 @@ class Processes(Executor):
         self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context(method))
 
     def map(self, fn, tasks, progress=None):
-        futures = [self._pool.submit(fn, t) for t in tasks]
-        out = []
-        for f in futures:
-            out.append(f.result())
-            if progress:
-                progress(1)
-        return out
+        return _results([self._pool.submit(fn, t) for t in tasks], progress)
 
     def close(self):
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -102,18 +96,22 @@ class DaskExecutor(Executor):
                 raise AccordError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
 
     def map(self, fn, tasks, progress=None):
-        futures = self.client.map(fn, list(tasks), pure=False)
-        out = []
-        for f in futures:
-            out.append(f.result())
-            if progress:
-                progress(1)
-        return out
+        return _results(self.client.map(fn, list(tasks), pure=False), progress)
 
     def close(self):
         if self._own is not None:
             self.client.close()
             self._own.close()
+
+
+def _results(futures, progress) -> list:
+    """Futures' results in submission order (never completion order), ticking ``progress``."""
+    out = []
+    for f in futures:
+        out.append(f.result())
+        if progress:
+            progress(1)
+    return out
 
 
 def _methods() -> Iterable[str]:
