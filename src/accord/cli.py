@@ -49,7 +49,21 @@ def _load(path: Path, input_format: str | None):
 
 
 def _print_json(data) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, allow_nan=False) + "\n")
+    """Strict JSON on stdout: NumPy scalars become numbers, NaN becomes null."""
+    from accord.results import _jsonable
+
+    sys.stdout.write(json.dumps(_jsonable(data), indent=2, allow_nan=False) + "\n")
+
+
+def _emit_machine(format: Fmt, data, frame) -> bool:
+    """Write ``data()`` as JSON or ``frame()`` as CSV when the format asks for it; True if written."""
+    if format is Fmt.json:
+        _print_json(data())
+        return True
+    if format is Fmt.csv:
+        sys.stdout.write(frame().to_csv(index=False))
+        return True
+    return False
 
 
 def model_params(m, variant: str | None, rounds: int | None) -> dict:
@@ -104,11 +118,7 @@ def forecast(
     from accord.forecast import forecast as run
 
     result = run(s, models=model, seed=seed)
-    if format is Fmt.json:
-        _print_json(result.to_json())
-        return
-    if format is Fmt.csv:
-        sys.stdout.write(result.to_frame().to_csv(index=False))
+    if _emit_machine(format, result.to_json, result.to_frame):
         return
     table = Table(title=f"{escape(s.title)}: forecasts", title_justify="left")
     table.add_column("issue", style="bold")
@@ -155,11 +165,7 @@ def trajectory(
 
         fig = plot_positions(traj).figure
         fig.savefig(plot, bbox_inches="tight")
-    if format is Fmt.json:
-        _print_json(traj.to_json())
-        return
-    if format is Fmt.csv:
-        sys.stdout.write(traj.to_frame().to_csv(index=False))
+    if _emit_machine(format, traj.to_json, traj.to_frame):
         return
     summary = traj.summary_frame()
     table = Table(title=f"{escape(s.title)}: {m.title} by round (stopped: {traj.stopped})", title_justify="left")

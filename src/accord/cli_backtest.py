@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from accord.cli import Fmt, ModelOpt, _fmt, app, out
+from accord.cli import Fmt, ModelOpt, _emit_machine, _fmt, app, out
 
 
 @app.command()
@@ -33,11 +31,7 @@ def backtest(
         if "all" in models:
             models = None
     report, df = backtest_command(path, models=models, capability=capability, split=split, seed=seed, n_boot=boot)
-    if format is Fmt.json:
-        sys.stdout.write(json.dumps(report, indent=2, default=float) + "\n")
-        return
-    if format is Fmt.csv:
-        sys.stdout.write(df.to_csv(index=False))
+    if _emit_machine(format, lambda: report, lambda: df):
         return
     title = f"backtest on {report['n_issues']} issues ({report.get('split') or 'all'}), lower is better"
     table = Table(title=escape(title), title_justify="left")
