@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -39,6 +40,19 @@ def test_same_seed_same_result_on_every_executor(syria):
         np.testing.assert_array_equal(serial.draws[m], dask.draws[m])
     other = simulate(syria, MODELS, draws, seed=8, uncertainty=NOISY)
     assert not np.array_equal(other.draws["compromise"], serial.draws["compromise"])
+
+
+def _kernel_threads(_):
+    import numba
+
+    return numba.get_num_threads()
+
+
+def test_worker_processes_run_kernels_on_one_thread_each():
+    # Two workers already fill two cores; numba threads inside each would oversubscribe them.
+    with Processes(2) as ex:
+        assert ex.map(_kernel_threads, [0, 1]) == [1, 1]
+    assert "NUMBA_NUM_THREADS" not in os.environ  # this process keeps its threads
 
 
 def test_one_draw_without_uncertainty_is_the_point_forecast(syria):

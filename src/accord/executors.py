@@ -52,7 +52,8 @@ class Processes(Executor):
     def __init__(self, workers: int | None = None):
         self.workers = workers or os.cpu_count() or 1
         method = "forkserver" if "forkserver" in _methods() else "spawn"
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context(method))
+        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context(method),
+                                         initializer=_one_thread)
 
     def map(self, fn, tasks, progress=None):
         return _results([self._pool.submit(fn, t) for t in tasks], progress)
@@ -79,11 +80,14 @@ class DaskExecutor(Executor):
             # Dask's nannies set MALLOC_TRIM_THRESHOLD_, which turns off glibc's adaptive mmap
             # threshold: every NumPy temporary above 128 KiB is then mmapped and unmapped, and
             # the models run 2-3x slower (measured). accord's own local cluster leaves malloc alone.
+            # Its workers are single-threaded, like local worker processes (see _one_thread).
             import dask
 
+            # (pre-spawn variables are set in this process too; ``env`` only in the workers.)
             dask.config.set({"distributed.nanny.pre-spawn-environ": {}})
             self._own = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                                     processes=True, dashboard_address=None, host="127.0.0.1")
+                                     processes=True, dashboard_address=None, host="127.0.0.1",
+                                     env={_THREADS: "1"})
             self.client = Client(self._own)
         elif scheduler == "inprocess":
             self._own = LocalCluster(n_workers=1, threads_per_worker=workers or 2, processes=False,
@@ -102,6 +106,19 @@ class DaskExecutor(Executor):
         if self._own is not None:
             self.client.close()
             self._own.close()
+
+
+_THREADS = "NUMBA_NUM_THREADS"
+
+
+def _one_thread() -> None:
+    """Worker start-up: one compiled-kernel thread per worker process. The workers already use
+    every core; kernels threading inside each of them would oversubscribe the machine."""
+    os.environ[_THREADS] = "1"
+    import sys
+
+    if "numba" in sys.modules:  # a forked worker inherits an imported numba: set it directly
+        sys.modules["numba"].set_num_threads(1)
 
 
 def _results(futures, progress) -> list:
