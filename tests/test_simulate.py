@@ -12,7 +12,7 @@ from accord.executors import DaskExecutor, Processes, Serial
 from accord.forecast import forecast
 from accord.io import read_scenario
 from accord.scenario import from_arrays
-from accord.simulate import CHUNK, simulate
+from accord.simulate import CHUNK, MIN_CHUNKS, chunk_sizes, simulate
 from accord.uncertainty import Uncertainty, sample
 from accord.whatif import apply_edits, compare
 
@@ -40,6 +40,13 @@ def test_same_seed_same_result_on_every_executor(syria):
         np.testing.assert_array_equal(serial.draws[m], dask.draws[m])
     other = simulate(syria, MODELS, draws, seed=8, uncertainty=NOISY)
     assert not np.array_equal(other.draws["compromise"], serial.draws["compromise"])
+
+
+@pytest.mark.parametrize("draws", [1, 5, 8, 9, 200, 250, 2 * CHUNK + 17, 10_000])
+def test_chunks_cover_the_draws_evenly(draws):
+    sizes = chunk_sizes(draws)
+    assert sum(sizes) == draws and max(sizes) <= CHUNK and max(sizes) - min(sizes) <= 1
+    assert len(sizes) >= min(MIN_CHUNKS, draws)
 
 
 def _kernel_threads(_):

@@ -1,6 +1,8 @@
 """Monte Carlo forecasts over input uncertainty, on any executor, reproducible by seed.
 
-The draws are cut into chunks of :data:`CHUNK` draws. Chunk k samples its inputs and runs its
+The draws are cut into chunks of at most :data:`CHUNK` draws, and into at least
+:data:`MIN_CHUNKS` chunks, so that a few hundred draws of a slow model still spread over the
+workers (:func:`chunk_sizes`: the cut depends on the number of draws only). Chunk k samples its inputs and runs its
 stochastic models from the k-th child of ``SeedSequence(seed)``, so the same seed gives
 bit-identical results whatever executor runs the chunks and however many workers it has.
 """
@@ -22,8 +24,17 @@ from accord.models import registry
 from accord.scenario import Scenario, ScenarioArrays
 from accord.uncertainty import Uncertainty, sample
 
-#: Draws per chunk: large enough to keep NumPy busy, small enough to spread over workers.
+#: Most draws per chunk: large enough to keep NumPy busy, small enough to spread over workers.
 CHUNK = 250
+#: Fewest chunks (when there are that many draws): work for up to this many workers.
+MIN_CHUNKS = 8
+
+
+def chunk_sizes(draws: int) -> list[int]:
+    """Draws per chunk: as even as possible, at most :data:`CHUNK`, at least :data:`MIN_CHUNKS`
+    chunks; a function of ``draws`` alone, so results never depend on the executor."""
+    k = max(-(-draws // CHUNK), min(MIN_CHUNKS, draws))
+    return [draws // k + (1 if i < draws % k else 0) for i in range(k)]
 
 
 def parse_region(text: str) -> tuple[float, float]:
@@ -162,7 +173,7 @@ def simulate(
     chosen = registry.resolve(list(models) if models else None)
     arrays = scenario.arrays()
     kwargs = tuple(model_kwargs(scenario, m) | dict((params or {}).get(m.name, {})) for m in chosen)
-    sizes = [CHUNK] * (draws // CHUNK) + ([draws % CHUNK] if draws % CHUNK else [])
+    sizes = chunk_sizes(draws)
     seeds = np.random.SeedSequence(seed).spawn(len(sizes))
     tasks = [
         _Task(arrays, tuple(m.name for m in chosen), kwargs, n, s, u) for n, s in zip(sizes, seeds, strict=True)
