@@ -14,19 +14,24 @@ The kernel is a small state machine that hands control back to Python only for w
   them and the kernel continues with them.
 * ``NEED_GAP``: a recalculated exchange finds its outcome within ``EXACT_TOL`` of the demanding
   actor's position; the sign of the difference is taken from the shadow (rare: ~3 per round).
-* ``NEED_RANDOM``: with ``ties="random"`` each step draws one uniform per open repetition from the
-  caller's ``rng``, exactly as the reference does, so the two engines consume the same stream.
+* ``NEED_RANDOM``: with ``ties="uniform"`` each step draws one uniform per open repetition from
+  the caller's ``rng``, with ``ties="decide"`` one per repetition whose two best exchanges tie,
+  exactly as the reference does, so the two engines consume the same stream.
 
 The candidates of a round are built here too (:func:`_candidates`, the reference's order); the
 random rates of the stochastic variants come from the same Python callable as in the reference,
 and the per-issue sums from the same NumPy expressions. The best exchange of each repetition comes
 from a max tree over its candidates (:func:`_set_leaf`, :func:`_tied`), which gives the same
-maximum, the same tie window and the same order among tied candidates as the reference's scan.
+maximum, the same tie window and the same order among tied candidates as the reference's scan;
+with ``ties="decide"`` from Decide's list instead (:func:`_sort_list`, :func:`_pop_list`), kept
+sorted by merging the exchanges that changed into those that did not.
 With the decimal shadow on, each realised exchange costs one pass through Python; the shadow
 skips the bound checks that the float engine found far from the bound (``SURE_MARGIN``).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from numba import njit
@@ -35,7 +40,9 @@ from accord.models._exchange_round import (
     COLUMNS,
     EXACT_TOL,
     MIN_MOVE,
+    RANK_BITS,
     TIE_RTOL,
+    TIE_RULES,
     Candidates,
     RoundResult,
     compromise,
@@ -44,11 +51,14 @@ from accord.models._exchange_round import (
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy", "boundscheck": False}
 
 # What the kernel asks of Python when it returns.
-DONE, NEED_GAP, NEED_RANDOM, NEED_EXACT = 0, 1, 2, 3
+DONE, NEED_GAP, NEED_RANDOM, NEED_EXACT, NEED_SPACE = 0, 1, 2, 3, 4
 # Where the kernel resumes (ctl[PHASE]).
 CALC, SELECT, REALISE = 0, 1, 2
 # Slots of the control vector.
-PHASE, N_TOUCHED, N_PICKS, N_STEPS, N_REQ, N_OPEN, UNIF_READY, EXACT, RANDOM, N, M = range(11)
+(PHASE, N_TOUCHED, N_PICKS, N_STEPS, N_REQ, N_OPEN, UNIF_READY, EXACT, RULE, N, M, N_UNIF, SORTED, LEVEL,
+ HIST_DONE, N_MEMBERS) = range(16)
+# Tie rules (ctl[RULE]), in the order of TIE_RULES.
+FIRST, UNIFORM, DECIDE = range(3)
 
 # Columns of the integer table G (K, 9), one row per candidate.
 I_I, I_J, I_P, I_Q, I_REP, I_RSUM_I, I_REC_I, I_RSUM_J, I_REC_J = range(9)
@@ -58,7 +68,7 @@ I_I, I_J, I_P, I_Q, I_REP, I_RSUM_I, I_REC_I, I_RSUM_J, I_REC_J = range(9)
  F_WA_I, F_XA_I, F_INVS_I, F_BASE_I, F_WA_J, F_XA_J, F_INVS_J, F_BASE_J, F_START_I, F_START_J,
  F_SUP_I, F_SUP_J, F_HIST_I, F_HIST_J, F_MOVE_I, F_MOVE_J, F_GAIN) = range(28)
 # Columns of the boolean table B (K, 7).
-B_NEG_I, B_POS_I, B_NEG_J, B_POS_J, B_VALID, B_SURE_I, B_SURE_J = range(7)
+B_NEG_I, B_POS_I, B_NEG_J, B_POS_J, B_VALID, B_SURE_I, B_SURE_J, B_HIT_I, B_HIT_J = range(9)
 #: A bound check whose two differences (demander's position minus the outcome before and after
 #: the move) both exceed this in size has the same answer in the shadow's decimals: float and
 #: decimal states differ by rounding only (~1e-12 on the 0–100 scale), so the shadow may skip it.
@@ -237,7 +247,108 @@ def _tied(tree, tree_at, offsets, r, limit, out, stack):
     return count
 
 
+# -- Decide's list (ties="decide"): the reference's _DecideList -----------------------------------
+@njit(**_JIT)
+def _rank_key(g):
+    """The reference's ``rank_key``: the gain rounded to RANK_BITS significant bits."""
+    m, e = math.frexp(g)
+    return math.ldexp(np.floor(m * 2.0**RANK_BITS + 0.5), e - RANK_BITS)
+
+
+@njit(**_JIT)
+def _sort_list(r, lists, n_list, offsets, F, B, dirty, keep, keep_at, moved, moved_at, moved_key):
+    """Drop the impossible exchanges from repetition ``r``'s list and sort it stably by rank key,
+    highest first. The entries of exchanges that did not change since the last sort are still in
+    order; the changed ones (recalculated, or put at the end) are sorted and merged in, equal keys
+    in list order, which is the reference's stable sort of the whole list."""
+    base = offsets[r]
+    n_keep = 0
+    n_moved = 0
+    for t in range(n_list[r]):
+        k = lists[base + t]
+        if not B[k, B_VALID]:
+            continue
+        if dirty[k]:
+            moved[n_moved] = k
+            moved_at[n_moved] = t
+            moved_key[n_moved] = -_rank_key(F[k, F_GAIN])
+            n_moved += 1
+        else:
+            keep[n_keep] = k
+            keep_at[n_keep] = t
+            n_keep += 1
+    order = np.argsort(moved_key[:n_moved], kind="mergesort")
+    a = 0
+    b = 0
+    out = base
+    while a < n_keep or b < n_moved:
+        take_keep = b >= n_moved
+        if a < n_keep and b < n_moved:
+            c = order[b]
+            ka, kc = -_rank_key(F[keep[a], F_GAIN]), moved_key[c]
+            take_keep = ka < kc or (ka == kc and keep_at[a] < moved_at[c])
+        if take_keep:
+            lists[out] = keep[a]
+            a += 1
+        else:
+            lists[out] = moved[order[b]]
+            b += 1
+        out += 1
+    for b in range(n_moved):
+        dirty[moved[b]] = False
+    n_list[r] = out - base
+
+
+@njit(**_JIT)
+def _pop_list(r, coin, u, lists, n_list, offsets, copies, dirty):
+    """Take the exchange repetition ``r`` realises from the head of its sorted list: the first, or
+    after a coin (``u >= 0.5``: the second, the first moved to the end; else the first, the second
+    copied to the end)."""
+    base, size = offsets[r], n_list[r]
+    first = lists[base]
+    if coin and u >= 0.5:
+        pick = lists[base + 1]
+        for z in range(size - 2):
+            lists[base + z] = lists[base + z + 2]
+        lists[base + size - 2] = first
+        dirty[first] = True
+        n_list[r] = size - 1
+    else:
+        pick = first
+        for z in range(size - 1):
+            lists[base + z] = lists[base + z + 1]
+        if coin:
+            second = lists[base]  # moved up by one
+            lists[base + size - 1] = second
+            copies[second] += 1
+            dirty[second] = True
+        else:
+            n_list[r] = size - 1
+    copies[pick] -= 1
+    return pick
+
+
 # -- the step loop -------------------------------------------------------------------------------
+@njit(**_JIT)
+def _steps(picks, n_picks, F, G, rec_val, rec_has, rec_sum, step_k, step_f, ya, yb, ctl):
+    """Record the picked exchanges (one per open repetition) and their float voting positions."""
+    for t in range(n_picks):
+        pick = picks[t]
+        s = ctl[N_STEPS]
+        step_k[s] = pick
+        xi, xj = F[pick, F_SUP_I], F[pick, F_SUP_J]
+        step_f[S_XI, s] = xi
+        step_f[S_XJ, s] = xj
+        step_f[S_GAIN, s] = F[pick, F_GAIN]
+        step_f[S_OQ0, s] = _outcome(pick, 0, xi, True, F, G, rec_val, rec_has, rec_sum)
+        step_f[S_OQ1, s] = _outcome(pick, 0, xi + F[pick, F_MOVE_I], True, F, G, rec_val, rec_has, rec_sum)
+        step_f[S_OP0, s] = _outcome(pick, 1, xj, True, F, G, rec_val, rec_has, rec_sum)
+        step_f[S_OP1, s] = _outcome(pick, 1, xj + F[pick, F_MOVE_J], True, F, G, rec_val, rec_has, rec_sum)
+        ctl[N_STEPS] = s + 1
+        ya[t] = xi + F[pick, F_MOVE_I]
+        yb[t] = xj + F[pick, F_MOVE_J]
+    ctl[N_PICKS] = n_picks
+
 @njit(**_JIT)
 def _touch(table, key, B, touched, mark, ctl):
     for c in range(table.shape[1]):
@@ -251,7 +362,7 @@ def _touch(table, key, B, touched, mark, ctl):
 
 
 @njit(**_JIT)
-def _resupply(table, key, y, hist_row, move_row, neg_row, pos_row, sup_row, F, B, touched, mark, ctl):
+def _resupply(table, key, y, hist_row, move_row, neg_row, pos_row, sup_row, hit_row, F, B, touched, mark, ctl):
     """Open exchanges in which the mover supplies the same issue now start from its new position;
     the move they had is kept in the side's history (Decide's direction check)."""
     for c in range(table.shape[1]):
@@ -267,6 +378,7 @@ def _resupply(table, key, y, hist_row, move_row, neg_row, pos_row, sup_row, F, B
         if mv > 0:
             B[h, pos_row] = True
         F[h, sup_row] = y
+        B[h, hit_row] = True
         if not mark[h]:
             mark[h] = True
             touched[ctl[N_TOUCHED]] = h
@@ -300,28 +412,114 @@ def _record(rs, mover, y, start, x0, w, rec_val, rec_has, rec_sum, n, m):
 @njit(**_JIT)
 def advance(F, G, B, rec_val, rec_has, rec_sum, x0, w, sal, voting, start_next, tree, tree_at, tied, stack,
             by_sup_i, by_sup_j, by_dem_i, by_dem_j, offsets, touched, mark, picks, ya, yb, unif,
-            gap_val, req, step_k, step_f, n_ties, ctl, weights):
-    """Run the round until it ends (``DONE``) or needs something from Python (see the module)."""
+            gap_val, req, step_k, step_f, n_ties, ctl, weights, dl):
+    """Run the round until it ends (``DONE``) or needs something from Python (see the module).
+
+    ``dl`` holds Decide's lists (ties="decide"): the entries of every repetition's list in its
+    slice of ``lists``, their number, each candidate's number of copies, which candidates changed
+    since the last sort, scratch space for the sort and the recalculation passes."""
+    lists, n_list, copies, dirty, keep, keep_at, moved, moved_at, moved_key, need, members = dl
     n, m = ctl[N], ctl[M]
     R = offsets.shape[0] - 1
     while True:
         phase = ctl[PHASE]
         if phase == CALC:
+            level = ctl[LEVEL]
+            if level > 0 and not ctl[HIST_DONE]:
+                # Another pass for exchanges with more than `level` copies on Decide's list: each
+                # side whose own actor moved keeps its current move in the history once more.
+                n_members = 0
+                for t in range(ctl[N_TOUCHED]):
+                    k = touched[t]
+                    if copies[k] > level and B[k, B_VALID]:
+                        members[n_members] = k
+                        n_members += 1
+                        for side in range(2):
+                            if B[k, B_HIT_I + side]:
+                                mv = F[k, F_MOVE_I + side]
+                                F[k, F_HIST_I + side] += mv
+                                if mv < 0:
+                                    B[k, B_NEG_I + 2 * side] = True
+                                if mv > 0:
+                                    B[k, B_POS_I + 2 * side] = True
+                ctl[N_MEMBERS] = n_members
+                ctl[HIST_DONE] = 1
             asked = ctl[N_REQ]
-            for t in range(ctl[N_TOUCHED]):
-                _calculate(touched[t], F, G, B, rec_val, rec_has, rec_sum, gap_val, req, ctl)
+            if level == 0:
+                for t in range(ctl[N_TOUCHED]):
+                    _calculate(touched[t], F, G, B, rec_val, rec_has, rec_sum, gap_val, req, ctl)
+            else:
+                for t in range(ctl[N_MEMBERS]):
+                    _calculate(members[t], F, G, B, rec_val, rec_has, rec_sum, gap_val, req, ctl)
             if ctl[N_REQ] > asked:
                 return NEED_GAP  # signs asked for; the pass reruns (idempotent) once they are in
             if ctl[N_REQ] > 0:
                 for r in range(ctl[N_REQ]):
                     gap_val[req[1, r], req[0, r]] = np.nan
                 ctl[N_REQ] = 0
+            if ctl[RULE] == DECIDE:
+                more = False
+                for t in range(ctl[N_TOUCHED]):
+                    k = touched[t]
+                    if copies[k] > level + 1 and B[k, B_VALID]:
+                        more = True
+                        break
+                if more:
+                    ctl[LEVEL] = level + 1
+                    ctl[HIST_DONE] = 0
+                    continue
             for t in range(ctl[N_TOUCHED]):
                 k = touched[t]
                 mark[k] = False
+                dirty[k] = True
+                B[k, B_HIT_I] = False
+                B[k, B_HIT_J] = False
                 _set_leaf(tree, tree_at, offsets, G[k, I_REP], k, F[k, F_GAIN] if B[k, B_VALID] else -np.inf)
             ctl[N_TOUCHED] = 0
+            ctl[LEVEL] = 0
+            ctl[SORTED] = 0
             ctl[PHASE] = SELECT
+        elif phase == SELECT and ctl[N_STEPS] + R > step_k.shape[0]:
+            return NEED_SPACE  # Decide's copies can realise an exchange twice: more steps than candidates
+        elif phase == SELECT and ctl[RULE] == DECIDE:
+            # Decide's list: sorted by gain, the head realised, a coin when the two best tie.
+            if not ctl[SORTED]:
+                n_open = 0
+                n_unif = 0
+                for r in range(R):
+                    if n_list[r] == 0:
+                        continue
+                    _sort_list(r, lists, n_list, offsets, F, B, dirty, keep, keep_at, moved, moved_at, moved_key)
+                    if n_list[r] == 0:
+                        continue
+                    base = offsets[r]
+                    top = F[lists[base], F_GAIN]
+                    need[n_open] = n_list[r] > 1 and F[lists[base + 1], F_GAIN] >= top - TIE_RTOL * abs(top)
+                    n_unif += need[n_open]
+                    picks[n_open] = r
+                    n_open += 1
+                ctl[N_OPEN] = n_open
+                ctl[N_UNIF] = n_unif
+                ctl[SORTED] = 1
+            n_open = ctl[N_OPEN]
+            if n_open == 0:
+                return DONE
+            if ctl[N_UNIF] > 0 and not ctl[UNIF_READY]:
+                return NEED_RANDOM
+            ctl[UNIF_READY] = 0
+            u_at = 0
+            for t in range(n_open):
+                r = picks[t]
+                u = 0.0
+                if need[t]:
+                    u = unif[u_at]
+                    u_at += 1
+                    n_ties[r] += 1
+                picks[t] = _pop_list(r, need[t], u, lists, n_list, offsets, copies, dirty)
+            ctl[PHASE] = REALISE
+            _steps(picks, n_open, F, G, rec_val, rec_has, rec_sum, step_k, step_f, ya, yb, ctl)
+            if ctl[EXACT]:
+                return NEED_EXACT
         elif phase == SELECT:
             # Per repetition the valid candidate with the highest gain; equal within TIE_RTOL tie.
             n_open = 0
@@ -335,38 +533,23 @@ def advance(F, G, B, rec_val, rec_has, rec_sum, x0, w, sal, voting, start_next, 
                     n_open += 1
             if n_open == 0:
                 return DONE
-            if ctl[RANDOM] and not ctl[UNIF_READY]:
-                ctl[N_OPEN] = n_open
+            if ctl[RULE] == UNIFORM and not ctl[UNIF_READY]:
+                ctl[N_UNIF] = n_open
                 return NEED_RANDOM
             ctl[UNIF_READY] = 0
             for t in range(n_open):
                 r = picks[t]
                 count = _tied(tree, tree_at, offsets, r, ya[t], tied, stack)
                 pick = tied[0]
-                if ctl[RANDOM]:
+                if ctl[RULE] == UNIFORM:
                     pick = tied[np.int64(np.floor(unif[t] * count))]
                 if count > 1:
                     n_ties[r] += 1
                 picks[t] = pick
-                s = ctl[N_STEPS]
-                step_k[s] = pick
-                xi, xj = F[pick, F_SUP_I], F[pick, F_SUP_J]
-                step_f[S_XI, s] = xi
-                step_f[S_XJ, s] = xj
-                step_f[S_GAIN, s] = F[pick, F_GAIN]
-                step_f[S_OQ0, s] = _outcome(pick, 0, xi, True, F, G, rec_val, rec_has, rec_sum)
-                step_f[S_OQ1, s] = _outcome(pick, 0, xi + F[pick, F_MOVE_I], True, F, G, rec_val, rec_has, rec_sum)
-                step_f[S_OP0, s] = _outcome(pick, 1, xj, True, F, G, rec_val, rec_has, rec_sum)
-                step_f[S_OP1, s] = _outcome(pick, 1, xj + F[pick, F_MOVE_J], True, F, G, rec_val, rec_has, rec_sum)
-                ctl[N_STEPS] = s + 1
-            ctl[N_PICKS] = n_open
             ctl[PHASE] = REALISE
+            _steps(picks, n_open, F, G, rec_val, rec_has, rec_sum, step_k, step_f, ya, yb, ctl)
             if ctl[EXACT]:
                 return NEED_EXACT
-            for t in range(n_open):
-                k = picks[t]
-                ya[t] = F[k, F_SUP_I] + F[k, F_MOVE_I]
-                yb[t] = F[k, F_SUP_J] + F[k, F_MOVE_J]
         else:  # REALISE: move the picked exchanges' actors and queue what they touch
             n_picks = ctl[N_PICKS]
             s0 = ctl[N_STEPS] - n_picks
@@ -376,16 +559,21 @@ def advance(F, G, B, rec_val, rec_has, rec_sum, x0, w, sal, voting, start_next, 
                 y_a, y_b = ya[t], yb[t]
                 step_f[S_YI, s0 + t] = y_a
                 step_f[S_YJ, s0 + t] = y_b
-                B[k, B_VALID] = False
+                # An exchange still on Decide's list (copied there at a tie) is recalculated
+                # against itself like any other it touches; otherwise it leaves the round.
+                if ctl[RULE] != DECIDE or copies[k] == 0:
+                    B[k, B_VALID] = False
                 _set_leaf(tree, tree_at, offsets, r, k, -np.inf)
                 base = r * n
                 aq, bp, bq, ap = (base + a) * m + q, (base + b) * m + p, (base + b) * m + q, (base + a) * m + p
                 _record(bq, a, y_a, F[k, F_START_I], x0, w, rec_val, rec_has, rec_sum, n, m)
                 _record(ap, b, y_b, F[k, F_START_J], x0, w, rec_val, rec_has, rec_sum, n, m)
-                _resupply(by_sup_i, aq, y_a, F_HIST_I, F_MOVE_I, B_NEG_I, B_POS_I, F_SUP_I, F, B, touched, mark, ctl)
-                _resupply(by_sup_i, bp, y_b, F_HIST_I, F_MOVE_I, B_NEG_I, B_POS_I, F_SUP_I, F, B, touched, mark, ctl)
-                _resupply(by_sup_j, aq, y_a, F_HIST_J, F_MOVE_J, B_NEG_J, B_POS_J, F_SUP_J, F, B, touched, mark, ctl)
-                _resupply(by_sup_j, bp, y_b, F_HIST_J, F_MOVE_J, B_NEG_J, B_POS_J, F_SUP_J, F, B, touched, mark, ctl)
+                hi = (F_HIST_I, F_MOVE_I, B_NEG_I, B_POS_I, F_SUP_I, B_HIT_I)
+                hj = (F_HIST_J, F_MOVE_J, B_NEG_J, B_POS_J, F_SUP_J, B_HIT_J)
+                _resupply(by_sup_i, aq, y_a, *hi, F, B, touched, mark, ctl)
+                _resupply(by_sup_i, bp, y_b, *hi, F, B, touched, mark, ctl)
+                _resupply(by_sup_j, aq, y_a, *hj, F, B, touched, mark, ctl)
+                _resupply(by_sup_j, bp, y_b, *hj, F, B, touched, mark, ctl)
                 _touch(by_dem_j, bq, B, touched, mark, ctl)
                 _touch(by_dem_i, bq, B, touched, mark, ctl)
                 _touch(by_dem_j, ap, B, touched, mark, ctl)
@@ -526,19 +714,19 @@ def run_round(x0, w, sal, involved, *, forbidden=None, kappa=None, rng=None, tie
             c.kappa = np.ascontiguousarray(kappa(c, sal), np.float64)
     F, G, tables = _state(ci, cj, cp, cq, c.kappa, rep, x0, w, sal, S, base)
     K = len(c)
-    B = np.zeros((K, 7), dtype=np.bool_)
+    B = np.zeros((K, 9), dtype=np.bool_)
     rec_val, rec_has, rec_sum = np.zeros(R * n * m * n), np.zeros(R * n * m * n, np.bool_), np.zeros(R * n * m)
     voting = x0.copy()
     start_next = x0.copy()
     touched = np.arange(K, dtype=np.int64)
-    ctl = np.zeros(11, dtype=np.int64)
-    ctl[[N_TOUCHED, EXACT, RANDOM, N, M]] = K, shadows is not None, ties != "first", n, m
+    ctl = np.zeros(16, dtype=np.int64)
+    ctl[[N_TOUCHED, EXACT, RULE, N, M]] = K, shadows is not None, TIE_RULES.index(ties), n, m
     picks, unif = np.zeros(R, np.int64), np.zeros(R)
     ya, yb = np.zeros(R), np.zeros(R)
     gap_val = np.full((2, K), np.nan)
     req = np.zeros((2, 2 * K), np.int64)
-    step_k = np.zeros(K, np.int64)
-    step_f = np.zeros((9, K))
+    step_k = np.zeros(K + R, np.int64)
+    step_f = np.zeros((9, K + R))
     n_ties = np.zeros(R, np.int64)
     weights = np.array([salience_weight, fixed_weight], dtype=np.float64)
     moved, cl = [], None
@@ -546,16 +734,25 @@ def run_round(x0, w, sal, involved, *, forbidden=None, kappa=None, rng=None, tie
     pow2 = 2 ** np.ceil(np.log2(np.maximum(sizes, 1))).astype(np.int64)
     tree_at = np.stack([np.concatenate([[0], np.cumsum(2 * pow2)[:-1]]), pow2], axis=1).astype(np.int64)
     tree = np.full(int(2 * pow2.sum()), -np.inf)
-    tree_args = (tree, tree_at, np.zeros(max(int(sizes.max(initial=0)), 1), np.int64), np.zeros(128, np.int64))
+    longest = max(int(sizes.max(initial=0)), 1)
+    tree_args = (tree, tree_at, np.zeros(longest, np.int64), np.zeros(128, np.int64))
+    # Decide's lists start in candidate order, every candidate once.
+    dl = (np.arange(K, dtype=np.int64), sizes.astype(np.int64), np.ones(K, np.int64), np.zeros(K, np.bool_),
+          np.zeros(longest, np.int64), np.zeros(longest, np.int64), np.zeros(longest, np.int64),
+          np.zeros(longest, np.int64), np.zeros(longest), np.zeros(R, np.bool_), np.zeros(K, np.int64))
     args = (F, G, B, rec_val, rec_has, rec_sum, x0, w, sal, voting, start_next, *tree_args, *tables, offsets, touched,
-            np.zeros(K, np.bool_), picks, ya, yb, unif, gap_val, req, step_k, step_f, n_ties, ctl, weights)
+            np.zeros(K, np.bool_), picks, ya, yb, unif, gap_val, req, step_k, step_f, n_ties, ctl, weights, dl)
     while (status := advance(*args)) != DONE:
-        if status == NEED_GAP:
+        if status == NEED_SPACE:
+            step_k = np.concatenate([step_k, np.zeros_like(step_k)])
+            step_f = np.concatenate([step_f, np.zeros_like(step_f)], axis=1)
+            args = args[:ARG_STEP_K] + (step_k, step_f) + args[ARG_STEP_K + 2:]
+        elif status == NEED_GAP:
             for t in range(ctl[N_REQ]):
                 k, side = int(req[0, t]), int(req[1, t])
                 gap_val[side, k] = shadows[rep[k]].gap(c, k, "i" if side == 0 else "j")
         elif status == NEED_RANDOM:
-            unif[:ctl[N_OPEN]] = rng.random(ctl[N_OPEN])
+            unif[:ctl[N_UNIF]] = rng.random(ctl[N_UNIF])
             ctl[UNIF_READY] = 1
         else:  # NEED_EXACT
             if cl is None:  # the candidates as Python lists: the shadow reads them one by one
@@ -577,6 +774,10 @@ def run_round(x0, w, sal, involved, *, forbidden=None, kappa=None, rng=None, tie
         start_next = np.array([[[np.nan if v is None else float(v) for v in row] for row in nd] for nd in next_dec])
     return RoundResult(voting=voting, start_next=start_next, exchanges=exchanges, n_candidates=np.diff(offsets),
                        ties=n_ties, start_next_exact=next_dec)
+
+
+#: Where ``step_k`` and ``step_f`` sit in :func:`advance`'s arguments.
+ARG_STEP_K = 28
 
 
 def _exchanges(c, ks, f, R):

@@ -14,6 +14,11 @@ The sequence within a round follows the Decide exchange model (Draaijer & Stokma
 copied): the exchange with the highest gain is realised first; every remaining exchange that
 shares a supplying actor and issue, or a demanding actor and issue, with it is recalculated from
 the new voting positions; exchanges that became impossible are dropped; repeat until none is left.
+
+Equal gains (``ties``): ``"first"`` takes the first tied candidate in candidate order;
+``"uniform"`` draws uniformly among all tied candidates; ``"decide"`` follows Decide's own list
+(:class:`_DecideList`): a stable sort by gain, a fair coin between the two best when they tie, the
+loser of the coin moved to the end of the list (or, when the second loses, copied there).
 """
 
 from __future__ import annotations
@@ -29,6 +34,11 @@ MIN_MOVE = 1e-10
 EXACT_TOL = 1e-9
 #: Gains within this relative distance count as tied (Decide compares exact decimals).
 TIE_RTOL = 1e-9
+#: How equal gains are broken (see the module docstring); "random" names Decide's coin.
+TIE_RULES = ("first", "uniform", "decide")
+#: Decide's list is sorted by gain rounded to this many significant bits (relative 1e-9, as
+#: TIE_RTOL): gains equal but for rounding keep their list order (see :func:`rank_key`).
+RANK_BITS = 30
 
 
 @dataclass
@@ -192,6 +202,7 @@ class _State:
         self.by_sup_j = _groups((rep * n + j) * m + p, size)
         self.by_dem_i = _groups((rep * n + i) * m + p, size)
         self.by_dem_j = _groups((rep * n + j) * m + q, size)
+        self.order: _DecideList | None = None  # Decide's list, with ties="decide"
 
     # -- outcome of an issue as one exchange side sees it --------------------------------------
     def _outcome(self, idx, side, v, mover_wins=True):
@@ -321,6 +332,10 @@ class _State:
     def best(self, ties, rng):
         """Per repetition the valid candidate with the highest gain: (indices, tied) for the
         repetitions that still have one."""
+        if ties == "decide":
+            if self.order is None:
+                self.order = _DecideList(self.offsets, self.valid)
+            return self.order.take(self.gain, self.valid, rng)
         gain = np.where(self.valid, self.gain, -np.inf)
         if not len(gain):
             return np.zeros(0, int), np.zeros(0, bool)
@@ -338,7 +353,9 @@ class _State:
         new positions for the actors who demanded them, and recalculate the exchanges they touch."""
         c, m, n = self.c, self.m, self.n
         a, b, p, q, r = c.i[ks], c.j[ks], c.p[ks], c.q[ks], c.rep[ks]
-        self.valid[ks] = False
+        # An exchange still on Decide's list (copied there at a tie) is recalculated against
+        # itself like any other it touches; otherwise it leaves the round.
+        self.valid[ks] = False if self.order is None else self.order.copies[ks] > 0
         valid = self.valid
         base = r * n
         aq, bp, bq, ap = (base + a) * m + q, (base + b) * m + p, (base + b) * m + q, (base + a) * m + p
@@ -376,8 +393,28 @@ class _State:
             hit_i, hit_j, live(self.by_dem_j, bq), live(self.by_dem_i, bq),
             live(self.by_dem_j, ap), live(self.by_dem_i, ap),
         ])
-        if len(touched):
-            self.calculate(np.unique(touched))
+        if not len(touched):
+            return
+        touched = np.unique(touched)
+        self.calculate(touched)
+        if self.order is None:
+            return
+        # Decide recalculates an exchange once per copy on its list. A further pass repeats the
+        # calculation from the same positions, except that each side whose own actor moved keeps
+        # its current move in the history once more (its move list grows by one entry).
+        copies = self.order.copies[touched]
+        for extra in range(1, int(copies.max(initial=1))):
+            sub = touched[(copies > extra) & self.valid[touched]]
+            if not len(sub):
+                break
+            for hit, hist, neg, pos, move in ((hit_i, self.hist_i, self.neg_i, self.pos_i, self.move_i),
+                                              (hit_j, self.hist_j, self.neg_j, self.pos_j, self.move_j)):
+                h = sub[np.isin(sub, hit)]
+                mv = move[h]
+                hist[h] += mv
+                neg[h] |= mv < 0
+                pos[h] |= mv > 0
+            self.calculate(sub)
 
     def _record(self, rs, mover, y, start):
         """Record ``mover``'s new position for exchanges where the demander demands that issue
@@ -396,6 +433,62 @@ class _State:
         self.rec_has[f] = True
 
 
+def rank_key(gain):
+    """The gain rounded to RANK_BITS significant bits, the key of Decide's sort.
+
+    Decide sorts its 28-digit decimal gains exactly; two exchanges with equal gains in exact
+    arithmetic, computed by different routes, then differ in the last digits, and floats would
+    order them by their own, different, rounding. Rounding the key lets such gains keep their list
+    order instead, which is what Decide does whenever its decimals agree (the common case: the
+    same numbers in the same order).
+    """
+    m, e = np.frexp(gain)
+    return np.ldexp(np.floor(m * 2.0**RANK_BITS + 0.5), e - RANK_BITS)
+
+
+class _DecideList:
+    """Decide's list of open exchanges and its tie rule, one list per repetition.
+
+    Each step Decide sorts its list by gain, highest first, with a stable sort (equal gains keep
+    their order in the list, which earlier sorts and moves have shaped), and takes the first. When
+    the second has the same gain, a fair coin (one uniform ``u`` from ``rng``, as Decide's
+    ``random.random()``) decides: ``u >= 0.5`` realises the second and moves the first to the end
+    of the list; otherwise the first is realised and the second is *copied* to the end, so that it
+    is on the list twice. Exchanges that became impossible leave the list (all their copies).
+    ``copies`` counts each candidate's entries.
+    """
+
+    def __init__(self, offsets, valid):
+        self.lists = [np.arange(offsets[r], offsets[r + 1]) for r in range(len(offsets) - 1)]
+        self.copies = np.ones(len(valid), np.int64)
+
+    def take(self, gain, valid, rng):
+        """The exchange each open repetition realises now: (indices, whether a coin was thrown)."""
+        heads, coin = [], []
+        for r, lst in enumerate(self.lists):
+            lst = lst[valid[lst]]
+            lst = lst[np.argsort(-rank_key(gain[lst]), kind="stable")]
+            self.lists[r] = lst
+            if len(lst):
+                heads.append(r)
+                coin.append(len(lst) > 1 and gain[lst[1]] >= gain[lst[0]] - TIE_RTOL * abs(gain[lst[0]]))
+        coin = np.array(coin, bool)
+        u = rng.random(int(coin.sum())) if coin.any() else np.zeros(0)
+        picks = np.zeros(len(heads), np.int64)
+        for t, r in enumerate(heads):
+            lst = self.lists[r]
+            first = lst[0]
+            if not coin[t]:
+                picks[t], self.lists[r] = first, lst[1:]
+            elif u[np.count_nonzero(coin[:t])] >= 0.5:
+                picks[t], self.lists[r] = lst[1], np.append(lst[2:], first)
+            else:
+                picks[t], self.lists[r] = first, np.append(lst[1:], lst[1])
+                self.copies[lst[1]] += 1
+        self.copies[picks] -= 1
+        return picks, coin
+
+
 COLUMNS = ("i", "j", "p", "q", "x_i", "y_i", "x_j", "y_j", "gain",
            "outcome_q0", "outcome_q1", "outcome_p0", "outcome_p1", "inner")
 
@@ -408,7 +501,8 @@ def run_round(x0, w, sal, involved, *, forbidden=None, kappa=None, rng=None, tie
     ``x0``, ``w``, ``sal`` have shape (R, n, m) (a leading axis of 1 for a single run).
     ``kappa`` (callable taking the :class:`Candidates` and the saliences, returning rates)
     replaces the equal-gain rate (random-rate variants). ``ties`` is ``"first"`` (the candidate
-    first in Decide's order) or ``"random"`` (uniform among the tied, drawn from ``rng``).
+    first in Decide's order), ``"uniform"`` (uniform among the tied, drawn from ``rng``) or
+    ``"decide"`` (Decide's list and coin, :class:`_DecideList`).
     ``shadows`` is a list of R :class:`~accord.models._exchange_decimal.DecimalShadow` or None.
     """
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -23,7 +23,8 @@ Variants (``variant=``): ``equal_gain`` (the default, above); ``random_rate`` (t
 uniformly between the two partners' break-even rates, Dijkstra, van Assen, Stokman & Draaijer
 2018); ``randomised_equal_gain`` (the equal-gain rate moved a random share ``p`` of the way toward
 one partner's break-even rate). Equal ties between gains go to the first candidate in order
-(issue pair, then A–D before B–C groups, then actor order) unless ``ties="random"``.
+(issue pair, then A–D before B–C groups, then actor order) unless ``ties="random"`` (Decide's own
+rule: a coin between the two best of its sorted list, drawn from ``rng``) or ``ties="uniform"``.
 
 The sequence within a round follows the public Decide implementation (GPL; read to understand,
 not copied), and reproduces its runs: see ``docs/models/exchange.md`` for the checks and every
@@ -47,7 +48,7 @@ import numpy as np
 from accord.errors import ModelError
 from accord.models._common import weighted_median
 from accord.models._exchange_decimal import DecimalShadow, to_decimal
-from accord.models._exchange_round import compromise
+from accord.models._exchange_round import TIE_RULES, compromise
 from accord.models._exchange_round import run_round as _run_round_numpy
 from accord.models.registry import Model, register
 from accord.results import Trajectory
@@ -197,8 +198,11 @@ def exchange_runs(
         Trades that may not happen (see :func:`forbidden_linkages`).
     power : array (n_actors, n_issues), optional
         Capability per actor and issue (Decide's per-row power); replaces ``capability``.
-    ties : {"first", "random"}
-        How equal gains are ordered: first candidate in order, or at random from ``rng``.
+    ties : {"first", "random", "decide", "uniform"}
+        How equal gains are broken: ``"first"`` (deterministic) takes the first candidate in
+        order; ``"random"`` (= ``"decide"``) follows Decide: a fair coin from ``rng`` between the
+        two best exchanges of its stably sorted list, the loser moved (or copied) to the end;
+        ``"uniform"`` draws uniformly among all tied exchanges.
     rng : numpy.random.Generator
         One stream for every run (the runs draw from it in lockstep).
     exact : bool, optional
@@ -211,10 +215,9 @@ def exchange_runs(
     variant = _variant(variant)
     if variant == "randomised_equal_gain" and not 0 <= p <= 1:
         raise ModelError(f"p must be in [0, 1], got {p}")
-    if ties not in ("first", "random"):
-        raise ModelError(f"ties must be 'first' or 'random', got {ties!r}")
-    if ties == "random" and rng is None:
-        raise ModelError("ties='random' needs rng")
+    ties = _tie_rule(ties)
+    if ties != "first" and rng is None:
+        raise ModelError(f"ties={ties!r} needs rng")
     if int(rounds) < 0:
         raise ModelError(f"rounds must be >= 0, got {rounds}")
     involved = np.asarray(a.involved, bool)
@@ -238,7 +241,7 @@ def exchange_runs(
     kappa = _kappa(variant, rng, p if variant == "randomised_equal_gain" else 0.0)
     exact = (variant == "equal_gain" and not p) if exact is None else exact
     if exact:
-        xd = [_decimal_positions(pos[r // reps], involved, lower, span) for r in range(R)]
+        xd = [_decimal_positions(pos[r // reps], involved, lower, upper) for r in range(R)]
         sd = [_decimal_grid(sal[r], involved) for r in range(R)]
         cd = [_decimal_grid(cap[r], involved) for r in range(R)]
 
@@ -269,6 +272,13 @@ def exchange_runs(
     ]
 
 
+def _tie_rule(ties):
+    rule = {"random": "decide"}.get(ties, ties)
+    if rule not in TIE_RULES:
+        raise ModelError(f"ties must be one of 'first', 'random', 'decide', 'uniform', got {ties!r}")
+    return rule
+
+
 def _variant(variant):
     v = (variant or "equal_gain").strip().lower().replace("-", "_")
     v = {"equal": "equal_gain", "random": "random_rate", "randomized_equal_gain": "randomised_equal_gain",
@@ -286,21 +296,27 @@ def _decimal_grid(v, involved):
     return [[to_decimal(v[a, i]) if involved[a, i] else None for i in range(v.shape[1])] for a in range(v.shape[0])]
 
 
-def _decimal_positions(pos, involved, lower, span):
-    """Positions on the 0–100 scale as Decide holds them: (x - lower) × 100 / span, the factor a float."""
-    from decimal import Decimal
+def _decimal_positions(pos, involved, lower, upper):
+    """Positions on the 0–100 scale as Decide holds them: (x - lower) × (100 / (upper - lower)).
+
+    Decide reads the scale ends as decimals (its ``#M`` points), so the factor is a 28-digit
+    decimal quotient, not a binary float (it matters on scales other than 0–100).
+    """
+    import decimal
 
     out = []
-    for k in range(pos.shape[0]):
-        row = []
-        for i in range(pos.shape[1]):
-            if not involved[k, i]:
-                row.append(None)
-            elif lower[i] == 0 and span[i] == SCALE:
-                row.append(to_decimal(pos[k, i]))
-            else:
-                row.append((to_decimal(pos[k, i]) - to_decimal(lower[i])) * Decimal(SCALE / span[i]))
-        out.append(row)
+    with decimal.localcontext(decimal.Context(prec=28)):
+        factor = [100 / (to_decimal(hi) - to_decimal(lo)) for lo, hi in zip(lower, upper, strict=True)]
+        for k in range(pos.shape[0]):
+            row = []
+            for i in range(pos.shape[1]):
+                if not involved[k, i]:
+                    row.append(None)
+                elif lower[i] == 0 and upper[i] == SCALE:
+                    row.append(to_decimal(pos[k, i]))
+                else:
+                    row.append((to_decimal(pos[k, i]) - to_decimal(lower[i])) * factor[i])
+            out.append(row)
     return out
 
 
@@ -354,7 +370,7 @@ def forecast(a: ScenarioArrays, rng=None, *, variant=None, rounds=DEFAULT_ROUNDS
     average ``repetitions`` runs (all draws and repetitions run in lockstep).
     """
     batch = np.shape(a.position)[:-2]
-    stochastic = bool(_variant(variant) != "equal_gain" or p or ties == "random")
+    stochastic = bool(_variant(variant) != "equal_gain" or p or ties != "first")
     if stochastic and rng is None:
         rng = np.random.default_rng(0)
     reps = max(1, int(repetitions)) if stochastic else 1
@@ -382,7 +398,7 @@ def trajectory(a: ScenarioArrays, rng=None, *, variant=None, rounds=DEFAULT_ROUN
     the positions each round started from (``outcome_before``) and those positions (``start``).
     """
     v = _variant(variant)
-    if (v != "equal_gain" or p or ties == "random") and rng is None:
+    if (v != "equal_gain" or p or ties != "first") and rng is None:
         rng = np.random.default_rng(0)
     run = exchange_run(a, rounds=rounds, variant=v, p=p, forbidden=forbidden, power=power, ties=ties, rng=rng,
                        engine=engine)
