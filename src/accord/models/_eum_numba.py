@@ -50,6 +50,11 @@ def _float(typingctx, x):
     return None
 
 
+# Indices masked with _NN are known to be >= 0, so numba's negative-index wrap-around (a select
+# per access) disappears and loops starting at p + 1 or at an index read from an array compile to
+# SIMD code (unmasked, such loops ran scalar at ~4x the cost).
+_NN = 0x7FFFFFFFFFFFFFFF
+
 _SHIFT = 6755399441055744.0  # 1.5 * 2^52: adding it rounds to an integer kept in the low bits
 _SHIFT_BITS = 0x4338000000000000
 _LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
@@ -201,11 +206,11 @@ def _votes(n, base, lb, start, r, linear, ws, invs, n_in, all_pairs, s_t, drow, 
                 drow[a] = row[a]
         else:
             for a in range(k):
-                tmp[a] = lb[start[a] + k - a - 1]
+                tmp[a] = lb[(start[a] + k - a - 1) & _NN]
             tmp[k] = -np.inf
             sk = start[k] - k - 1
             for a in range(k + 1, n):
-                tmp[a] = lb[sk + a]
+                tmp[a & _NN] = lb[(sk + a) & _NN]
             rk = r[k]
             for a in range(n):
                 drow[a] = _exp(tmp[a] * rk)
@@ -253,10 +258,12 @@ def _win_probability(n, s_t, den_all, all_pairs, start, valid, t_pk, p_up, p_dn)
         s0 = start[p] - p - 1  # packed index of (p, q) is s0 + q
         gp = g[p]
         for q in range(p + 1, n):  # gathers: scalar
-            t = t_pk[s0 + q]
+            i = (s0 + q) & _NN
+            q = q & _NN
+            t = t_pk[i] & _NN
             left = s_t[t, q] - s_t[t, p]
-            p_up[s0 + q] = max(left, 0.0)
-            p_dn[s0 + q] = max(left + (gp - g[q]), 0.0)
+            p_up[i] = max(left, 0.0)
+            p_dn[i] = max(left + (gp - g[q]), 0.0)
     for i in range(p_up.shape[0]):  # divisions: one long SIMD loop
         nu = p_up[i]
         nd = p_dn[i]
@@ -278,15 +285,19 @@ def _danger(n, base, invs, ss, start, p_up, p_dn, acc_a, acc_b, danger):
         row = base[p]
         s0 = start[p] - p - 1
         for q in range(p + 1, n):  # p challenges q
+            i = (s0 + q) & _NN
+            q = q & _NN
             bm = row[q] if ok_p & (invs[q] == 1) else 0.0
             acc_a[q] += bm
-            acc_b[q] += bm * (1.0 - p_up[s0 + q])
+            acc_b[q] += bm * (1.0 - p_up[i])
         sa = acc_a[p]
         sb = acc_b[p]
         for q in range(p + 1, n):  # q challenges p
+            i = (s0 + q) & _NN
+            q = q & _NN
             bm = row[q] if ok_p & (invs[q] == 1) else 0.0
             sa += bm
-            sb += bm * (1.0 - p_dn[s0 + q])
+            sb += bm * (1.0 - p_dn[i])
         acc_a[p] = sa
         acc_b[p] = sb
     for q in range(n):
@@ -343,31 +354,33 @@ def _offers(n, xs, ss, r, half, order, pp, qq, b_pk, p_up, p_dn, valid, q_sq, t_
         # The actors' values for the block's pairs: row p of the packed pairs is (p, p+1..n-1).
         j = 0
         while j < m:
-            p = pp[i0 + j]
-            q0 = qq[i0 + j]
+            p = pp[(i0 + j) & _NN] & _NN
+            q0 = qq[(i0 + j) & _NN]
             ln = min(n - q0, m - j)
             rv, hv, xv, sv = r[p], half[p], xs[p], ss[p]
             for u in range(ln):
-                rpb[j + u] = rv
-                hpb[j + u] = hv
-                xpb[j + u] = xv
-                spb[j + u] = sv
+                rpb[(j + u) & _NN] = rv
+                hpb[(j + u) & _NN] = hv
+                xpb[(j + u) & _NN] = xv
+                spb[(j + u) & _NN] = sv
             for u in range(ln):
-                rqb[j + u] = r[q0 + u]
-                hqb[j + u] = half[q0 + u]
+                rqb[(j + u) & _NN] = r[(q0 + u) & _NN]
+                hqb[(j + u) & _NN] = half[(q0 + u) & _NN]
             for u in range(ln):
-                xqb[j + u] = xs[q0 + u]
-                sqb[j + u] = ss[q0 + u]
+                xqb[(j + u) & _NN] = xs[(q0 + u) & _NN]
+                sqb[(j + u) & _NN] = ss[(q0 + u) & _NN]
             j += ln
         # s_q (1 - P_pq) and s_p (1 - P_qp); NaN where no offer can follow (NaN fails every test).
         for j in range(m):
-            a_b[j] = sqb[j] * (1.0 - p_up[i0 + j]) if valid[i0 + j] else np.nan
+            i = (i0 + j) & _NN
+            a_b[j] = sqb[j] * (1.0 - p_up[i]) if valid[i] else np.nan
         for j in range(m):
-            c_b[j] = spb[j] * (1.0 - p_dn[i0 + j]) if valid[i0 + j] else np.nan
+            i = (i0 + j) & _NN
+            c_b[j] = spb[j] * (1.0 - p_dn[i]) if valid[i] else np.nan
         for j in range(m):
-            lm[j] = _log(1.0 - b_pk[i0 + j])
+            lm[j] = _log(1.0 - b_pk[(i0 + j) & _NN])
         for j in range(m):
-            lp[j] = _log(1.0 + b_pk[i0 + j])
+            lp[j] = _log(1.0 + b_pk[(i0 + j) & _NN])
         for j in range(m):
             e1[j] = _exp(rpb[j] * lm[j])
         for j in range(m):
@@ -395,8 +408,8 @@ def _offers(n, xs, ss, r, half, order, pp, qq, b_pk, p_up, p_dn, valid, q_sq, t_
                 eb_q[j] = us - (2.0 - h) - a_b[j] * (h * e4[j] - (2.0 - us))
         else:
             for j in range(m):
-                p = pp[i0 + j]
-                q = qq[i0 + j]
+                p = pp[(i0 + j) & _NN] & _NN
+                q = qq[(i0 + j) & _NN] & _NN
                 dpq = abs(xs[q] - xs[p])
                 h = hpb[j]
                 rp = rpb[j]
@@ -443,8 +456,8 @@ def _offers(n, xs, ss, r, half, order, pp, qq, b_pk, p_up, p_dn, valid, q_sq, t_
         # (the reference's argmin over actors in input order). Receiver p's offers from its own
         # row are kept in registers; q's are scattered.
         for j in range(m):
-            i = i0 + j
-            p = pp[i]
+            i = (i0 + j) & _NN
+            p = pp[i] & _NN
             if p != cur:
                 if cur >= 0:
                     best_kind[cur], best_key[cur], best_j[cur] = bk, bkey, bj
@@ -453,7 +466,7 @@ def _offers(n, xs, ss, r, half, order, pp, qq, b_pk, p_up, p_dn, valid, q_sq, t_
                 bk, bkey, bj = best_kind[p], best_key[p], best_j[p]
                 bx, ba, bb = best_x[p], best_a[p], best_b[p]
             k = kinds[j]
-            q = qq[i]
+            q = qq[i] & _NN
             kp = k & 3
             key = key_p[j]
             jq = order[q]
@@ -490,7 +503,7 @@ def _round(x, w, s, inv, span, flags, q_sq, t_sq, order, ws_):
     base, s_t = mats
     b_pk, lb_pk, p_up, p_dn = packed
     pp, qq, t_pk = pk_int
-    invs, best_kind, best_j, kinds = ivec
+    invs, best_kind, best_j, kinds, t_col = ivec
     n_in = 0
     for p in range(n):
         o = order[p]
@@ -508,25 +521,33 @@ def _round(x, w, s, inv, span, flags, q_sq, t_sq, order, ws_):
         xp = xs[p]
         for q in range(n):
             row[q] = abs(xs[q] - xp) * inv_span
-    k = 0
+    for q in range(n):
+        t_col[q] = 0
     for p in range(n - 1):
         row = base[p]
         s0 = start[p] - p - 1
         ok_p = invs[p] == 1
         xp = xs[p]
         for q in range(p + 1, n):
-            b_pk[s0 + q] = row[q]
-            valid[s0 + q] = ok_p & (invs[q] == 1) & (xs[q] > xp)
-        # t_pq: voters left of the midpoint (x_p + x_q) / 2, by a pointer that only moves right.
-        kk = k
-        while kk < n and xs[kk] < xp:
-            kk += 1
-        k = kk
+            i = (s0 + q) & _NN
+            q = q & _NN
+            b_pk[i] = row[q]
+            valid[i] = ok_p & (invs[q] == 1) & (xs[q] > xp)
+        # t_pq: voters left of the midpoint (x_p + x_q) / 2. It is at least t_(p-1)q (the
+        # midpoint only moves right with p) and seldom more than 3 above it: count 4 places
+        # branch-free (xs ends in +inf sentinels) and walk on only when all 4 are left of it.
+        # Each q is then independent of the last (a pointer along q stalls on mispredictions).
         for q in range(p + 1, n):
+            q = q & _NN
             mid = (xp + xs[q]) * 0.5
-            while kk < n and xs[kk] < mid:
-                kk += 1
-            t_pk[s0 + q] = kk
+            k = t_col[q] & _NN
+            c = ((xs[k] < mid) + (xs[k + 1] < mid)) + ((xs[k + 2] < mid) + (xs[k + 3] < mid))
+            k += c
+            if c == 4:
+                while k < n and xs[k] < mid:
+                    k += 1
+            t_col[q] = k
+            t_pk[(s0 + q) & _NN] = k
     n_pairs = pp.shape[0]
     if security:
         for i in range(n_pairs):
@@ -613,12 +634,14 @@ def _write(x, order, ws_, new_x, rec_other, rec_kind, rec_eu_a, rec_eu_o, rec_r)
 def _workspace(n):
     """Scratch arrays of one thread. Each is its own allocation, not a row of a shared one: LLVM
     vectorises a loop over several arrays only when it can tell them apart."""
-    vec = (np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n),
+    # xs (the first) ends in four +inf sentinels for the midpoint counts.
+    xs = np.full(n + 4, np.inf)
+    vec = (xs, np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n),
            np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n),
            np.empty(n), np.empty(n), np.empty(n), np.empty(n))
     mats = (np.empty((n, n)), np.empty((n + 1, n)))
     ivec = (np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64),
-            np.empty(_BLOCK, dtype=np.int64))
+            np.empty(_BLOCK, dtype=np.int64), np.empty(n, dtype=np.int64))
     n_pairs = n * (n - 1) // 2
     packed = (np.empty(n_pairs), np.empty(n_pairs), np.empty(n_pairs), np.empty(n_pairs))
     pp = np.empty(n_pairs, dtype=np.int64)
