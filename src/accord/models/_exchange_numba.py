@@ -256,27 +256,27 @@ def _rank_key(g):
 
 
 @njit(**_JIT)
-def _sort_list(r, lists, n_list, offsets, F, B, dirty, keep, keep_at, moved, moved_at, moved_key):
+def _sort_list(r, lists, keys, n_list, offsets, F, B, dirty, keep, keep_at, keep_key, moved, moved_at, moved_key):
     """Drop the impossible exchanges from repetition ``r``'s list and sort it stably by rank key,
     highest first. The entries of exchanges that did not change since the last sort are still in
     order; the changed ones (recalculated, or put at the end) are sorted and merged in, equal keys
-    in list order, which is the reference's stable sort of the whole list."""
+    in list order, which is the reference's stable sort of the whole list. ``keys`` holds each
+    entry's negated rank key beside it (valid while its exchange is unchanged)."""
     base = offsets[r]
     n_keep = 0
     n_moved = 0
     for t in range(n_list[r]):
         k = lists[base + t]
-        if not B[k, B_VALID]:
-            continue
-        if dirty[k]:
+        if not dirty[k]:  # unchanged since it was sorted, hence still possible
+            keep[n_keep] = k
+            keep_at[n_keep] = t
+            keep_key[n_keep] = keys[base + t]
+            n_keep += 1
+        elif B[k, B_VALID]:
             moved[n_moved] = k
             moved_at[n_moved] = t
             moved_key[n_moved] = -_rank_key(F[k, F_GAIN])
             n_moved += 1
-        else:
-            keep[n_keep] = k
-            keep_at[n_keep] = t
-            n_keep += 1
     order = np.argsort(moved_key[:n_moved], kind="mergesort")
     a = 0
     b = 0
@@ -285,13 +285,16 @@ def _sort_list(r, lists, n_list, offsets, F, B, dirty, keep, keep_at, moved, mov
         take_keep = b >= n_moved
         if a < n_keep and b < n_moved:
             c = order[b]
-            ka, kc = -_rank_key(F[keep[a], F_GAIN]), moved_key[c]
+            ka, kc = keep_key[a], moved_key[c]
             take_keep = ka < kc or (ka == kc and keep_at[a] < moved_at[c])
         if take_keep:
             lists[out] = keep[a]
+            keys[out] = keep_key[a]
             a += 1
         else:
-            lists[out] = moved[order[b]]
+            c = order[b]
+            lists[out] = moved[c]
+            keys[out] = moved_key[c]
             b += 1
         out += 1
     for b in range(n_moved):
@@ -300,7 +303,7 @@ def _sort_list(r, lists, n_list, offsets, F, B, dirty, keep, keep_at, moved, mov
 
 
 @njit(**_JIT)
-def _pop_list(r, coin, u, lists, n_list, offsets, copies, dirty):
+def _pop_list(r, coin, u, lists, keys, n_list, offsets, copies, dirty):
     """Take the exchange repetition ``r`` realises from the head of its sorted list: the first, or
     after a coin (``u >= 0.5``: the second, the first moved to the end; else the first, the second
     copied to the end)."""
@@ -310,6 +313,7 @@ def _pop_list(r, coin, u, lists, n_list, offsets, copies, dirty):
         pick = lists[base + 1]
         for z in range(size - 2):
             lists[base + z] = lists[base + z + 2]
+            keys[base + z] = keys[base + z + 2]
         lists[base + size - 2] = first
         dirty[first] = True
         n_list[r] = size - 1
@@ -317,6 +321,7 @@ def _pop_list(r, coin, u, lists, n_list, offsets, copies, dirty):
         pick = first
         for z in range(size - 1):
             lists[base + z] = lists[base + z + 1]
+            keys[base + z] = keys[base + z + 1]
         if coin:
             second = lists[base]  # moved up by one
             lists[base + size - 1] = second
@@ -418,7 +423,7 @@ def advance(F, G, B, rec_val, rec_has, rec_sum, x0, w, sal, voting, start_next, 
     ``dl`` holds Decide's lists (ties="decide"): the entries of every repetition's list in its
     slice of ``lists``, their number, each candidate's number of copies, which candidates changed
     since the last sort, scratch space for the sort and the recalculation passes."""
-    lists, n_list, copies, dirty, keep, keep_at, moved, moved_at, moved_key, need, members = dl
+    lists, keys, n_list, copies, dirty, keep, keep_at, keep_key, moved, moved_at, moved_key, need, members = dl
     n, m = ctl[N], ctl[M]
     R = offsets.shape[0] - 1
     while True:
@@ -489,7 +494,8 @@ def advance(F, G, B, rec_val, rec_has, rec_sum, x0, w, sal, voting, start_next, 
                 for r in range(R):
                     if n_list[r] == 0:
                         continue
-                    _sort_list(r, lists, n_list, offsets, F, B, dirty, keep, keep_at, moved, moved_at, moved_key)
+                    _sort_list(r, lists, keys, n_list, offsets, F, B, dirty, keep, keep_at, keep_key, moved,
+                               moved_at, moved_key)
                     if n_list[r] == 0:
                         continue
                     base = offsets[r]
@@ -515,7 +521,7 @@ def advance(F, G, B, rec_val, rec_has, rec_sum, x0, w, sal, voting, start_next, 
                     u = unif[u_at]
                     u_at += 1
                     n_ties[r] += 1
-                picks[t] = _pop_list(r, need[t], u, lists, n_list, offsets, copies, dirty)
+                picks[t] = _pop_list(r, need[t], u, lists, keys, n_list, offsets, copies, dirty)
             ctl[PHASE] = REALISE
             _steps(picks, n_open, F, G, rec_val, rec_has, rec_sum, step_k, step_f, ya, yb, ctl)
             if ctl[EXACT]:
@@ -737,9 +743,10 @@ def run_round(x0, w, sal, involved, *, forbidden=None, kappa=None, rng=None, tie
     longest = max(int(sizes.max(initial=0)), 1)
     tree_args = (tree, tree_at, np.zeros(longest, np.int64), np.zeros(128, np.int64))
     # Decide's lists start in candidate order, every candidate once.
-    dl = (np.arange(K, dtype=np.int64), sizes.astype(np.int64), np.ones(K, np.int64), np.zeros(K, np.bool_),
-          np.zeros(longest, np.int64), np.zeros(longest, np.int64), np.zeros(longest, np.int64),
-          np.zeros(longest, np.int64), np.zeros(longest), np.zeros(R, np.bool_), np.zeros(K, np.int64))
+    dl = (np.arange(K, dtype=np.int64), np.zeros(K), sizes.astype(np.int64), np.ones(K, np.int64),
+          np.ones(K, np.bool_), np.zeros(longest, np.int64), np.zeros(longest, np.int64), np.zeros(longest),
+          np.zeros(longest, np.int64), np.zeros(longest, np.int64), np.zeros(longest), np.zeros(R, np.bool_),
+          np.zeros(K, np.int64))
     args = (F, G, B, rec_val, rec_has, rec_sum, x0, w, sal, voting, start_next, *tree_args, *tables, offsets, touched,
             np.zeros(K, np.bool_), picks, ya, yb, unif, gap_val, req, step_k, step_f, n_ties, ctl, weights, dl)
     while (status := advance(*args)) != DONE:
