@@ -66,23 +66,47 @@ def test_exchange_against_decide_cop21_first_round():
 
 @pytest.mark.slow
 def test_exchange_against_decide_cop21_within_random_tie_ranges():
-    """Decide's COP21 run against the per-round ranges of 100 runs with random tie-breaking.
+    """Decide's COP21 run against the per-round ranges of 100 runs with Decide's own tie rule.
 
-    Decide breaks ties with an unseeded coin between the two best exchanges; we draw uniformly
-    among all tied ones. 100 samples cannot contain every value of another sample (each value of
-    an independent run falls outside the range of 100 others with chance about 2/101), so the
-    check is: every compromise outcome within 1.0 of our range for its round (measured: 0.61 at
-    most) and at least 97% of the voting positions inside their ranges (measured: 98.2%).
+    ``ties="random"`` is Decide's rule (a coin between the two best of its stably sorted list, the
+    loser moved or copied to the end; docs/models/exchange.md, "Ties"). With Python's random
+    stream fed in, it reproduces Decide's runs exactly when Decide's sort key is rounded as ours
+    (checked on COP21, Copenhagen and the sample data, 11 runs); Decide's own decimals order some
+    equal gains by their last digits, so its runs are compared by distribution.
+
+    100 samples cannot contain every value of another sample: our own independent runs fall
+    inside these ranges at 98.5–99.5 % of the voting positions. Measured for this reference run
+    (seed 1): 99.2 % inside, every outcome within 0.2 of its range (uniform ties among all tied
+    exchanges, the rule before: 98.2 % and 0.61). Asserted: 99 % and 0.5; a rule that does not
+    draw Decide's runs (``ties="first"``, or no tie-breaking) fails both.
     """
     a, ref = reference("cop21")
     runs = exchange_runs(a, repetitions=100, rounds=10, ties="random", rng=np.random.default_rng(1), exact=False)
-    voting = np.array([r.voting for r in runs])
-    lo, hi = voting.min(axis=0), voting.max(axis=0)
+    inside, excess = containment(a, runs, ref["after"])
+    assert excess.max() <= 0.5, f"outcomes outside the ranges at (round, issue) {np.argwhere(excess > 0.5).tolist()}"
+    assert inside >= 0.99
+
+
+def containment(a, runs, voting):
+    """Share of ``voting`` (rounds, actors, issues) inside the runs' per-round min-max, and how far
+    each round's compromise outcome lies outside the runs' range (rounds, issues)."""
+    v = np.array([r.voting for r in runs])
+    lo, hi = v.min(axis=0), v.max(axis=0)
     w = weights(a)
-    outcomes = np.array([[compromise(v, w) for v in r.voting] for r in runs])
-    ref_out = np.array([compromise(v, w) for v in ref["after"]])
+    outcomes = np.array([[compromise(x, w) for x in r] for r in v])
+    ref_out = np.array([compromise(x, w) for x in voting])
     excess = np.maximum(outcomes.min(axis=0) - ref_out, ref_out - outcomes.max(axis=0))
-    assert excess.max() <= 1.0, f"outcomes outside the ranges at (round, issue) {np.argwhere(excess > 1).tolist()}"
-    known = ~np.isnan(ref["after"])
-    inside = (ref["after"] >= lo - 1e-6) & (ref["after"] <= hi + 1e-6)
-    assert inside[known].mean() >= 0.97
+    known = ~np.isnan(voting)
+    inside = (voting >= lo - 1e-6) & (voting <= hi + 1e-6)
+    return inside[known].mean(), excess
+
+
+def test_exchange_decide_ties_on_cop21_first_rounds():
+    # The quick check of the same: two rounds, 30 runs. Measured: 99.7 % inside, outcomes inside
+    # (uniform ties: 99.7 % and 0.45 outside; first-in-order: 83 % and 4.3).
+    a, ref = reference("cop21")
+    runs = exchange_runs(a, repetitions=30, rounds=2, ties="random", rng=np.random.default_rng(3), exact=False)
+    inside, excess = containment(a, runs, ref["after"][:2])
+    assert excess.max() <= 0.1
+    assert inside >= 0.99
+    assert min(sum(r.ties) for r in runs) > 5  # coins were thrown in every run
