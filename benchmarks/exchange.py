@@ -6,8 +6,8 @@ step loop (``engine="numba"``, the default) and the NumPy reference (``engine="n
 1. trade10x5 (10 actors × 5 issues), 10 rounds, one deterministic equal-gain run, with the decimal
    shadow that reproduces Decide bit for bit (the default) and with floats only;
 2. COP21 (15 actors × 13 issues), 10 rounds, one deterministic run (first-in-order ties), with
-   and without the shadow; and 100 repetitions with random tie-breaking, all in lockstep (shadow
-   off: ties are random anyway);
+   and without the shadow; and 100 repetitions with random tie-breaking (Decide's own rule: a coin
+   between the two best of its sorted list), all in lockstep (shadow off: ties are random anyway);
 
 each as the median wall time and the median CPU time (``time.process_time``; other work on the
 machine inflates wall time, so both are shown, with the load average), per repetition, beside
@@ -90,7 +90,7 @@ def main(argv=None):
          lambda e: exchange_run(cop, rounds=rounds, engine=e)),
         ("COP21, 1 run (floats only)", "cop21", 1, args.repeat,
          lambda e: exchange_run(cop, rounds=rounds, exact=False, engine=e)),
-        (f"COP21, {args.repetitions} reps, random ties", "cop21", args.repetitions, max(1, args.repeat // 5),
+        (f"COP21, {args.repetitions} reps, Decide's random ties", "cop21", args.repetitions, max(1, args.repeat // 5),
          lambda e: exchange_runs(cop, repetitions=args.repetitions, rounds=rounds, ties="random",
                                  rng=np.random.default_rng(0), exact=False, engine=e)),
     ]
