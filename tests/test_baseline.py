@@ -115,6 +115,30 @@ def test_contract(name, s, seed):
     np.testing.assert_allclose(model.forecast(a.replace(capability=a.capability * 7.5)), out, atol=1e-6)
 
 
+def _condorcet_by_every_contest(pos, w):
+    """Brute force on one issue: every pair of distinct positions, every voter."""
+    cands = sorted(set(pos))
+    wins = []
+    for c in cands:
+        margins = [sum(wk * (np.sign(abs(xk - o) - abs(xk - c))) for xk, wk in zip(pos, w, strict=True))
+                   for o in cands if o != c]
+        if all(mg >= -1e-12 for mg in margins):
+            wins.append(c)
+    return np.mean(wins) if wins else np.nan
+
+
+def test_condorcet_equals_brute_force_contests():
+    rng = np.random.default_rng(3)
+    for trial in range(300):
+        n = int(rng.integers(1, 8))
+        pos = rng.choice([0.0, 10, 25, 50, 75, 100], n) if trial % 2 else rng.uniform(0, 100, n)
+        cap = rng.choice([1.0, 2.0, 3.0], n)
+        sal = rng.choice([0.5, 1.0], n)
+        a = from_arrays(cap, pos[:, None], sal[:, None]).arrays()
+        expected = _condorcet_by_every_contest(list(pos), list(cap * sal))
+        assert baseline.condorcet(a)[0] == pytest.approx(expected, abs=1e-9), (pos, cap, sal)
+
+
 @settings(max_examples=60, deadline=None)
 @given(s=scenario_arrays())
 def test_condorcet_winner_is_the_weighted_median(s):
