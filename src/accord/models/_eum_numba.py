@@ -55,52 +55,82 @@ def _float(typingctx, x):
 # SIMD code (unmasked, such loops ran scalar at ~4x the cost).
 _NN = 0x7FFFFFFFFFFFFFFF
 
-_SHIFT = 6755399441055744.0  # 1.5 * 2^52: adding it rounds to an integer kept in the low bits
-_SHIFT_BITS = 0x4338000000000000
-_LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
-_LOG2E = 1.44269504088896338700e00
+# The constants of _exp and _log reach them as run-time values (see _constants): numba compiles
+# for LLVM's large code model, in which every literal constant is re-materialised inside each loop
+# (an address load and a broadcast per constant per iteration); values loaded once before a loop
+# stay in registers, which makes a loop of exps or logs ~25 % faster with the same operations,
+# so the results are bit for bit those of the literal constants.
+_CONST_F = np.array([
+    # _exp: log2(e), 1.5 * 2^52 (adding it rounds to an integer kept in the low bits), ln 2 in a
+    # high and a low part, fdlibm's rational approximation P1..P5, 1, 2, the underflow limit, 0
+    1.44269504088896338700e00, 6755399441055744.0, 6.93147180369123816490e-01,
+    1.90821492927058770002e-10, 1.66666666666666019037e-01, -2.77777777770155933842e-03,
+    6.61375632143793436117e-05, -1.65339022054652515390e-06, 4.13813679705723846039e-08, 1.0,
+    2.0, -708.0, 0.0,
+    # _log: fdlibm's Lg2, Lg4, Lg6, Lg1, Lg3, Lg5, Lg7, 0.5, -inf, NaN
+    3.999999999940941908e-01, 2.222219843214978396e-01, 1.531383769920937332e-01,
+    6.666666666666735130e-01, 2.857142874366239149e-01, 1.818357216161805012e-01,
+    1.479819860511658591e-01, 0.5, -np.inf, np.nan,
+])
+_CONST_I = np.array([
+    0x4338000000000000, 1023,  # the bits of 1.5 * 2^52, the exponent bias
+    0x3FF00000 - 0x3FE6A09E, 0x3FF, 0x000FFFFF, 0x3FE6A09E, 0xFFFFFFFF,  # _log's bit masks
+], dtype=np.int64)
+
+
+@njit(**_JIT)
+def _constants(cf, ci):
+    """_exp's and _log's constants as two tuples of values (from _CONST_F and _CONST_I)."""
+    ke = (cf[0], cf[1], cf[2], cf[3], cf[4], cf[5], cf[6], cf[7], cf[8], cf[9], cf[10], cf[11],
+          cf[12], ci[0], ci[1])
+    kl = (cf[2], cf[3], cf[1], cf[13], cf[14], cf[15], cf[16], cf[17], cf[18], cf[19], cf[20],
+          cf[9], cf[10], cf[12], cf[21], cf[22], ci[2], ci[3], ci[4], ci[5], ci[6], ci[0])
+    return ke, kl
 
 
 @njit(**_FMA)
-def _exp(y):
+def _exp(y, ke):
     """exp(y) for y <= 0 (fdlibm's reduction and rational approximation, < 1 ulp); 0 below -708.
 
-    Branch-free so that a loop over it compiles to SIMD code; exp(0) is exactly 1.
+    Branch-free so that a loop over it compiles to SIMD code; exp(0) is exactly 1. ``ke``: the
+    constants from :func:`_constants`.
     """
-    t = y * _LOG2E + _SHIFT
-    k = _bits(t) - _SHIFT_BITS
-    kf = t - _SHIFT
-    hi = y - kf * _LN2_HI
-    lo = kf * _LN2_LO
+    log2e, shift, ln2_hi, ln2_lo, p1, p2, p3, p4, p5, one, two, limit, zero, shift_bits, bias = ke
+    t = y * log2e + shift
+    k = _bits(t) - shift_bits
+    kf = t - shift
+    hi = y - kf * ln2_hi
+    lo = kf * ln2_lo
     r = hi - lo
     z = r * r
-    c = r - z * (1.66666666666666019037e-01 + z * (-2.77777777770155933842e-03 + z * (
-        6.61375632143793436117e-05 + z * (-1.65339022054652515390e-06 + z * 4.13813679705723846039e-08))))
-    e = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi)
-    out = e * _float((k + 1023) << 52)
-    return out if y >= -708.0 else 0.0
+    c = r - z * (p1 + z * (p2 + z * (p3 + z * (p4 + z * p5))))
+    e = one - ((lo - (r * c) / (two - c)) - hi)
+    out = e * _float((k + bias) << 52)
+    return out if y >= limit else zero
 
 
 @njit(**_FMA)
-def _log(x):
-    """log(x) for normal x > 0 (fdlibm's algorithm, < 1 ulp); -inf at 0, NaN below. Branch-free."""
+def _log(x, kl):
+    """log(x) for normal x > 0 (fdlibm's algorithm, < 1 ulp); -inf at 0, NaN below. Branch-free.
+    ``kl``: the constants from :func:`_constants`."""
+    (ln2_hi, ln2_lo, shift, lg2, lg4, lg6, lg1, lg3, lg5, lg7, half, one, two, zero, ninf, nan,
+     c1, c2, c3, c4, c5, shift_bits) = kl
     ix = _bits(x)
-    hx = (ix >> 32) + (0x3FF00000 - 0x3FE6A09E)
-    k = (hx >> 20) - 0x3FF
-    hx = (hx & 0x000FFFFF) + 0x3FE6A09E
-    m = _float((hx << 32) | (ix & 0xFFFFFFFF))
-    f = m - 1.0
-    kf = _float(k + 0x4338000000000000) - _SHIFT  # k as a float without an int64 conversion
-    hfsq = 0.5 * f * f
-    s = f / (2.0 + f)
+    hx = (ix >> 32) + c1
+    k = (hx >> 20) - c2
+    hx = (hx & c3) + c4
+    m = _float((hx << 32) | (ix & c5))
+    f = m - one
+    kf = _float(k + shift_bits) - shift  # k as a float without an int64 conversion
+    hfsq = half * f * f
+    s = f / (two + f)
     z = s * s
     w = z * z
-    t1 = w * (3.999999999940941908e-01 + w * (2.222219843214978396e-01 + w * 1.531383769920937332e-01))
-    t2 = z * (6.666666666666735130e-01 + w * (2.857142874366239149e-01 + w * (
-        1.818357216161805012e-01 + w * 1.479819860511658591e-01)))
-    out = s * (hfsq + t1 + t2) + kf * _LN2_LO
-    out = kf * _LN2_HI - ((hfsq - out) - f)
-    return out if x > 0.0 else (-np.inf if x == 0.0 else np.nan)
+    t1 = w * (lg2 + w * (lg4 + w * lg6))
+    t2 = z * (lg1 + w * (lg3 + w * (lg5 + w * lg7)))
+    out = s * (hfsq + t1 + t2) + kf * ln2_lo
+    out = kf * ln2_hi - ((hfsq - out) - f)
+    return out if x > zero else (ninf if x == zero else nan)
 
 
 @njit(**_JIT)
@@ -184,7 +214,7 @@ def _sort(x, order):
 
 
 @njit(**_JIT)
-def _votes(n, base, lb, start, r, linear, ws, invs, n_in, all_pairs, s_t, drow, tmp, dk):
+def _votes(n, base, lb, start, r, linear, ws, invs, n_in, all_pairs, s_t, drow, tmp, dk, ke):
     """Prefix sums s_t[t, a] = Σ_{k < t} w_k D_ka over voters k in sorted order (the reference's
     order of additions), with D_ka = d_ka if ``linear`` else exp(r_k log d_ka) (log d from the
     packed ``lb``). Returns the all-pairs denominator Σ_k w_k Σ_{a, a'} |D_ka - D_ka'| (0 if
@@ -213,7 +243,7 @@ def _votes(n, base, lb, start, r, linear, ws, invs, n_in, all_pairs, s_t, drow, 
                 tmp[a & _NN] = lb[(sk + a) & _NN]
             rk = r[k]
             for a in range(n):
-                drow[a] = _exp(tmp[a] * rk)
+                drow[a] = _exp(tmp[a] * rk, ke)
         d = drow
         for a in range(n):
             nxt[a] = prev[a] + d[a] * wk
@@ -331,7 +361,7 @@ _BLOCK = 128  # pairs per block of the offers: the block's ~20 scratch arrays st
 
 @njit(**_JIT)
 def _offers(n, xs, ss, r, half, order, pp, qq, b_pk, p_up, p_dn, valid, q_sq, t_sq, mu_d, span,
-            scholz, printed, blk, kinds, best_kind, best_key, best_j, best_x, best_a, best_b):
+            scholz, printed, blk, kinds, best_kind, best_key, best_j, best_x, best_a, best_b, ke, kl):
     """Every actor's best offer. For the pair i = (p, q), p < q: in p's eyes (r_p) EU_p(pq) and
     EU_p(qp) decide q's offer to p; in q's eyes (r_q) EU_q(qp) and EU_q(pq) decide p's offer to
     q. U_s and U_f need (1 - d)^r and (1 + d)^r. Pairs go in blocks through short loops over
@@ -378,17 +408,17 @@ def _offers(n, xs, ss, r, half, order, pp, qq, b_pk, p_up, p_dn, valid, q_sq, t_
             i = (i0 + j) & _NN
             c_b[j] = spb[j] * (1.0 - p_dn[i]) if valid[i] else np.nan
         for j in range(m):
-            lm[j] = _log(1.0 - b_pk[(i0 + j) & _NN])
+            lm[j] = _log(1.0 - b_pk[(i0 + j) & _NN], kl)
         for j in range(m):
-            lp[j] = _log(1.0 + b_pk[(i0 + j) & _NN])
+            lp[j] = _log(1.0 + b_pk[(i0 + j) & _NN], kl)
         for j in range(m):
-            e1[j] = _exp(rpb[j] * lm[j])
+            e1[j] = _exp(rpb[j] * lm[j], ke)
         for j in range(m):
-            e2[j] = _exp(rpb[j] * lp[j])
+            e2[j] = _exp(rpb[j] * lp[j], ke)
         for j in range(m):
-            e3[j] = _exp(rqb[j] * lm[j])
+            e3[j] = _exp(rqb[j] * lm[j], ke)
         for j in range(m):
-            e4[j] = _exp(rqb[j] * lp[j])
+            e4[j] = _exp(rqb[j] * lp[j], ke)
         if q_one:
             for j in range(m):
                 h = hpb[j]
@@ -490,12 +520,13 @@ def _offers(n, xs, ss, r, half, order, pp, qq, b_pk, p_up, p_dn, valid, q_sq, t_
 
 
 @njit(**_JIT)
-def _round(x, w, s, inv, span, flags, q_sq, t_sq, order, ws_):
+def _round(x, w, s, inv, span, flags, q_sq, t_sq, order, ws_, cf, ci):
     """One round of one row (input order in, ``new_x`` etc. in input order out), as
     ``_eum_core._one_round``: actors sorted by position; pair quantities once per unordered
     pair of sorted places p < q, stored packed row after row (pair i = (pp[i], qq[i]))."""
     vec, mats, ivec, packed, pk_int, blk, valid, start = ws_
     n = x.shape[0]
+    ke, kl = _constants(cf, ci)
     all_pairs, scholz, printed, security = flags[0] == 1, flags[1] == 1, flags[2] == 1, flags[3] == 1
     _sort(x, order)
     xs, ws, ss, r, half, mu_d, acc_a, acc_b, drow, dk, danger, tmp = vec[:12]
@@ -551,7 +582,7 @@ def _round(x, w, s, inv, span, flags, q_sq, t_sq, order, ws_):
     n_pairs = pp.shape[0]
     if security:
         for i in range(n_pairs):
-            lb_pk[i] = _log(b_pk[i])
+            lb_pk[i] = _log(b_pk[i], kl)
 
     q_one = q_sq == 1.0
     if not q_one:
@@ -571,7 +602,7 @@ def _round(x, w, s, inv, span, flags, q_sq, t_sq, order, ws_):
 
     if security:
         # Risk exponents from the dangers with r = 1 (no exp or log: bit for bit the reference).
-        den_all = _votes(n, base, lb_pk, start, r, True, ws, invs, n_in, all_pairs, s_t, drow, tmp, dk)
+        den_all = _votes(n, base, lb_pk, start, r, True, ws, invs, n_in, all_pairs, s_t, drow, tmp, dk, ke)
         _win_probability(n, s_t, den_all, all_pairs, start, valid, t_pk, p_up, p_dn)
         _danger(n, base, invs, ss, start, p_up, p_dn, acc_a, acc_b, danger)
         if not q_one:
@@ -596,16 +627,16 @@ def _round(x, w, s, inv, span, flags, q_sq, t_sq, order, ws_):
             big_r = (2.0 * danger[q] - hi - lo) / spread if ok else 0.0
             big_r = min(max(big_r, -1.0), 1.0)
             r[q] = (1.0 - big_r / 3.0) / (1.0 + big_r / 3.0)
-        den_all = _votes(n, base, lb_pk, start, r, False, ws, invs, n_in, all_pairs, s_t, drow, tmp, dk)
+        den_all = _votes(n, base, lb_pk, start, r, False, ws, invs, n_in, all_pairs, s_t, drow, tmp, dk, ke)
     else:
         for q in range(n):
             r[q] = 1.0
-        den_all = _votes(n, base, lb_pk, start, r, True, ws, invs, n_in, all_pairs, s_t, drow, tmp, dk)
+        den_all = _votes(n, base, lb_pk, start, r, True, ws, invs, n_in, all_pairs, s_t, drow, tmp, dk, ke)
     _win_probability(n, s_t, den_all, all_pairs, start, valid, t_pk, p_up, p_dn)
     for p in range(n):
         half[p] = 4.0 * 0.5 ** r[p]
     _offers(n, xs, ss, r, half, order, pp, qq, b_pk, p_up, p_dn, valid, q_sq, t_sq, mu_d, span,
-            scholz, printed, blk, kinds, best_kind, best_key, best_j, best_x, best_a, best_b)
+            scholz, printed, blk, kinds, best_kind, best_key, best_j, best_x, best_a, best_b, ke, kl)
 
 
 @njit(**_JIT)
@@ -667,7 +698,7 @@ def _workspace(n):
 
 @njit(**_JIT)
 def _play_rows(lo, hi, x0, w, s, inv, span, flags, q_sq, t_sq, rounds, tol, x_out, played,
-               stopped, cycle, hist, rec_other, rec_kind, rec_eu_a, rec_eu_o, rec_r):
+               stopped, cycle, hist, rec_other, rec_kind, rec_eu_a, rec_eu_o, rec_r, cf, ci):
     """Rows lo..hi-1 through up to ``rounds`` rounds, with the reference's stopping rules."""
     n = x0.shape[1]
     record = hist.shape[0] > 0
@@ -702,11 +733,11 @@ def _play_rows(lo, hi, x0, w, s, inv, span, flags, q_sq, t_sq, rounds, tol, x_ou
                 if not (np.isfinite(sp) and sp > 0.0):
                     sp = 1.0
             if record:
-                _round(x, w[b], s[b], inv_b, sp, flags, q_sq, t_sq, order, ws_)
+                _round(x, w[b], s[b], inv_b, sp, flags, q_sq, t_sq, order, ws_, cf, ci)
                 _write(x, order, ws_, new, rec_other[it, b], rec_kind[it, b], rec_eu_a[it, b],
                        rec_eu_o[it, b], rec_r[it, b])
             else:
-                _round(x, w[b], s[b], inv_b, sp, flags, q_sq, t_sq, order, ws_)
+                _round(x, w[b], s[b], inv_b, sp, flags, q_sq, t_sq, order, ws_, cf, ci)
                 _write(x, order, ws_, new, no_int, no_kind, no_float, no_float, no_float)
             n_played += 1
             done = False
@@ -754,12 +785,12 @@ def _play_rows(lo, hi, x0, w, s, inv, span, flags, q_sq, t_sq, rounds, tol, x_ou
 
 @njit(parallel=True, **_JIT)
 def _play_parallel(n_chunks, x0, w, s, inv, span, flags, q_sq, t_sq, rounds, tol, x_out, played,
-                   stopped, cycle, hist, rec_other, rec_kind, rec_eu_a, rec_eu_o, rec_r):
+                   stopped, cycle, hist, rec_other, rec_kind, rec_eu_a, rec_eu_o, rec_r, cf, ci):
     n_rows = x0.shape[0]
     for c in prange(n_chunks):
         _play_rows(c * n_rows // n_chunks, (c + 1) * n_rows // n_chunks, x0, w, s, inv, span,
                    flags, q_sq, t_sq, rounds, tol, x_out, played, stopped, cycle, hist,
-                   rec_other, rec_kind, rec_eu_a, rec_eu_o, rec_r)
+                   rec_other, rec_kind, rec_eu_a, rec_eu_o, rec_r, cf, ci)
 
 
 # Below this many actor pairs in a call, one thread: starting threads costs more than it saves.
@@ -787,7 +818,7 @@ def run(x0, w, s, inv, span, rules: Rules, *, rounds: int, tol: float | None, re
     rec = (np.empty(shape, dtype=np.intp), np.empty(shape, dtype=np.int8), np.empty(shape),
            np.empty(shape), np.empty(shape))
     args = (x0, w, s, inv, span, flags, float(rules.q), float(rules.t), int(rounds),
-            -1.0 if tol is None else float(tol), x, played, stopped, cycle, hist) + rec
+            -1.0 if tol is None else float(tol), x, played, stopped, cycle, hist) + rec + (_CONST_F, _CONST_I)
     threads = _threads()
     if threads > 1 and n_rows > 1 and n_rows * n * n * max(rounds, 1) >= _PARALLEL_PAIRS:
         _play_parallel(min(n_rows, 8 * threads), *args)
