@@ -198,3 +198,35 @@ def test_numpy_engine_is_the_reference_code(monkeypatch):
     monkeypatch.setattr(eum, "run", lambda *args, **kw: calls.append(1) or real(*args, **kw))
     eum.forecast(a, engine="numpy")
     assert calls
+
+
+# -- the compiled kernel's elementary functions ----------------------------------------------------------
+
+def test_compiled_exp_and_log_within_one_ulp_of_numpy():
+    """_exp and _log with their constants passed at run time (``_CONST_F``, ``_CONST_I``, unpacked
+    by ``_constants``): a constant out of place would be far more than 1 ulp off somewhere here."""
+    from numba import njit
+
+    from accord.models import _eum_numba as nb
+
+    @njit
+    def evaluate(y, x, cf, ci):
+        ke, kl = nb._constants(cf, ci)
+        e = np.empty_like(y)
+        lg = np.empty_like(x)
+        for i in range(y.shape[0]):
+            e[i] = nb._exp(y[i], ke)
+        for i in range(x.shape[0]):
+            lg[i] = nb._log(x[i], kl)
+        return e, lg
+
+    rng = np.random.default_rng(11)
+    y = np.concatenate([rng.uniform(-708, 0, 20_000), -rng.exponential(1.0, 20_000), [0.0, -708.0]])
+    x = np.concatenate([np.exp(rng.uniform(-700, 700, 20_000)), rng.uniform(0, 2, 20_000), [1.0, 2.0]])
+    e, lg = evaluate(y, x, nb._CONST_F, nb._CONST_I)
+    assert np.all(np.abs(e - np.exp(y)) <= np.spacing(np.exp(y)))
+    assert np.all(np.abs(lg - np.log(x)) <= np.spacing(np.abs(np.log(x))))
+    assert e[-2] == 1.0 and lg[-2] == 0.0
+    e, lg = evaluate(np.array([-708.5, -1e4, -np.inf]), np.array([0.0, -0.0, -1.0, -np.inf]), nb._CONST_F, nb._CONST_I)
+    assert np.all(e == 0.0)  # below the underflow limit
+    assert lg[0] == lg[1] == -np.inf and np.isnan(lg[2:]).all()
