@@ -84,7 +84,9 @@ class DaskExecutor(Executor):
             import dask
 
             # (pre-spawn variables are set in this process too; ``env`` only in the workers.)
-            dask.config.set({"distributed.nanny.pre-spawn-environ": {}})
+            # Nor do the workers run Dask's statistical profiler (a stack sample of every thread
+            # every 10 ms, taken under the GIL): nobody reads it here, and the tasks pay for it.
+            dask.config.set({"distributed.nanny.pre-spawn-environ": {}, "distributed.worker.profile.enabled": False})
             self._own = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
                                      processes=True, dashboard_address=None, host="127.0.0.1",
                                      env={_THREADS: "1"})
