@@ -37,6 +37,11 @@ ModelOpt = Annotated[
     list[str] | None,
     typer.Option("--model", "-m", help="Model name (repeatable, or comma-separated); 'all' for every model."),
 ]
+ParamOpt = Annotated[
+    list[str] | None,
+    typer.Option("--param", "-p", help="Model parameter NAME=VALUE, or MODEL.NAME=VALUE for one model "
+                 "(repeatable), e.g. ties=random, exchange.repetitions=100; see `accord models --params`."),
+]
 InputFormatOpt = Annotated[
     str | None, typer.Option("--input-format", help="Override format detection (yaml, tidy, bdm, ktab-csv, ktab-xml, decide, deu).")
 ]
@@ -80,6 +85,35 @@ def model_params(m, variant: str | None, rounds: int | None) -> dict:
     return params
 
 
+def parse_params(specs: list[str] | None, models) -> dict[str, dict]:
+    """``--param`` options as keyword arguments per model name, each checked against the
+    parameters the model declares. A value is read as YAML (``100`` an int, ``0.3`` a float,
+    ``true`` a bool, ``random`` a string)."""
+    import yaml
+
+    out: dict[str, dict] = {}
+    for spec in specs or ():
+        name, eq, text = spec.partition("=")
+        if not eq or not name.strip():
+            raise AccordError(f"--param {spec!r}: expected NAME=VALUE or MODEL.NAME=VALUE")
+        target, dot, key = name.strip().rpartition(".")
+        chosen = [m for m in models if m.name == target] if dot else list(models)
+        if dot and not chosen:
+            raise AccordError(f"--param {spec!r}: model {target!r} is not among those run "
+                              f"({', '.join(m.name for m in models)})")
+        takers = [m for m in chosen if key in m.params]
+        if not takers:
+            known = "; ".join(f"{m.name}: {', '.join(m.params) or 'none'}" for m in chosen)
+            raise AccordError(f"--param {spec!r}: no model here takes {key!r} (parameters: {known})")
+        try:
+            value = yaml.safe_load(text) if text.strip() else None
+        except yaml.YAMLError:
+            value = text
+        for m in takers:
+            out.setdefault(m.name, {})[key] = value
+    return out
+
+
 def _fmt(x: float, digits: int = 2) -> str:
     return "—" if x != x else f"{x:.{digits}f}"
 
@@ -99,10 +133,14 @@ def forecast(
     position_sd: Annotated[float | None, typer.Option(help="Default position uncertainty (sd, scale units) for stances without a range.")] = None,
     salience_sd: Annotated[float | None, typer.Option(help="Default salience uncertainty (sd).")] = None,
     capability_concentration: Annotated[float | None, typer.Option(help="Dirichlet concentration of capability shares (smaller = noisier).")] = None,
+    param: ParamOpt = None,
     input_format: InputFormatOpt = None,
 ) -> None:
     """Forecast where each issue lands, with one or more models."""
+    from accord.models import registry
+
     s = _load(scenario, input_format)
+    params = parse_params(param, registry.resolve(model))
     if set_ or drop_actor:
         from accord.whatif import apply_edits
 
@@ -113,11 +151,11 @@ def forecast(
         forecast_draws(s, model, draws=draws, seed=seed, region=region, workers=workers,
                        scheduler=scheduler, format=format.value,
                        uncertainty=dict(position_sd=position_sd, salience_sd=salience_sd,
-                                        capability_concentration=capability_concentration))
+                                        capability_concentration=capability_concentration), params=params)
         return
     from accord.forecast import forecast as run
 
-    result = run(s, models=model, seed=seed)
+    result = run(s, models=model, seed=seed, params=params)
     if _emit_machine(format, result.to_json, result.to_frame):
         return
     table = Table(title=f"{escape(s.title)}: forecasts", title_justify="left")
@@ -143,6 +181,7 @@ def trajectory(
     plot: Annotated[Path | None, typer.Option(help="Write a positions-by-round chart (PNG or SVG).")] = None,
     seed: Annotated[int, typer.Option(help="Seed for stochastic models.")] = 0,
     events_limit: Annotated[int, typer.Option(help="Show the events table when there are at most this many events.")] = 200,
+    param: ParamOpt = None,
     input_format: InputFormatOpt = None,
 ) -> None:
     """Round-by-round positions, offers and outcomes of an iterative model."""
@@ -158,7 +197,7 @@ def trajectory(
 
         raise AccordError(f"model {m.name} is not iterative; iterative models: "
                           + ", ".join(x.name for x in available() if x.iterative))
-    kwargs = model_kwargs(s, m) | model_params(m, variant, rounds)
+    kwargs = model_kwargs(s, m) | model_params(m, variant, rounds) | parse_params(param, [m]).get(m.name, {})
     traj = m.trajectory(s.arrays(), rng=np.random.default_rng(seed), **kwargs)
     if plot is not None:
         from accord.report.positions import plot_positions
@@ -190,10 +229,21 @@ def trajectory(
 
 
 @app.command()
-def models() -> None:
+def models(
+    params: Annotated[bool, typer.Option("--params", help="List each model's parameters (for --param) and defaults.")] = False,
+) -> None:
     """List the models with their citations."""
     from accord.models import available
 
+    if params:
+        table = Table(title="model parameters (set with --param NAME=VALUE)", title_justify="left")
+        for col in ("model", "parameter", "default"):
+            table.add_column(col)
+        for m in available():
+            for key, value in m.params.items():
+                table.add_row(m.name, key, escape(repr(value)))
+        out.print(table)
+        return
     table = Table(title="accord models", title_justify="left", show_lines=True)
     for col in ("name", "model", "kind", "variants", "citation"):
         table.add_column(col)

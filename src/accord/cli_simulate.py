@@ -24,7 +24,7 @@ def _progress_bar(total_draws: int):
     )
 
 
-def forecast_draws(s, models, *, draws, seed, region, workers, scheduler, format, uncertainty) -> None:
+def forecast_draws(s, models, *, draws, seed, region, workers, scheduler, format, uncertainty, params=None) -> None:
     from accord.simulate import parse_region, simulate
     from accord.uncertainty import Uncertainty
 
@@ -36,7 +36,8 @@ def forecast_draws(s, models, *, draws, seed, region, workers, scheduler, format
         def progress(done, total):
             bar.update(task, completed=done, total=total)
 
-        ens = simulate(s, models, draws, seed, uncertainty=u, workers=workers, scheduler=scheduler, progress=progress)
+        ens = simulate(s, models, draws, seed, uncertainty=u, workers=workers, scheduler=scheduler, progress=progress,
+                       params=params)
     if format == "json":
         sys.stdout.write(json.dumps(ens.to_json(regions), indent=2) + "\n")
         return

@@ -65,3 +65,7 @@ class InputFileError(ScenarioError):
 
 class ModelError(AccordError):
     """A model cannot run on this input (for example, it needs a status quo that is missing)."""
+
+
+class ParameterError(ModelError, ValueError):
+    """A model parameter out of its range or not one of its choices (a ValueError too)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from accord.errors import AccordError, ModelError
+from accord.errors import AccordError, ModelError, ParameterError
 from accord.models import registry
 from accord.results import Forecast
 from accord.scenario import Scenario
@@ -40,6 +40,8 @@ def forecast(
         model_notes: list[str] = []
         try:
             result = model.forecast(arrays, rng=rng, **kwargs)
+        except ParameterError:
+            raise  # the user's own setting is wrong: say so, do not forecast around it
         except ModelError as exc:
             result = np.full(arrays.n_issues, np.nan)
             model_notes.append(str(exc))

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from accord import __version__
-from accord.errors import AccordError, ModelError
+from accord.errors import AccordError, ModelError, ParameterError
 from accord.executors import Executor, make_executor
 from accord.forecast import forecast as point_forecast
 from accord.forecast import model_kwargs
@@ -140,6 +140,8 @@ def _run_chunk(task: _Task) -> dict[str, np.ndarray]:
         model = registry.get(name)
         try:
             result = model.forecast(batch, rng=np.random.default_rng(stream), **kwargs)
+        except ParameterError:
+            raise
         except ModelError:
             result = np.full((task.n_draws, task.arrays.n_issues), np.nan)
         if isinstance(result, dict):

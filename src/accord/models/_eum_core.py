@@ -13,6 +13,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from accord.errors import ParameterError
+
 CONFRONTATION, COMPROMISE, CAPITULATION, NO_OFFER = 0, 1, 2, 3
 KINDS = ("confrontation", "compromise", "capitulation")
 STOP_CODES = ("rounds", "converged", "cycle")
@@ -62,11 +64,11 @@ class Rules:
         }
         for name, values in allowed.items():
             if getattr(self, name) not in values:
-                raise ValueError(f"{name} must be one of {', '.join(values)}, got {getattr(self, name)!r}")
+                raise ParameterError(f"{name} must be one of {', '.join(values)}, got {getattr(self, name)!r}")
         for name in ("q", "t"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and 0.0 <= v <= 1.0):
-                raise ValueError(f"{name} must be a number in [0, 1], got {v!r}")
+                raise ParameterError(f"{name} must be a number in [0, 1], got {v!r}")
 
 
 # -- medians ---------------------------------------------------------------------------------

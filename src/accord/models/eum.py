@@ -22,10 +22,11 @@ Smith (2011) "Unravelling Bueno de Mesquita's group decision model", *J. Theoret
 from __future__ import annotations
 
 import importlib.util
-from dataclasses import asdict, replace
+from dataclasses import asdict, fields, replace
 
 import numpy as np
 
+from accord.errors import ParameterError
 from accord.models._eum_core import (
     KINDS,
     NO_OFFER,
@@ -81,14 +82,14 @@ def _runner(engine: str | None):
         except ImportError as exc:
             raise ValueError(f"engine 'numba' needs the numba package ({exc})") from exc
         return _eum_numba.run, False
-    raise ValueError(f"unknown EUM engine {engine!r}; engines: {', '.join(ENGINES)}")
+    raise ParameterError(f"unknown EUM engine {engine!r}; engines: {', '.join(ENGINES)}")
 
 
 def rules_for(variant: str | None = None, **overrides) -> Rules:
     """The :class:`Rules` of a named variant (``None``: the default), with single choices replaced."""
     name = DEFAULT_VARIANT if variant is None else str(variant).strip().lower()
     if name not in VARIANTS:
-        raise ValueError(f"unknown EUM variant {variant!r}; variants: {', '.join(VARIANTS)}")
+        raise ParameterError(f"unknown EUM variant {variant!r}; variants: {', '.join(VARIANTS)}")
     return replace(VARIANTS[name], **overrides) if overrides else VARIANTS[name]
 
 
@@ -131,9 +132,9 @@ def _mean(x, w, cap, inv):
 def _check_rounds(rounds, tol):
     rounds = DEFAULT_ROUNDS if rounds is None else int(rounds)
     if rounds < 0:
-        raise ValueError(f"rounds must be >= 0, got {rounds}")
+        raise ParameterError(f"rounds must be >= 0, got {rounds}")
     if tol is not None and not tol >= 0:
-        raise ValueError(f"tol must be >= 0 or None, got {tol!r}")
+        raise ParameterError(f"tol must be >= 0 or None, got {tol!r}")
     return rounds
 
 
@@ -298,5 +299,6 @@ register(Model(
     variants=tuple(VARIANTS),
     stochastic=False,
     summary="challenges, offers and moves by expected utility; median after the last round",
-    params={"variant": DEFAULT_VARIANT, "rounds": DEFAULT_ROUNDS, "tol": DEFAULT_TOL},
+    params={"variant": DEFAULT_VARIANT, "rounds": DEFAULT_ROUNDS, "tol": DEFAULT_TOL}
+    | {f.name: f.default for f in fields(Rules)},
 ))

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from accord.errors import ModelError
+from accord.errors import ModelError, ParameterError
 from accord.models._common import weighted_median
 from accord.models._exchange_decimal import DecimalShadow, to_decimal
 from accord.models._exchange_round import TIE_RULES, compromise
@@ -75,7 +75,7 @@ def _round_engine(engine):
             return _run_round_numpy
         return run_round
     if engine not in ENGINES:
-        raise ModelError(f"unknown exchange engine {engine!r}; choose one of {', '.join(ENGINES)}")
+        raise ParameterError(f"unknown exchange engine {engine!r}; choose one of {', '.join(ENGINES)}")
     if engine == "numpy":
         return _run_round_numpy
     try:
@@ -218,12 +218,12 @@ def exchange_runs(
     """
     variant = _variant(variant)
     if variant == "randomised_equal_gain" and not 0 <= p <= 1:
-        raise ModelError(f"p must be in [0, 1], got {p}")
+        raise ParameterError(f"p must be in [0, 1], got {p}")
     ties = _tie_rule(ties)
     if ties != "first" and rng is None:
         raise ModelError(f"ties={ties!r} needs rng")
     if int(rounds) < 0:
-        raise ModelError(f"rounds must be >= 0, got {rounds}")
+        raise ParameterError(f"rounds must be >= 0, got {rounds}")
     involved = np.asarray(a.involved, bool)
     n, m = involved.shape
     reps = max(1, int(repetitions))
@@ -283,7 +283,7 @@ def exchange_runs(
 def _tie_rule(ties):
     rule = {"random": "decide"}.get(ties, ties)
     if rule not in TIE_RULES:
-        raise ModelError(f"ties must be one of 'first', 'random', 'decide', 'uniform', got {ties!r}")
+        raise ParameterError(f"ties must be one of 'first', 'random', 'decide', 'uniform', got {ties!r}")
     return rule
 
 
@@ -292,7 +292,7 @@ def _variant(variant):
     v = {"equal": "equal_gain", "random": "random_rate", "randomized_equal_gain": "randomised_equal_gain",
          "randomised": "randomised_equal_gain"}.get(v, v)
     if v not in VARIANTS:
-        raise ModelError(f"unknown exchange variant {variant!r}; choose one of {', '.join(VARIANTS)}")
+        raise ParameterError(f"unknown exchange variant {variant!r}; choose one of {', '.join(VARIANTS)}")
     return v
 
 
@@ -470,5 +470,6 @@ register(Model(
     variants=VARIANTS,
     joint=True,
     summary="vote trading across issues: equal-gain exchanges of voting positions, highest gain first",
-    params={"rounds": DEFAULT_ROUNDS, "p": 0.0, "ties": "first", "forbidden": None, "power": None},
+    params={"rounds": DEFAULT_ROUNDS, "p": 0.0, "ties": "first", "repetitions": 1, "exact": None,
+            "forbidden": None, "power": None},
 ))

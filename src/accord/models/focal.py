@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from accord.errors import ModelError
+from accord.errors import ParameterError
 from accord.models._common import filled_positions, weighted_mean, weights
 from accord.models.registry import Model, register
 from accord.scenario import ScenarioArrays
@@ -70,7 +70,7 @@ def _parts(a: ScenarioArrays, center: str):
 def _resolve(variant, rho, spread):
     variant = variant or VARIANTS[0]
     if variant not in VARIANTS:
-        raise ModelError(f"focal: variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
+        raise ParameterError(f"focal: variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
     p = PARAMS[variant]
     return variant, (p["rho"] if rho is None else rho), (p["spread"] if spread is None else spread)
 
@@ -201,4 +201,5 @@ register(Model(
     forecast=focal,
     variants=VARIANTS,
     summary="median of a mixture: the top capability × salience actor's position, or a Laplace around the mean",
+    params={"variant": VARIANTS[0], "rho": None, "spread": None},
 ))

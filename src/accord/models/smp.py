@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from accord.errors import ModelError
+from accord.errors import ModelError, ParameterError
 from accord.models import _smp_core as core
 from accord.models._common import weighted_mean, weighted_median
 from accord.models._smp_votes import PCE_MODELS, VICTORY_MODELS, VOTING_RULES
@@ -74,7 +74,7 @@ def switch_value(param: str, value: str) -> str:
     for a, k in zip(ours, ktab, strict=True):
         if want in (_key(a), _key(k)):
             return a
-    raise ModelError(
+    raise ParameterError(
         f"{param}={value!r} not supported; choose one of {', '.join(ours)} (KTAB: {', '.join(ktab)})"
     )
 
@@ -83,7 +83,7 @@ def switches(variant: str | None = None, **params) -> core.Switches:
     """Validated :class:`~accord.models._smp_core.Switches`; ``variant`` sets the state transition."""
     unknown = set(params) - set(SWITCHES)
     if unknown:
-        raise ModelError(f"unknown smp parameter(s) {', '.join(sorted(unknown))}; known: {', '.join(SWITCHES)}")
+        raise ParameterError(f"unknown smp parameter(s) {', '.join(sorted(unknown))}; known: {', '.join(SWITCHES)}")
     values = {k: switch_value(k, v) for k, v in params.items() if v is not None}
     if variant is not None:
         values["state_transition"] = switch_value("state_transition", variant)
@@ -129,7 +129,7 @@ def _runner(engine: str | None, rng):
     """The run function of an engine: the compiled kernel (default when numba imports) or the
     NumPy reference; both give identical runs (``tests/test_smp.py``, ``tests/test_smp_ktab.py``)."""
     if engine is not None and engine not in ENGINES:
-        raise ModelError(f"unknown smp engine {engine!r}; choose one of {', '.join(ENGINES)}")
+        raise ParameterError(f"unknown smp engine {engine!r}; choose one of {', '.join(ENGINES)}")
     if engine == "numpy" or (engine is None and rng is not None and not isinstance(rng, np.random.Generator)):
         return core.run
     try:
