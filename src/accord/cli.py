@@ -182,6 +182,7 @@ def trajectory(
     seed: Annotated[int, typer.Option(help="Seed for stochastic models.")] = 0,
     events_limit: Annotated[int, typer.Option(help="Show the events table when there are at most this many events.")] = 200,
     param: ParamOpt = None,
+    repetitions: Annotated[int, typer.Option(help="Runs of a stochastic model: report each round's min, mean and max over them.")] = 1,
     input_format: InputFormatOpt = None,
 ) -> None:
     """Round-by-round positions, offers and outcomes of an iterative model."""
@@ -198,6 +199,9 @@ def trajectory(
         raise AccordError(f"model {m.name} is not iterative; iterative models: "
                           + ", ".join(x.name for x in available() if x.iterative))
     kwargs = model_kwargs(s, m) | model_params(m, variant, rounds) | parse_params(param, [m]).get(m.name, {})
+    if repetitions != 1:
+        _trajectory_ranges(s, m, kwargs, repetitions, seed, format, plot)
+        return
     traj = m.trajectory(s.arrays(), rng=np.random.default_rng(seed), **kwargs)
     if plot is not None:
         from accord.report.positions import plot_positions
@@ -226,6 +230,25 @@ def trajectory(
         out.print(detail)
     elif events:
         out.print(f"[dim]{len(events)} events; use --format json to see them all[/dim]")
+
+
+def _trajectory_ranges(s, m, kwargs, repetitions, seed, format, plot) -> None:
+    from accord.trajectories import repeat
+
+    if repetitions < 1:
+        raise AccordError("--repetitions must be at least 1")
+    if plot is not None:
+        raise AccordError("--plot draws one run; leave out --repetitions")
+    ranges = repeat(m, s.arrays(), repetitions, seed, **kwargs)
+    if _emit_machine(format, ranges.to_json, ranges.to_frame):
+        return
+    table = Table(title=f"{escape(s.title)}: {m.title}, {repetitions} runs from seed {seed}: outcome by round",
+                  title_justify="left")
+    for col in ("round", "issue", "min", "mean", "max"):
+        table.add_column(col, justify="right" if col != "issue" else "left")
+    for row in ranges.summary_frame().itertuples(index=False):
+        table.add_row(str(row.round), escape(str(row.issue)), _fmt(row.min, 4), _fmt(row.mean, 4), _fmt(row.max, 4))
+    out.print(table)
 
 
 @app.command()
