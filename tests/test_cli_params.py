@@ -41,6 +41,7 @@ def test_values_are_typed_and_reach_a_trajectory(run_cli):
     (["-m", "eum", "-p", "denominator=bogus"], "denominator must be one of pair, all_pairs"),
     (["-m", "exchange", "-p", "ties=sometimes"], "ties must be one of"),
     (["-m", "eum", "-p", "q=2", "--draws", "5"], "q must be a number in [0, 1]"),
+    (["-m", "exchange", "-p", "forbidden=[[true]]"], "a single value is expected"),
 ])
 def test_a_bad_param_is_a_clear_error(run_cli, args, message):
     code, out, err = run_cli("forecast", SYRIA, *args)

@@ -109,6 +109,9 @@ def parse_params(specs: list[str] | None, models) -> dict[str, dict]:
             value = yaml.safe_load(text) if text.strip() else None
         except yaml.YAMLError:
             value = text
+        if isinstance(value, (list, dict)):
+            raise AccordError(f"--param {spec!r}: a single value is expected (arrays such as forbidden "
+                              "linkages come from the scenario file)")
         for m in takers:
             out.setdefault(m.name, {})[key] = value
     return out
