@@ -12,7 +12,7 @@ from accord.executors import DaskExecutor, Processes, Serial
 from accord.forecast import forecast
 from accord.io import read_scenario
 from accord.scenario import from_arrays
-from accord.simulate import CHUNK, MIN_CHUNKS, chunk_sizes, simulate
+from accord.simulate import BIG_RUN, CHUNK, MIN_CHUNKS, chunk_sizes, default_workers, simulate
 from accord.uncertainty import Uncertainty, sample
 from accord.whatif import apply_edits, compare
 
@@ -47,6 +47,21 @@ def test_chunks_cover_the_draws_evenly(draws):
     sizes = chunk_sizes(draws)
     assert sum(sizes) == draws and max(sizes) <= CHUNK and max(sizes) - min(sizes) <= 1
     assert len(sizes) >= min(MIN_CHUNKS, draws)
+
+
+def test_big_runs_go_to_local_worker_processes_by_default(syria, monkeypatch):
+    from accord.models import get
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert default_workers([get("compromise")], 10_000) == 1  # starting workers would cost more
+    assert default_workers([get("compromise")], BIG_RUN["closed_form"]) == 2
+    assert default_workers([get("mean"), get("eum")], BIG_RUN["iterative"] - 1) == 1
+    assert default_workers([get("mean"), get("eum")], BIG_RUN["iterative"]) == 2
+    # The default executor changes the time, never the result.
+    draws = BIG_RUN["iterative"]
+    auto = simulate(syria, ["eum"], draws, seed=3, uncertainty=NOISY)
+    serial = simulate(syria, ["eum"], draws, seed=3, uncertainty=NOISY, executor=Serial())
+    np.testing.assert_array_equal(auto.draws["eum"], serial.draws["eum"])
 
 
 def _kernel_threads(_):

@@ -9,6 +9,7 @@ bit-identical results whatever executor runs the chunks and however many workers
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -28,6 +29,19 @@ from accord.uncertainty import Uncertainty, sample
 CHUNK = 250
 #: Fewest chunks (when there are that many draws): work for up to this many workers.
 MIN_CHUNKS = 8
+
+
+#: Draws from which a run goes to local worker processes by default: an iterative model among
+#: the models, or only closed-form ones (for these, starting the workers costs more below this).
+BIG_RUN = {"iterative": 500, "closed_form": 50_000}
+
+
+def default_workers(models, draws: int) -> int:
+    """Every core for a big run, one (in this process) otherwise. Which executor runs the
+    chunks never changes the results, only the time."""
+    cores = os.cpu_count() or 1
+    heavy = any(m.iterative for m in models)
+    return cores if draws >= BIG_RUN["iterative" if heavy else "closed_form"] else 1
 
 
 def chunk_sizes(draws: int) -> list[int]:
@@ -157,7 +171,7 @@ def simulate(
     seed: int | None = 0,
     *,
     uncertainty: Uncertainty | None = None,
-    workers: int = 1,
+    workers: int | None = None,
     scheduler=None,
     executor: Executor | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -167,7 +181,7 @@ def simulate(
 
     ``uncertainty`` defaults to the scenario's ``meta.uncertainty`` (stance ranges always apply).
     ``progress(done, total)`` is called after each chunk. ``executor`` overrides ``workers`` and
-    ``scheduler``.
+    ``scheduler``; ``workers=None`` is :func:`default_workers` (local processes for big runs).
     """
     if draws < 1:
         raise AccordError("--draws must be at least 1")
@@ -189,6 +203,8 @@ def simulate(
             progress(done, len(tasks))
 
     own = executor is None
+    if workers is None:
+        workers = default_workers(chosen, draws) if scheduler is None else 1
     ex = executor or make_executor(workers, scheduler)
     try:
         parts = ex.map(_run_chunk, tasks, progress=tick)

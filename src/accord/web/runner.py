@@ -147,7 +147,8 @@ def _ensemble(scenario, names, draws, seed, params, progress) -> tuple[dict | No
     if mod is None or not callable(getattr(mod, "simulate", None)):
         return None, "Monte Carlo draws are not available in this build (accord.simulate is missing)"
     try:
-        ens = mod.simulate(scenario, names, draws, seed, params=params or None,
+        # In this process: the server runs one job at a time per thread and should not fork pools.
+        ens = mod.simulate(scenario, names, draws, seed, params=params or None, workers=1,
                            progress=lambda done, total: progress(done / max(total, 1)))
     except AccordError as exc:
         return None, f"draws: {exc}"
