@@ -8,11 +8,12 @@ import os
 import numpy as np
 import pytest
 
+from accord import simulate as simulate_module
 from accord.executors import DaskExecutor, Processes, Serial
 from accord.forecast import forecast
 from accord.io import read_scenario
 from accord.scenario import from_arrays
-from accord.simulate import BIG_RUN, CHUNK, MIN_CHUNKS, chunk_sizes, default_workers, simulate
+from accord.simulate import CHUNK, MIN_CHUNKS, chunk_sizes, simulate
 from accord.uncertainty import Uncertainty, sample
 from accord.whatif import apply_edits, compare
 
@@ -50,18 +51,23 @@ def test_chunks_cover_the_draws_evenly(draws):
 
 
 def test_big_runs_go_to_local_worker_processes_by_default(syria, monkeypatch):
-    from accord.models import get
+    made = []
+    real = simulate_module.make_executor
 
+    def spy(workers, scheduler=None):
+        made.append(workers)
+        return real(workers, scheduler)
+
+    monkeypatch.setattr(simulate_module, "make_executor", spy)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    assert default_workers([get("compromise")], 10_000) == 1  # starting workers would cost more
-    assert default_workers([get("compromise")], BIG_RUN["closed_form"]) == 2
-    assert default_workers([get("mean"), get("eum")], BIG_RUN["iterative"] - 1) == 1
-    assert default_workers([get("mean"), get("eum")], BIG_RUN["iterative"]) == 2
-    # The default executor changes the time, never the result.
-    draws = BIG_RUN["iterative"]
-    auto = simulate(syria, ["eum"], draws, seed=3, uncertainty=NOISY)
-    serial = simulate(syria, ["eum"], draws, seed=3, uncertainty=NOISY, executor=Serial())
-    np.testing.assert_array_equal(auto.draws["eum"], serial.draws["eum"])
+    serial = simulate(syria, ["eum", "compromise"], 600, seed=3, uncertainty=NOISY, executor=Serial())
+    quick = simulate(syria, ["eum", "compromise"], 600, seed=3, uncertainty=NOISY)
+    monkeypatch.setattr(simulate_module, "AUTO_SECONDS", 0.0)  # every run is "big" now
+    big = simulate(syria, ["eum", "compromise"], 600, seed=3, uncertainty=NOISY)
+    assert made == [1, 2]  # a quick run stays here; a big one goes to one process per core
+    for m in ("eum", "compromise"):  # the executor changes the time, never the result
+        np.testing.assert_array_equal(quick.draws[m], serial.draws[m])
+        np.testing.assert_array_equal(big.draws[m], serial.draws[m])
 
 
 def _kernel_threads(_):

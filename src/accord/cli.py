@@ -129,8 +129,8 @@ def forecast(
     seed: Annotated[int, typer.Option(help="Seed for stochastic models and draws.")] = 0,
     draws: Annotated[int, typer.Option(help="Monte Carlo draws over the input uncertainty (0: point forecast).")] = 0,
     region: Annotated[list[str] | None, typer.Option(help="Report P(outcome in LOW:HIGH); repeatable.")] = None,
-    workers: Annotated[int | None, typer.Option(help="Local worker processes for draws (default: every core for big runs, "
-                                                "i.e. an iterative model and >= 500 draws, or >= 50,000 draws; else 1).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Local worker processes for draws (default: one per core when the "
+                                                "first chunks show more than 15 s of work left, else 1).")] = None,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (tcp://HOST:PORT) or 'local'.")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="What-if edit, e.g. russia.assad-fate.position=40 (repeatable).")] = None,
     drop_actor: Annotated[list[str] | None, typer.Option(help="What-if: remove an actor (repeatable).")] = None,
