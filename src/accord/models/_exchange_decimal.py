@@ -13,7 +13,6 @@ does everything else and asks the shadow only at near-ties.
 from __future__ import annotations
 
 import decimal
-import functools
 from decimal import Decimal
 
 import numpy as np
@@ -34,8 +33,12 @@ class DecimalShadow:
     normalised 0–100 scale (``None`` where the actor is not involved).
     """
 
-    def __init__(self, x, s, c):
+    def __init__(self, x, s, c, factors: dict | None = None):
         self.x0 = x
+        # Decide's partial-return factors per (actor, issue): saliences do not change between
+        # rounds, so one run's shadows share this cache (a global cache thrashes in Monte Carlo,
+        # where every draw has its own saliences).
+        self.factors = {} if factors is None else factors
         self.s = s
         self.c = c
         n, m = len(x), len(x[0])
@@ -182,12 +185,15 @@ class DecimalShadow:
     def partial(self, a, issue, y, salience_weight, fixed_weight):
         """Decide's next start position, with its weights taken as binary floats:
         (1 - s) sw y + fw y + (1 - (1 - s) sw - fw) x, evaluated left to right."""
-        share, fw, rest = _partial_factors(self.s[a][issue], salience_weight, fixed_weight)
+        key = (a, issue, salience_weight, fixed_weight)
+        f = self.factors.get(key)
+        if f is None:
+            f = self.factors[key] = _partial_factors(self.s[a][issue], salience_weight, fixed_weight)
+        share, fw, rest = f
         with decimal.localcontext(_CTX):
             return share * y + fw * y + rest * self.x0[a][issue]
 
 
-@functools.lru_cache(maxsize=4096)
 def _partial_factors(s, salience_weight, fixed_weight):
     """(1 - s) sw, fw and 1 - (1 - s) sw - fw in decimals, rounded as Decide's expression rounds them."""
     with decimal.localcontext(_CTX):

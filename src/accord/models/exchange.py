@@ -248,10 +248,11 @@ def exchange_runs(
         xd = [_decimal_positions(pos[r // reps], involved, lower, upper) for r in range(R)]
         sd = [_decimal_grid(sal[r], involved) for r in range(R)]
         cd = [_decimal_grid(cap[r], involved) for r in range(R)]
+        factors: list[dict] = [{} for _ in range(R)]
 
     starts, votes, events, ext, n_ties = [], [], [], [], []
     for _ in range(int(rounds)):
-        shadows = [DecimalShadow(xd[r], sd[r], cd[r]) for r in range(R)] if exact else None
+        shadows = [DecimalShadow(xd[r], sd[r], cd[r], factors[r]) for r in range(R)] if exact else None
         res = run_round(x, w, sal, involved, forbidden=fmask, kappa=kappa, rng=rng, ties=ties,
                         salience_weight=SALIENCE_WEIGHT, fixed_weight=FIXED_WEIGHT, shadows=shadows)
         starts.append(x)
