@@ -2,9 +2,9 @@
 
 The draws are cut into chunks of at most :data:`CHUNK` draws, and into at least
 :data:`MIN_CHUNKS` chunks, so that a few hundred draws of a slow model still spread over the
-workers (:func:`chunk_sizes`: the cut depends on the number of draws only). Chunk k samples its inputs and runs its
-stochastic models from the k-th child of ``SeedSequence(seed)``, so the same seed gives
-bit-identical results whatever executor runs the chunks and however many workers it has.
+workers (:func:`chunk_sizes`: the cut depends on the number of draws only). Chunk k samples its
+inputs and runs its stochastic models from the k-th child of ``SeedSequence(seed)``, so the same
+seed gives bit-identical results whatever executor runs the chunks and however many workers it has.
 """
 
 from __future__ import annotations
@@ -30,8 +30,6 @@ from accord.uncertainty import Uncertainty, sample
 CHUNK = 250
 #: Fewest chunks (when there are that many draws): work for up to this many workers.
 MIN_CHUNKS = 8
-
-
 #: Seconds of work left, as measured on the first chunks in this process, from which the rest of
 #: a run goes to local worker processes by default: each worker pays a few seconds to start and to
 #: load the compiled kernels (measured: 2,000 draws of eum + smp on Syria, 3 s of work, took
@@ -208,15 +206,15 @@ def simulate(
     parts: list[dict] = []
     if workers is None and executor is None and scheduler is None:
         # Run the first chunks here and time them; move the rest to every core when that pays.
+        cores = os.cpu_count() or 1
         seconds: list[float] = []
         while len(parts) < min(2, len(tasks)):
             t0 = time.perf_counter()
             parts.append(_run_chunk(tasks[len(parts)]))
             seconds.append(time.perf_counter() - t0)
             tick(1)
-            if not _auto(seconds, len(tasks) - len(parts), os.cpu_count() or 1):
+            if not _auto(seconds, len(tasks) - len(parts), cores):
                 break
-        cores = os.cpu_count() or 1
         workers = cores if _auto(seconds, len(tasks) - len(parts), cores) else 1
     own = executor is None
     ex = executor or make_executor(workers or 1, scheduler)

@@ -214,7 +214,7 @@ def exchange_runs(
         results are identical.
     record : bool
         Build each run's list of exchanges and its externalities (``False``: positions and
-        outcomes only, which is all a forecast needs and a tenth of the cost of a Monte Carlo draw).
+        outcomes only, which is all a forecast needs; Syria, 250 draws: 69 -> 57 ms a draw).
     """
     variant = _variant(variant)
     if variant == "randomised_equal_gain" and not 0 <= p <= 1:
