@@ -193,6 +193,16 @@ def _pairwise_sum(a):
 
 
 # -- one round of one row ------------------------------------------------------------------------
+#
+# Actors that stand on the same position (they do more and more: capitulations and confrontations
+# move an actor onto another's position) share every quantity that depends on positions only.
+# A round therefore works on the m distinct positions ("groups": runs of equal positions in
+# sorted order) wherever it can: distances and their logs per pair of groups (O(m^2)), the vote
+# sums and the risk exponents' dangers per actor and group (O(n m)), U_s and U_f per receiver and
+# group (O(n m), the exps). Only the choice of offers looks at every ordered pair of actors, with
+# a few multiplications and comparisons each. Every value is computed from the same operands by
+# the same operations as per pair of actors, so the results are bit for bit those of a
+# pair-by-pair computation (and of the NumPy engine to ~1e-15).
 
 @njit(**_JIT)
 def _sort(x, order):
@@ -214,45 +224,51 @@ def _sort(x, order):
 
 
 @njit(**_JIT)
-def _votes(n, base, lb, start, r, linear, ws, invs, n_in, all_pairs, s_t, drow, tmp, dk, ke):
-    """Prefix sums s_t[t, a] = Σ_{k < t} w_k D_ka over voters k in sorted order (the reference's
-    order of additions), with D_ka = d_ka if ``linear`` else exp(r_k log d_ka) (log d from the
-    packed ``lb``). Returns the all-pairs denominator Σ_k w_k Σ_{a, a'} |D_ka - D_ka'| (0 if
+def _groups(n, xs, gid, gx):
+    """Runs of equal positions in sorted order: gid[p], the group of place p, gx[g] its position;
+    returns m, the number of groups."""
+    m = 0
+    for p in range(n):
+        if p == 0 or xs[p] != xs[p - 1]:
+            gx[m] = xs[p]
+            m += 1
+        gid[p] = m - 1
+    return m
+
+
+@njit(**_JIT)
+def _votes(n, m, gid, gbase, glog, r, linear, ws, invs, n_in, all_pairs, s_t, drow, dk, ke):
+    """Prefix sums s_t[t, h] = Σ_{k < t} w_k D_kh over voters k in sorted order (the reference's
+    order of additions) and groups h, with D_kh = d_kh if ``linear`` else exp(r_k log d_kh).
+    Returns the all-pairs denominator Σ_k w_k Σ_{a, a'} |D_ka - D_ka'| over actors a, a' (0 if
     not ``all_pairs``): the m-th smallest of voter k's N values enters with weight
     2(2m - N + 1), and as D_ka grows with |x_a - x_k|, merging the actors left and right of k
     sorts them in O(n).
     """
-    for a in range(n):
-        s_t[0, a] = 0.0
+    for h in range(m):
+        s_t[0, h] = 0.0
     for k in range(n):
         wk = ws[k]
+        gk = gid[k] & _NN
         prev = s_t[k]
         nxt = s_t[k + 1]
-        # One array per branch (not one name for either): loops over a name bound to one of two
-        # arrays do not vectorise.
         if linear:
-            row = base[k]
-            for a in range(n):
-                drow[a] = row[a]
+            row = gbase[gk]
+            for h in range(m):
+                drow[h] = row[h]
         else:
-            for a in range(k):
-                tmp[a] = lb[(start[a] + k - a - 1) & _NN]
-            tmp[k] = -np.inf
-            sk = start[k] - k - 1
-            for a in range(k + 1, n):
-                tmp[a & _NN] = lb[(sk + a) & _NN]
+            lrow = glog[gk]
             rk = r[k]
-            for a in range(n):
-                drow[a] = _exp(tmp[a] * rk, ke)
-        d = drow
-        for a in range(n):
-            nxt[a] = prev[a] + d[a] * wk
+            for h in range(m):
+                drow[h] = _exp(lrow[h] * rk, ke)
+        for h in range(m):
+            nxt[h] = prev[h] + drow[h] * wk
         if all_pairs:
-            bk = base[k]
+            bk = gbase[gk]
             acc = 0.0
             i = 0
             if invs[k] == 1:
-                acc += (2.0 * (2 * i - n_in + 1)) * d[k]
+                acc += (2.0 * (2 * i - n_in + 1)) * drow[gk]
                 i += 1
             left = k - 1
             right = k + 1
@@ -263,11 +279,13 @@ def _votes(n, base, lb, start, r, linear, ws, invs, n_in, all_pairs, s_t, drow, 
                     right += 1
                 if left < 0 and right >= n:
                     break
-                if right >= n or (left >= 0 and bk[left] <= bk[right]):
-                    v = d[left]
+                gl = gid[max(left, 0)] & _NN
+                gr = gid[min(right, n - 1)] & _NN
+                if right >= n or (left >= 0 and bk[gl] <= bk[gr]):
+                    v = drow[gl]
                     left -= 1
                 else:
-                    v = d[right]
+                    v = drow[gr]
                     right += 1
                 acc += (2.0 * (2 * i - n_in + 1)) * v
                 i += 1
@@ -276,62 +294,52 @@ def _votes(n, base, lb, start, r, linear, ws, invs, n_in, all_pairs, s_t, drow, 
 
 
 @njit(**_JIT)
-def _win_probability(n, s_t, den_all, all_pairs, start, valid, t_pk, p_up, p_dn):
-    """P_pq into p_up[i] and P_qp into p_dn[i] for the pair i = (p, q), p < q (packed), 0 unless
-    the pair is ``valid`` (both involved, distinct positions) and some vote is cast.
+def _win_probability(n, m, s_t, den_all, all_pairs, t_g, prob):
+    """prob[g, h]: the probability that an actor at group g wins against one at group h (0 when
+    no vote is cast); an actor's own group and uninvolved actors are masked by the callers.
 
-    The positive votes for p against q come from the t_pq = t_pk[i] voters left of the
-    midpoint: S_q(t) - S_p(t); for q against p, (G_p - G_q) + the same (docs/models/eum.md).
+    For g < h the positive votes for g come from the t_gh = t_g[g, h] voters left of the
+    midpoint: S_h(t) - S_g(t); those for h, (G_g - G_h) + the same (docs/models/eum.md).
     """
-    g = s_t[n]
-    for p in range(n - 1):
-        s0 = start[p] - p - 1  # packed index of (p, q) is s0 + q
-        gp = g[p]
-        for q in range(p + 1, n):  # gathers: scalar
-            i = (s0 + q) & _NN
-            q = q & _NN
-            t = t_pk[i] & _NN
-            left = s_t[t, q] - s_t[t, p]
-            p_up[i] = max(left, 0.0)
-            p_dn[i] = max(left + (gp - g[q]), 0.0)
-    for i in range(p_up.shape[0]):  # divisions: one long SIMD loop
-        nu = p_up[i]
-        nd = p_dn[i]
-        den = den_all if all_pairs else nu + nd
-        ok = valid[i] & (den > 0.0)
-        p_up[i] = nu / den if ok else 0.0
-        p_dn[i] = nd / den if ok else 0.0
+    big = s_t[n]
+    for g in range(m):
+        prob[g, g] = 0.0
+        row = prob[g]
+        tr = t_g[g]
+        gg = big[g]
+        for h in range(g + 1, m):
+            t = tr[h] & _NN
+            left = s_t[t, h] - s_t[t, g]
+            nu = max(left, 0.0)
+            nd = max(left + (gg - big[h]), 0.0)
+            den = den_all if all_pairs else nu + nd
+            ok = den > 0.0
+            row[h] = nu / den if ok else 0.0
+            prob[h, g] = nd / den if ok else 0.0
 
 
 @njit(**_JIT)
-def _danger(n, base, invs, ss, start, p_up, p_dn, acc_a, acc_b, danger):
-    """Σ_k EU(k challenges i) with r = 1 (docs/models/eum.md, step 1), adding the challengers in
-    sorted order as the reference does, so the values are bit for bit the reference's."""
+def _danger(n, m, gid, gbase, invs, ss, prob, acc_a, acc_b, danger):
+    """Σ_k EU(k challenges i) with r = 1 (docs/models/eum.md, step 1). The sums over challengers
+    k depend on i's position only: one per group, adding the challengers in sorted order as the
+    reference does (an uninvolved challenger or one on i's position adds an exact 0)."""
+    for h in range(m):
+        acc_a[h] = 0.0
+        acc_b[h] = 0.0
+    for k in range(n):
+        if invs[k] == 1:
+            gk = gid[k] & _NN
+            row = gbase[gk]
+            pr = prob[gk]
+            for h in range(m):
+                acc_a[h] += row[h]
+            for h in range(m):
+                acc_b[h] += row[h] * (1.0 - pr[h])
     for q in range(n):
-        acc_a[q] = 0.0
-        acc_b[q] = 0.0
-    for p in range(n):
-        ok_p = invs[p] == 1
-        row = base[p]
-        s0 = start[p] - p - 1
-        for q in range(p + 1, n):  # p challenges q
-            i = (s0 + q) & _NN
-            q = q & _NN
-            bm = row[q] if ok_p & (invs[q] == 1) else 0.0
-            acc_a[q] += bm
-            acc_b[q] += bm * (1.0 - p_up[i])
-        sa = acc_a[p]
-        sb = acc_b[p]
-        for q in range(p + 1, n):  # q challenges p
-            i = (s0 + q) & _NN
-            q = q & _NN
-            bm = row[q] if ok_p & (invs[q] == 1) else 0.0
-            sa += bm
-            sb += bm * (1.0 - p_dn[i])
-        acc_a[p] = sa
-        acc_b[p] = sb
-    for q in range(n):
-        danger[q] = 2.0 * acc_a[q] - 4.0 * ss[q] * acc_b[q]
+        g = gid[q] & _NN
+        a = acc_a[g] if invs[q] == 1 else 0.0
+        b = acc_b[g] if invs[q] == 1 else 0.0
+        danger[q] = 2.0 * a - 4.0 * ss[q] * b
 
 
 @njit(**_JIT)
@@ -356,185 +364,125 @@ def _status_quo(rp, half_r, q_sq, t_sq, mu_dist, dist, span):
     return q_sq * usq + (1.0 - q_sq) * (t_sq * ub + (1.0 - t_sq) * uw)
 
 
-_BLOCK = 128  # pairs per block of the offers: the block's ~20 scratch arrays stay in L1
+_KEY_NONE = np.int64(0x7FFFFFFFFFFFFFFF)
 
 
 @njit(**_JIT)
-def _offers(n, xs, ss, r, half, order, pp, qq, b_pk, p_up, p_dn, valid, q_sq, t_sq, mu_d, span,
-            scholz, printed, blk, kinds, best_kind, best_key, best_j, best_x, best_a, best_b, ke, kl):
-    """Every actor's best offer. For the pair i = (p, q), p < q: in p's eyes (r_p) EU_p(pq) and
-    EU_p(qp) decide q's offer to p; in q's eyes (r_q) EU_q(qp) and EU_q(pq) decide p's offer to
-    q. U_s and U_f need (1 - d)^r and (1 + d)^r. Pairs go in blocks through short loops over
-    separate arrays, each of which compiles to SIMD code."""
-    (rpb, rqb, hpb, hqb, lm, lp, e1, e2, e3, e4, ea_p, eb_p, ea_q, eb_q, xpb, xqb, spb, sqb, a_b,
-     c_b) = blk
+def _key_bits(x):
+    """An int64 in the order of the float x (its IEEE bits, the magnitude bits flipped below 0;
+    -0 counts as +0), so that comparisons of keys are integer comparisons."""
+    b = _bits(x + 0.0)
+    return b ^ ((b >> 63) & 0x7FFFFFFFFFFFFFFF)
+
+
+@njit(**_JIT)
+def _offers(n, m, xs, ss, r, half, order, place, gid, gx, mu_g, invs, glm, glp, prob, prob_t,
+            q_sq, t_sq, span, scholz, printed, gv, kinds, keys, best_kind, best_key, best_j,
+            best_x, best_a, best_b, ke):
+    """Every actor's best offer. Receiver R judges sender S's offer by its own EU_R(RS) (a) and
+    EU_R(SR) (b) with its exponent r_R: U_s and U_f need (1 - d)^r_R and (1 + d)^r_R, which with
+    everything but S's salience depend on S's group only (computed once per group: ``gv``). The
+    best offer has the lowest kind, then the lowest key (the distance moved, or Scholz's
+    weighted position for a compromise), then the lowest input index of its sender."""
+    ua_g, gap_g, eb_g, omp_g, eas, ebs = gv
     q_one = q_sq == 1.0
-    for p in range(n):
-        best_kind[p] = NO_OFFER
-        best_key[p] = np.inf
-        best_j[p] = n
-        best_x[p] = 0.0
-        best_a[p] = 0.0
-        best_b[p] = 0.0
-    n_pairs = pp.shape[0]
-    cur = -1
-    bk, bkey, bj, bx, ba, bb = NO_OFFER, np.inf, n, 0.0, 0.0, 0.0
-    for i0 in range(0, n_pairs, _BLOCK):
-        m = min(_BLOCK, n_pairs - i0)
-        # The actors' values for the block's pairs: row p of the packed pairs is (p, p+1..n-1).
-        j = 0
-        while j < m:
-            p = pp[(i0 + j) & _NN] & _NN
-            q0 = qq[(i0 + j) & _NN]
-            ln = min(n - q0, m - j)
-            rv, hv, xv, sv = r[p], half[p], xs[p], ss[p]
-            for u in range(ln):
-                rpb[(j + u) & _NN] = rv
-                hpb[(j + u) & _NN] = hv
-                xpb[(j + u) & _NN] = xv
-                spb[(j + u) & _NN] = sv
-            for u in range(ln):
-                rqb[(j + u) & _NN] = r[(q0 + u) & _NN]
-                hqb[(j + u) & _NN] = half[(q0 + u) & _NN]
-            for u in range(ln):
-                xqb[(j + u) & _NN] = xs[(q0 + u) & _NN]
-                sqb[(j + u) & _NN] = ss[(q0 + u) & _NN]
-            j += ln
-        # s_q (1 - P_pq) and s_p (1 - P_qp); NaN where no offer can follow (NaN fails every test).
-        for j in range(m):
-            i = (i0 + j) & _NN
-            a_b[j] = sqb[j] * (1.0 - p_up[i]) if valid[i] else np.nan
-        for j in range(m):
-            i = (i0 + j) & _NN
-            c_b[j] = spb[j] * (1.0 - p_dn[i]) if valid[i] else np.nan
-        for j in range(m):
-            lm[j] = _log(1.0 - b_pk[(i0 + j) & _NN], kl)
-        for j in range(m):
-            lp[j] = _log(1.0 + b_pk[(i0 + j) & _NN], kl)
-        for j in range(m):
-            e1[j] = _exp(rpb[j] * lm[j], ke)
-        for j in range(m):
-            e2[j] = _exp(rpb[j] * lp[j], ke)
-        for j in range(m):
-            e3[j] = _exp(rqb[j] * lm[j], ke)
-        for j in range(m):
-            e4[j] = _exp(rqb[j] * lp[j], ke)
+    for R in range(n):
+        best_kind[R] = NO_OFFER
+        best_key[R] = np.inf
+        best_j[R] = n
+        best_x[R] = 0.0
+        best_a[R] = 0.0
+        best_b[R] = 0.0
+        if invs[R] == 0:
+            continue
+        g_r = gid[R] & _NN
+        r_r, h_r, s_r, x_r = r[R], half[R], ss[R], xs[R]
+        lm, lp, p_rs, p_sr = glm[g_r], glp[g_r], prob[g_r], prob_t[g_r]
+        # Per group h of senders: U_s - (status quo term), the gap U_s - U_f, 1 - P_RS, and
+        # EU_R(SR), which does not depend on S's salience.
         if q_one:
-            for j in range(m):
-                h = hpb[j]
-                us = 2.0 - h * e1[j]
-                ea_p[j] = us - (2.0 - h) - a_b[j] * (h * e2[j] - (2.0 - us))
-            for j in range(m):
-                h = hpb[j]
-                us = 2.0 - h * e1[j]
-                eb_p[j] = us - (2.0 - h) - c_b[j] * (h * e2[j] - (2.0 - us))
-            for j in range(m):
-                h = hqb[j]
-                us = 2.0 - h * e3[j]
-                ea_q[j] = us - (2.0 - h) - c_b[j] * (h * e4[j] - (2.0 - us))
-            for j in range(m):
-                h = hqb[j]
-                us = 2.0 - h * e3[j]
-                eb_q[j] = us - (2.0 - h) - a_b[j] * (h * e4[j] - (2.0 - us))
+            for h in range(m):
+                us = 2.0 - h_r * _exp(r_r * lm[h], ke)
+                gap = h_r * _exp(r_r * lp[h], ke) - (2.0 - us)
+                ua = us - (2.0 - h_r)
+                ua_g[h] = ua
+                gap_g[h] = gap
+                omp_g[h] = 1.0 - p_rs[h]
+                eb_g[h] = ua - (s_r * (1.0 - p_sr[h])) * gap
         else:
-            for j in range(m):
-                p = pp[(i0 + j) & _NN] & _NN
-                q = qq[(i0 + j) & _NN] & _NN
-                dpq = abs(xs[q] - xs[p])
-                h = hpb[j]
-                rp = rpb[j]
-                us = 2.0 - h * e1[j]
-                gap = h * e2[j] - (2.0 - us)
-                ea_p[j] = us - _status_quo(rp, h, q_sq, t_sq, mu_d[p], dpq, span) - a_b[j] * gap
-                eb_p[j] = us - _status_quo(rp, h, q_sq, t_sq, mu_d[q], dpq, span) - c_b[j] * gap
-                h = hqb[j]
-                rq = rqb[j]
-                us = 2.0 - h * e3[j]
-                gap = h * e4[j] - (2.0 - us)
-                ea_q[j] = us - _status_quo(rq, h, q_sq, t_sq, mu_d[q], dpq, span) - c_b[j] * gap
-                eb_q[j] = us - _status_quo(rq, h, q_sq, t_sq, mu_d[p], dpq, span) - a_b[j] * gap
-        for j in range(m):
-            kinds[j] = _classify(ea_p[j], eb_p[j], printed) + 4 * _classify(ea_q[j], eb_q[j], printed)
-        # Where each offer would take its receiver (e1, e3) and the key that ranks it (e2, e4):
-        # the distance moved, or Scholz's weighted position for a compromise.
-        tgt_p, key_p, tgt_q, key_q = e1, e2, e3, e4
-        for j in range(m):
-            comp = (kinds[j] & 3) == 1
-            xp = xpb[j]
-            tgt_p[j] = xp + (xqb[j] - xp) * (-ea_p[j] / eb_p[j]) if comp else xqb[j]
-        for j in range(m):
-            comp = (kinds[j] >> 2) == 1
-            xq = xqb[j]
-            tgt_q[j] = xq + (xpb[j] - xq) * (-ea_q[j] / eb_q[j]) if comp else xpb[j]
+            mu_r = mu_g[g_r]
+            for h in range(m):
+                us = 2.0 - h_r * _exp(r_r * lm[h], ke)
+                gap = h_r * _exp(r_r * lp[h], ke) - (2.0 - us)
+                dist = abs(gx[h] - x_r)
+                ua_g[h] = us - _status_quo(r_r, h_r, q_sq, t_sq, mu_r, dist, span)
+                gap_g[h] = gap
+                omp_g[h] = 1.0 - p_rs[h]
+                ub = us - _status_quo(r_r, h_r, q_sq, t_sq, mu_g[h], dist, span)
+                eb_g[h] = ub - (s_r * (1.0 - p_sr[h])) * gap
+        # Per sender: EU_R(RS) (NaN where no offer can come: NaN fails every test), the kind
+        # and the key, in short loops over separate arrays that each compile to SIMD code.
+        for S in range(n):
+            h = gid[S] & _NN
+            ok = (invs[S] == 1) & (h != g_r)
+            a_s = ss[S] * omp_g[h] if ok else np.nan
+            eas[S] = ua_g[h] - a_s * gap_g[h]
+        for S in range(n):
+            ebs[S] = eb_g[gid[S] & _NN]
+        k_min = NO_OFFER
+        for S in range(n):
+            kind = _classify(eas[S], ebs[S], printed)
+            kinds[S] = kind
+            k_min = min(k_min, kind)
+        if k_min == NO_OFFER:
+            continue
         if scholz:
-            for j in range(m):
-                a = abs(ea_p[j])
-                b = abs(eb_p[j])
-                comp = (kinds[j] & 3) == 1
-                key_p[j] = (a * xpb[j] + b * xqb[j]) / (a + b) if comp else abs(xqb[j] - xpb[j])
-            for j in range(m):
-                a = abs(ea_q[j])
-                b = abs(eb_q[j])
-                comp = (kinds[j] >> 2) == 1
-                key_q[j] = (a * xqb[j] + b * xpb[j]) / (a + b) if comp else abs(xpb[j] - xqb[j])
+            for S in range(n):
+                aa = abs(eas[S])
+                bb = abs(ebs[S])
+                x_s = xs[S]
+                keys[S] = (aa * x_r + bb * x_s) / (aa + bb) if kinds[S] == 1 else abs(x_s - x_r)
         else:
-            for j in range(m):
-                key_p[j] = abs(tgt_p[j] - xpb[j])
-            for j in range(m):
-                key_q[j] = abs(tgt_q[j] - xqb[j])
-        # Keep each receiver's best offer: lower kind, then lower key, then lower input index
-        # (the reference's argmin over actors in input order). Receiver p's offers from its own
-        # row are kept in registers; q's are scattered.
-        for j in range(m):
-            i = (i0 + j) & _NN
-            p = pp[i] & _NN
-            if p != cur:
-                if cur >= 0:
-                    best_kind[cur], best_key[cur], best_j[cur] = bk, bkey, bj
-                    best_x[cur], best_a[cur], best_b[cur] = bx, ba, bb
-                cur = p
-                bk, bkey, bj = best_kind[p], best_key[p], best_j[p]
-                bx, ba, bb = best_x[p], best_a[p], best_b[p]
-            k = kinds[j]
-            q = qq[i] & _NN
-            kp = k & 3
-            key = key_p[j]
-            jq = order[q]
-            if (kp != NO_OFFER) & ((kp < bk) | ((kp == bk) & ((key < bkey) | ((key == bkey) & (jq < bj))))):
-                bk, bkey, bj, bx, ba, bb = kp, key, jq, tgt_p[j], ea_p[j], eb_p[j]
-            kq = k >> 2
-            key = key_q[j]
-            jp = order[p]
-            ck = best_kind[q]
-            ckey = best_key[q]
-            if (kq != NO_OFFER) & ((kq < ck) | ((kq == ck) & ((key < ckey) | ((key == ckey) & (jp < best_j[q]))))):
-                best_kind[q] = kq
-                best_key[q] = key
-                best_j[q] = jp
-                best_x[q] = tgt_q[j]
-                best_a[q] = ea_q[j]
-                best_b[q] = eb_q[j]
-    if cur >= 0:
-        best_kind[cur], best_key[cur], best_j[cur] = bk, bkey, bj
-        best_x[cur], best_a[cur], best_b[cur] = bx, ba, bb
+            for S in range(n):
+                x_s = xs[S]
+                tgt = x_r + (x_s - x_r) * (-eas[S] / ebs[S]) if kinds[S] == 1 else x_s
+                keys[S] = abs(tgt - x_r)
+        # The smallest key of the best kind, as an integer (a float min reduction does not
+        # compile to SIMD code), then the lowest sender index among the senders that have both.
+        kb_min = _KEY_NONE
+        for S in range(n):
+            kb_min = min(kb_min, _key_bits(keys[S]) if kinds[S] == k_min else _KEY_NONE)
+        j_min = n
+        for S in range(n):
+            hit = (kinds[S] == k_min) & (_key_bits(keys[S]) == kb_min)
+            j_min = min(j_min, order[S] if hit else n)
+        S = place[j_min] & _NN
+        h = gid[S] & _NN
+        ea = ua_g[h] - (ss[S] * omp_g[h]) * gap_g[h]
+        eb = eb_g[h]
+        x_s = xs[S]
+        best_kind[R] = k_min
+        best_key[R] = keys[S]
+        best_j[R] = j_min
+        best_x[R] = x_r + (x_s - x_r) * (-ea / eb) if k_min == 1 else x_s
+        best_a[R] = ea
+        best_b[R] = eb
 
 
 @njit(**_JIT)
 def _round(x, w, s, inv, span, flags, q_sq, t_sq, order, ws_, cf, ci):
     """One round of one row (input order in, ``new_x`` etc. in input order out), as
-    ``_eum_core._one_round``: actors sorted by position; pair quantities once per unordered
-    pair of sorted places p < q, stored packed row after row (pair i = (pp[i], qq[i]))."""
-    vec, mats, ivec, packed, pk_int, blk, valid, start = ws_
+    ``_eum_core._one_round``: actors sorted by position, grouped by equal positions."""
+    vec, gvec, mats, ivec, gv = ws_
     n = x.shape[0]
     ke, kl = _constants(cf, ci)
     all_pairs, scholz, printed, security = flags[0] == 1, flags[1] == 1, flags[2] == 1, flags[3] == 1
     _sort(x, order)
-    xs, ws, ss, r, half, mu_d, acc_a, acc_b, drow, dk, danger, tmp = vec[:12]
-    best_key, best_x, best_a, best_b = vec[12:16]
-    base, s_t = mats
-    b_pk, lb_pk, p_up, p_dn = packed
-    pp, qq, t_pk = pk_int
-    invs, best_kind, best_j, kinds, t_col = ivec
+    xs, ws, ss, r, half, mu_d, danger, dk, keys = vec[:9]
+    best_key, best_x, best_a, best_b = vec[9:13]
+    gx, mu_g, acc_a, acc_b, drow = gvec
+    gbase, glog, glm, glp, prob, prob_t, s_t, t_g = mats
+    invs, best_kind, best_j, kinds, t_col, gid, place = ivec
     n_in = 0
     for p in range(n):
         o = order[p]
@@ -542,47 +490,49 @@ def _round(x, w, s, inv, span, flags, q_sq, t_sq, order, ws_, cf, ci):
         ws[p] = w[o]
         ss[p] = s[o]
         invs[p] = 1 if inv[o] else 0
+        place[o] = p
         n_in += invs[p]
     inv_span = 1.0 / span
+    m = _groups(n, xs, gid, gx)
 
-    # d_pq = |x_q - x_p| / range (a full matrix for the votes, packed for the pairs), its log
-    # for the votes d^r, and which pairs can vote against each other and make offers.
-    for p in range(n):
-        row = base[p]
-        xp = xs[p]
-        for q in range(n):
-            row[q] = abs(xs[q] - xp) * inv_span
-    for q in range(n):
-        t_col[q] = 0
-    for p in range(n - 1):
-        row = base[p]
-        s0 = start[p] - p - 1
-        ok_p = invs[p] == 1
-        xp = xs[p]
-        for q in range(p + 1, n):
-            i = (s0 + q) & _NN
-            q = q & _NN
-            b_pk[i] = row[q]
-            valid[i] = ok_p & (invs[q] == 1) & (xs[q] > xp)
-        # t_pq: voters left of the midpoint (x_p + x_q) / 2. It is at least t_(p-1)q (the
-        # midpoint only moves right with p) and seldom more than 3 above it: count 4 places
-        # branch-free (xs ends in +inf sentinels) and walk on only when all 4 are left of it.
-        # Each q is then independent of the last (a pointer along q stalls on mispredictions).
-        for q in range(p + 1, n):
-            q = q & _NN
-            mid = (xp + xs[q]) * 0.5
-            k = t_col[q] & _NN
+    # Per pair of groups: d = |x_h - x_g| / range, log d for the votes d^r, log(1 - d) and
+    # log(1 + d) for U_s and U_f, and t_gh, the voters left of the midpoint (x_g + x_h) / 2.
+    for g in range(m):
+        row = gbase[g]
+        xg = gx[g]
+        for h in range(m):
+            row[h] = abs(gx[h] - xg) * inv_span
+    for g in range(m):
+        row = gbase[g]
+        if security:
+            lr = glog[g]
+            for h in range(m):
+                lr[h] = _log(row[h], kl)
+        lr = glm[g]
+        for h in range(m):
+            lr[h] = _log(1.0 - row[h], kl)
+        lr = glp[g]
+        for h in range(m):
+            lr[h] = _log(1.0 + row[h], kl)
+    for h in range(m):
+        t_col[h] = 0
+    for g in range(m - 1):
+        xg = gx[g]
+        tr = t_g[g]
+        # t_gh is at least t_(g-1)h (the midpoint only moves right with g) and seldom more than
+        # 3 above it: count 4 places branch-free (xs ends in +inf sentinels) and walk on only
+        # when all 4 are left of it. Each h is then independent of the last.
+        for h in range(g + 1, m):
+            h = h & _NN
+            mid = (xg + gx[h]) * 0.5
+            k = t_col[h] & _NN
             c = ((xs[k] < mid) + (xs[k + 1] < mid)) + ((xs[k + 2] < mid) + (xs[k + 3] < mid))
             k += c
             if c == 4:
                 while k < n and xs[k] < mid:
                     k += 1
-            t_col[q] = k
-            t_pk[(s0 + q) & _NN] = k
-    n_pairs = pp.shape[0]
-    if security:
-        for i in range(n_pairs):
-            lb_pk[i] = _log(b_pk[i], kl)
+            t_col[h] = k
+            tr[h] = k
 
     q_one = q_sq == 1.0
     if not q_one:
@@ -599,22 +549,24 @@ def _round(x, w, s, inv, span, flags, q_sq, t_sq, order, ws_, cf, ci):
                 break
         for p in range(n):
             mu_d[p] = abs(xs[p] - mu)
+        for g in range(m):
+            mu_g[g] = abs(gx[g] - mu)
 
     if security:
         # Risk exponents from the dangers with r = 1 (no exp or log: bit for bit the reference).
-        den_all = _votes(n, base, lb_pk, start, r, True, ws, invs, n_in, all_pairs, s_t, drow, tmp, dk, ke)
-        _win_probability(n, s_t, den_all, all_pairs, start, valid, t_pk, p_up, p_dn)
-        _danger(n, base, invs, ss, start, p_up, p_dn, acc_a, acc_b, danger)
+        den_all = _votes(n, m, gid, gbase, glog, r, True, ws, invs, n_in, all_pairs, s_t, drow, dk, ke)
+        _win_probability(n, m, s_t, den_all, all_pairs, t_g, prob)
+        _danger(n, m, gid, gbase, invs, ss, prob, acc_a, acc_b, danger)
         if not q_one:
             c = (1.0 - q_sq) * (2.0 * t_sq - 1.0)
             for q in range(n):
-                acc_a[q] = 0.0
+                dk[q] = 0.0
             for p in range(n):
                 for q in range(n):
                     e = (mu_d[p] + abs(xs[q] - xs[p])) * inv_span
-                    acc_a[q] += e if (invs[p] == 1) & (invs[q] == 1) & (p != q) else 0.0
+                    dk[q] += e if (invs[p] == 1) & (invs[q] == 1) & (p != q) else 0.0
             for q in range(n):
-                danger[q] -= c * acc_a[q]
+                danger[q] -= c * dk[q]
         hi = -np.inf
         lo = np.inf
         for q in range(n):
@@ -627,24 +579,28 @@ def _round(x, w, s, inv, span, flags, q_sq, t_sq, order, ws_, cf, ci):
             big_r = (2.0 * danger[q] - hi - lo) / spread if ok else 0.0
             big_r = min(max(big_r, -1.0), 1.0)
             r[q] = (1.0 - big_r / 3.0) / (1.0 + big_r / 3.0)
-        den_all = _votes(n, base, lb_pk, start, r, False, ws, invs, n_in, all_pairs, s_t, drow, tmp, dk, ke)
+        den_all = _votes(n, m, gid, gbase, glog, r, False, ws, invs, n_in, all_pairs, s_t, drow, dk, ke)
     else:
         for q in range(n):
             r[q] = 1.0
-        den_all = _votes(n, base, lb_pk, start, r, True, ws, invs, n_in, all_pairs, s_t, drow, tmp, dk, ke)
-    _win_probability(n, s_t, den_all, all_pairs, start, valid, t_pk, p_up, p_dn)
+        den_all = _votes(n, m, gid, gbase, glog, r, True, ws, invs, n_in, all_pairs, s_t, drow, dk, ke)
+    _win_probability(n, m, s_t, den_all, all_pairs, t_g, prob)
+    for g in range(m):
+        for h in range(m):
+            prob_t[h, g] = prob[g, h]
     for p in range(n):
         half[p] = 4.0 * 0.5 ** r[p]
-    _offers(n, xs, ss, r, half, order, pp, qq, b_pk, p_up, p_dn, valid, q_sq, t_sq, mu_d, span,
-            scholz, printed, blk, kinds, best_kind, best_key, best_j, best_x, best_a, best_b, ke, kl)
+    _offers(n, m, xs, ss, r, half, order, place, gid, gx, mu_g, invs, glm, glp, prob, prob_t,
+            q_sq, t_sq, span, scholz, printed, gv, kinds, keys, best_kind, best_key, best_j,
+            best_x, best_a, best_b, ke)
 
 
 @njit(**_JIT)
 def _write(x, order, ws_, new_x, rec_other, rec_kind, rec_eu_a, rec_eu_o, rec_r):
     """The round's results back in input order (and, when recording, who moved how)."""
-    vec, mats, ivec, packed, pk_int, blk, valid, start = ws_
+    vec, gvec, mats, ivec, gv = ws_
     xs, r = vec[0], vec[3]
-    best_key, best_x, best_a, best_b = vec[12:16]
+    best_key, best_x, best_a, best_b = vec[9:13]
     best_kind, best_j = ivec[1], ivec[2]
     record = rec_other.shape[0] > 0
     for p in range(x.shape[0]):
@@ -667,33 +623,16 @@ def _workspace(n):
     vectorises a loop over several arrays only when it can tell them apart."""
     # xs (the first) ends in four +inf sentinels for the midpoint counts.
     xs = np.full(n + 4, np.inf)
-    vec = (xs, np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n),
-           np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n),
-           np.empty(n), np.empty(n), np.empty(n), np.empty(n))
-    mats = (np.empty((n, n)), np.empty((n + 1, n)))
+    vec = (xs, np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n),
+           np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n))
+    gvec = (np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n))
+    mats = (np.empty((n, n)), np.empty((n, n)), np.empty((n, n)), np.empty((n, n)),
+            np.empty((n, n)), np.empty((n, n)), np.empty((n + 1, n)), np.empty((n, n), dtype=np.int64))
     ivec = (np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64),
-            np.empty(_BLOCK, dtype=np.int64), np.empty(n, dtype=np.int64))
-    n_pairs = n * (n - 1) // 2
-    packed = (np.empty(n_pairs), np.empty(n_pairs), np.empty(n_pairs), np.empty(n_pairs))
-    pp = np.empty(n_pairs, dtype=np.int64)
-    qq = np.empty(n_pairs, dtype=np.int64)
-    start = np.empty(n + 1, dtype=np.int64)
-    i = 0
-    for p in range(n):
-        start[p] = i
-        for q in range(p + 1, n):
-            pp[i] = p
-            qq[i] = q
-            i += 1
-    start[n] = i
-    b = _BLOCK
-    blk = (np.empty(b), np.empty(b), np.empty(b), np.empty(b), np.empty(b), np.empty(b),
-           np.empty(b), np.empty(b), np.empty(b), np.empty(b), np.empty(b), np.empty(b),
-           np.empty(b), np.empty(b), np.empty(b), np.empty(b), np.empty(b), np.empty(b),
-           np.empty(b), np.empty(b))
-    valid = np.empty(n_pairs, dtype=np.bool_)
-    t_pk = np.empty(n_pairs, dtype=np.int64)
-    return vec, mats, ivec, packed, (pp, qq, t_pk), blk, valid, start
+            np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64),
+            np.empty(n, dtype=np.int64))
+    gv = (np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n))
+    return vec, gvec, mats, ivec, gv
 
 
 @njit(**_JIT)
