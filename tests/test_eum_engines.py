@@ -157,6 +157,21 @@ def test_engines_agree_on_every_choice(choices):
         assert_same_forecast(*both(eum.forecast, a, rounds=8, **choices))
 
 
+@pytest.mark.parametrize("variant", ["paper", "scholz_code"])
+def test_engines_agree_when_many_actors_share_positions(variant):
+    # The compiled engine works per distinct position; many actors on few positions, equal
+    # saliences (equal keys, so input order decides) and actors left out of an issue.
+    rng = np.random.default_rng(11)
+    n = 40
+    pos = rng.choice([0.0, 10.0, 35.0, 50.0, 80.0, 100.0], (n, 2))
+    pos[[3, 17, 30], 0] = np.nan
+    a = from_arrays(rng.choice([0.5, 1.0, 2.0], n), pos, rng.choice([0.3, 0.6, 0.9], (n, 2)),
+                    lower=0, upper=100).arrays()
+    fast, ref = both(eum.trajectory, a, variant=variant, rounds=8, tol=None)
+    assert_same_trajectory(fast, ref)
+    assert sum(len(ev) for ev in ref.events) > 100  # offers were made and compared
+
+
 def test_threads_agree_with_reference():
     """A batch big enough for the compiled engine to share rows among threads."""
     from accord.models import _eum_numba

@@ -2,18 +2,20 @@
 
 The same computation as :func:`accord.models._eum_core.run` (the NumPy reference), written as
 loops that numba compiles: a row (one issue of one draw) plays all its rounds, with its stopping
-checks, before the next row starts, so every temporary (an (n, n) matrix, or one value per
-unordered pair of actors, stored row after row) is reused from round to round; rows run in
-parallel threads. Results equal the reference to ~1e-15 (the tests ask
+checks, before the next row starts, so every temporary (one value per actor, or an (n, n)
+matrix of which a round uses one row and column per distinct position) is reused from round to
+round; rows run in parallel threads. Results equal the reference to ~1e-15 (the tests ask
 1e-9): the arithmetic follows the reference operation by operation, in the same order where
 rounding could break a tie, and the powers x^r come from :func:`_exp` and :func:`_log` below
 (fdlibm's algorithms, < 1 ulp, written so that the loops calling them vectorise).
 
-Work per round and row, with n actors: one log per unordered pair (log d, shared by the two
-actors) and one exp per ordered pair for the votes d^r of step 2; log(1 - d) and log(1 + d) per
-unordered pair and two exps per ordered pair for U_s and U_f of step 3 (docs/models/eum.md).
-The vote sums are prefix sums over voters sorted by position (the G(x_j) - G(x_i) separation),
-so nothing is O(n^3).
+Work per round and row, with n actors standing on m distinct positions (m falls from n as
+actors capitulate onto each other's positions; ~n/3 on average over 20 rounds of random
+scenarios): one log d, log(1 - d) and log(1 + d) per unordered pair of positions; one exp per
+actor and position for the votes d^r of step 2, two for U_s and U_f of step 3
+(docs/models/eum.md); a few comparisons per ordered pair of actors to choose the offers. The vote
+sums are prefix sums over voters sorted by position (the G(x_j) - G(x_i) separation), so nothing
+is O(n^3).
 """
 
 from __future__ import annotations
@@ -237,21 +239,22 @@ def _groups(n, xs, gid, gx):
 
 
 @njit(**_JIT)
-def _votes(n, m, gid, gbase, glog, r, linear, ws, invs, n_in, all_pairs, s_t, drow, dk, ke):
-    """Prefix sums s_t[t, h] = Σ_{k < t} w_k D_kh over voters k in sorted order (the reference's
-    order of additions) and groups h, with D_kh = d_kh if ``linear`` else exp(r_k log d_kh).
-    Returns the all-pairs denominator Σ_k w_k Σ_{a, a'} |D_ka - D_ka'| over actors a, a' (0 if
-    not ``all_pairs``): the m-th smallest of voter k's N values enters with weight
-    2(2m - N + 1), and as D_ka grows with |x_a - x_k|, merging the actors left and right of k
-    sorts them in O(n).
+def _votes(n, m, gid, gbase, glog, r, linear, ws, invs, n_in, all_pairs, s_g, drow, dk, ke):
+    """Prefix sums s_g[u, h] = Σ_k w_k D_kh over the voters k of the first u groups (added one by
+    one in sorted order, the reference's order of additions), for every group h, with D_kh =
+    d_kh if ``linear`` else exp(r_k log d_kh). Returns the all-pairs denominator
+    Σ_k w_k Σ_{a, a'} |D_ka - D_ka'| over actors a, a' (0 if not ``all_pairs``): the m-th
+    smallest of voter k's N values enters with weight 2(2m - N + 1), and as D_ka grows with
+    |x_a - x_k|, merging the actors left and right of k sorts them in O(n).
     """
     for h in range(m):
-        s_t[0, h] = 0.0
+        s_g[0, h] = 0.0
     for k in range(n):
         wk = ws[k]
         gk = gid[k] & _NN
-        prev = s_t[k]
-        nxt = s_t[k + 1]
+        # The first voter of group gk adds to the sums up to group gk - 1, the others in place.
+        prev = s_g[gk] if k == 0 or gid[k - 1] != gk else s_g[gk + 1]
+        nxt = s_g[gk + 1]
         if linear:
             row = gbase[gk]
             for h in range(m):
@@ -294,22 +297,22 @@ def _votes(n, m, gid, gbase, glog, r, linear, ws, invs, n_in, all_pairs, s_t, dr
 
 
 @njit(**_JIT)
-def _win_probability(n, m, s_t, den_all, all_pairs, t_g, prob):
+def _win_probability(m, s_g, den_all, all_pairs, u_g, prob):
     """prob[g, h]: the probability that an actor at group g wins against one at group h (0 when
     no vote is cast); an actor's own group and uninvolved actors are masked by the callers.
 
-    For g < h the positive votes for g come from the t_gh = t_g[g, h] voters left of the
-    midpoint: S_h(t) - S_g(t); those for h, (G_g - G_h) + the same (docs/models/eum.md).
+    For g < h the positive votes for g come from the voters of the u_gh = u_g[g, h] groups left
+    of the midpoint: S_h(u) - S_g(u); those for h, (G_g - G_h) + the same (docs/models/eum.md).
     """
-    big = s_t[n]
+    big = s_g[m]
     for g in range(m):
         prob[g, g] = 0.0
         row = prob[g]
-        tr = t_g[g]
+        ur = u_g[g]
         gg = big[g]
         for h in range(g + 1, m):
-            t = tr[h] & _NN
-            left = s_t[t, h] - s_t[t, g]
+            u = ur[h] & _NN
+            left = s_g[u, h] - s_g[u, g]
             nu = max(left, 0.0)
             nd = max(left + (gg - big[h]), 0.0)
             den = den_all if all_pairs else nu + nd
@@ -481,8 +484,8 @@ def _round(x, w, s, inv, span, flags, q_sq, t_sq, order, ws_, cf, ci):
     xs, ws, ss, r, half, mu_d, danger, dk, keys = vec[:9]
     best_key, best_x, best_a, best_b = vec[9:13]
     gx, mu_g, acc_a, acc_b, drow = gvec
-    gbase, glog, glm, glp, prob, prob_t, s_t, t_g = mats
-    invs, best_kind, best_j, kinds, t_col, gid, place = ivec
+    gbase, glog, glm, glp, prob, prob_t, s_g, u_g = mats
+    invs, best_kind, best_j, kinds, u_col, gid, place = ivec
     n_in = 0
     for p in range(n):
         o = order[p]
@@ -496,7 +499,8 @@ def _round(x, w, s, inv, span, flags, q_sq, t_sq, order, ws_, cf, ci):
     m = _groups(n, xs, gid, gx)
 
     # Per pair of groups: d = |x_h - x_g| / range, log d for the votes d^r, log(1 - d) and
-    # log(1 + d) for U_s and U_f, and t_gh, the voters left of the midpoint (x_g + x_h) / 2.
+    # log(1 + d) for U_s and U_f (each once and mirrored: |x_h - x_g| = |x_g - x_h| exactly), and
+    # u_gh, the groups left of the midpoint (x_g + x_h) / 2.
     for g in range(m):
         row = gbase[g]
         xg = gx[g]
@@ -506,33 +510,41 @@ def _round(x, w, s, inv, span, flags, q_sq, t_sq, order, ws_, cf, ci):
         row = gbase[g]
         if security:
             lr = glog[g]
-            for h in range(m):
+            for h in range(g, m):
                 lr[h] = _log(row[h], kl)
         lr = glm[g]
-        for h in range(m):
+        for h in range(g, m):
             lr[h] = _log(1.0 - row[h], kl)
         lr = glp[g]
-        for h in range(m):
+        for h in range(g, m):
             lr[h] = _log(1.0 + row[h], kl)
+    for g in range(m):
+        for h in range(g):
+            if security:
+                glog[g, h] = glog[h, g]
+            glm[g, h] = glm[h, g]
+            glp[g, h] = glp[h, g]
+    for h in range(m, m + 4):
+        gx[h] = np.inf  # sentinels for the midpoint counts
     for h in range(m):
-        t_col[h] = 0
+        u_col[h] = 0
     for g in range(m - 1):
         xg = gx[g]
-        tr = t_g[g]
-        # t_gh is at least t_(g-1)h (the midpoint only moves right with g) and seldom more than
-        # 3 above it: count 4 places branch-free (xs ends in +inf sentinels) and walk on only
-        # when all 4 are left of it. Each h is then independent of the last.
+        ur = u_g[g]
+        # u_gh is at least u_(g-1)h (the midpoint only moves right with g) and seldom more than
+        # 3 above it: count 4 groups branch-free and walk on only when all 4 are left of it.
+        # Each h is then independent of the last.
         for h in range(g + 1, m):
             h = h & _NN
             mid = (xg + gx[h]) * 0.5
-            k = t_col[h] & _NN
-            c = ((xs[k] < mid) + (xs[k + 1] < mid)) + ((xs[k + 2] < mid) + (xs[k + 3] < mid))
+            k = u_col[h] & _NN
+            c = ((gx[k] < mid) + (gx[k + 1] < mid)) + ((gx[k + 2] < mid) + (gx[k + 3] < mid))
             k += c
             if c == 4:
-                while k < n and xs[k] < mid:
+                while k < m and gx[k] < mid:
                     k += 1
-            t_col[h] = k
-            tr[h] = k
+            u_col[h] = k
+            ur[h] = k
 
     q_one = q_sq == 1.0
     if not q_one:
@@ -554,8 +566,8 @@ def _round(x, w, s, inv, span, flags, q_sq, t_sq, order, ws_, cf, ci):
 
     if security:
         # Risk exponents from the dangers with r = 1 (no exp or log: bit for bit the reference).
-        den_all = _votes(n, m, gid, gbase, glog, r, True, ws, invs, n_in, all_pairs, s_t, drow, dk, ke)
-        _win_probability(n, m, s_t, den_all, all_pairs, t_g, prob)
+        den_all = _votes(n, m, gid, gbase, glog, r, True, ws, invs, n_in, all_pairs, s_g, drow, dk, ke)
+        _win_probability(m, s_g, den_all, all_pairs, u_g, prob)
         _danger(n, m, gid, gbase, invs, ss, prob, acc_a, acc_b, danger)
         if not q_one:
             c = (1.0 - q_sq) * (2.0 * t_sq - 1.0)
@@ -579,12 +591,12 @@ def _round(x, w, s, inv, span, flags, q_sq, t_sq, order, ws_, cf, ci):
             big_r = (2.0 * danger[q] - hi - lo) / spread if ok else 0.0
             big_r = min(max(big_r, -1.0), 1.0)
             r[q] = (1.0 - big_r / 3.0) / (1.0 + big_r / 3.0)
-        den_all = _votes(n, m, gid, gbase, glog, r, False, ws, invs, n_in, all_pairs, s_t, drow, dk, ke)
+        den_all = _votes(n, m, gid, gbase, glog, r, False, ws, invs, n_in, all_pairs, s_g, drow, dk, ke)
     else:
         for q in range(n):
             r[q] = 1.0
-        den_all = _votes(n, m, gid, gbase, glog, r, True, ws, invs, n_in, all_pairs, s_t, drow, dk, ke)
-    _win_probability(n, m, s_t, den_all, all_pairs, t_g, prob)
+        den_all = _votes(n, m, gid, gbase, glog, r, True, ws, invs, n_in, all_pairs, s_g, drow, dk, ke)
+    _win_probability(m, s_g, den_all, all_pairs, u_g, prob)
     for g in range(m):
         for h in range(m):
             prob_t[h, g] = prob[g, h]
@@ -621,11 +633,10 @@ def _write(x, order, ws_, new_x, rec_other, rec_kind, rec_eu_a, rec_eu_o, rec_r)
 def _workspace(n):
     """Scratch arrays of one thread. Each is its own allocation, not a row of a shared one: LLVM
     vectorises a loop over several arrays only when it can tell them apart."""
-    # xs (the first) ends in four +inf sentinels for the midpoint counts.
-    xs = np.full(n + 4, np.inf)
-    vec = (xs, np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n),
+    vec = (np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n),
            np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n))
-    gvec = (np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n))
+    # gx (the first) ends in four +inf sentinels for the midpoint counts.
+    gvec = (np.full(n + 4, np.inf), np.empty(n), np.empty(n), np.empty(n), np.empty(n))
     mats = (np.empty((n, n)), np.empty((n, n)), np.empty((n, n)), np.empty((n, n)),
             np.empty((n, n)), np.empty((n, n)), np.empty((n + 1, n)), np.empty((n, n), dtype=np.int64))
     ivec = (np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64),
