@@ -159,11 +159,12 @@ def test_engines_agree_on_every_choice(choices):
 
 @pytest.mark.parametrize("variant", ["paper", "scholz_code"])
 def test_engines_agree_when_many_actors_share_positions(variant):
-    # The compiled engine works per distinct position; many actors on few positions, equal
+    # The compiled engine works per distinct position and looks for each actor's nearest
+    # confrontation first: many actors on few positions at equal distances on both sides, equal
     # saliences (equal keys, so input order decides) and actors left out of an issue.
     rng = np.random.default_rng(11)
     n = 40
-    pos = rng.choice([0.0, 10.0, 35.0, 50.0, 80.0, 100.0], (n, 2))
+    pos = rng.choice([10.0, 30.0, 50.0, 70.0, 90.0, 100.0], (n, 2))
     pos[[3, 17, 30], 0] = np.nan
     a = from_arrays(rng.choice([0.5, 1.0, 2.0], n), pos, rng.choice([0.3, 0.6, 0.9], (n, 2)),
                     lower=0, upper=100).arrays()

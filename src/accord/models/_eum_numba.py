@@ -12,10 +12,11 @@ rounding could break a tie, and the powers x^r come from :func:`_exp` and :func:
 Work per round and row, with n actors standing on m distinct positions (m falls from n as
 actors capitulate onto each other's positions; ~n/3 on average over 20 rounds of random
 scenarios): one log d, log(1 - d) and log(1 + d) per unordered pair of positions; one exp per
-actor and position for the votes d^r of step 2, two for U_s and U_f of step 3
-(docs/models/eum.md); a few comparisons per ordered pair of actors to choose the offers. The vote
-sums are prefix sums over voters sorted by position (the G(x_j) - G(x_i) separation), so nothing
-is O(n^3).
+actor and position for the votes d^r of step 2 (docs/models/eum.md); for the offers of step 3,
+each receiver looks at the positions nearest to its own first and stops at the nearest
+confrontation (the best offer of ~90 % of receivers), two exps (U_s, U_f) per position looked
+at. The vote sums are prefix sums over voters sorted by position (the G(x_j) - G(x_i)
+separation), so nothing is O(n^3).
 """
 
 from __future__ import annotations
