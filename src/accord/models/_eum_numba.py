@@ -255,8 +255,7 @@ def _votes(n, m, gid, gbase, glog, r, linear, ws, invs, n_in, all_pairs, s_g, dr
     for k in range(n):
         wk = ws[k]
         gk = gid[k] & _NN
-        # The first voter of group gk adds to the sums up to group gk - 1, the others in place.
-        prev = s_g[gk] if k == 0 or gid[k - 1] != gk else s_g[gk + 1]
+        first = k == 0 or gid[k - 1] != gk
         nxt = s_g[gk + 1]
         if linear:
             row = gbase[gk]
@@ -267,8 +266,15 @@ def _votes(n, m, gid, gbase, glog, r, linear, ws, invs, n_in, all_pairs, s_g, dr
             rk = r[k]
             for h in range(m):
                 drow[h] = _exp(lrow[h] * rk, ke)
-        for h in range(m):
-            nxt[h] = prev[h] + drow[h] * wk
+        # The first voter of group gk adds to the sums up to group gk - 1, the others in place
+        # (two loops: one over two arrays that may be one would not vectorise).
+        if first:
+            prev = s_g[gk]
+            for h in range(m):
+                nxt[h] = prev[h] + drow[h] * wk
+        else:
+            for h in range(m):
+                nxt[h] += drow[h] * wk
         if all_pairs:
             bk = gbase[gk]
             acc = 0.0
