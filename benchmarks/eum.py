@@ -6,7 +6,9 @@ Prints, for each engine (``numba``: compiled, the default; ``numpy``: the refere
 ../shared/data/reference/emissions/scholz-compatible-10-rounds.txt); (2) n actors × 10 issues ×
 1,000 draws × 20 rounds (convergence checks off, so every round is played) for n = 10, 30, 100,
 300: wall and CPU time and actor-pair evaluations per second (one evaluation = one ordered pair
-(i, j) on one issue of one draw in one round), with the ratio to the targets (EC example
+(i, j) on one issue of one draw in one round; the compiled kernel works per distinct position and
+stops at each actor's nearest confrontation, so it does not visit every pair, but the figure
+keeps this definition), with the ratio to the targets (EC example
 < 2.5 ms; 100 actors <= 10 s). The machine is shared: the load is printed, and CPU time (summed
 over threads) is the steadier figure; CPU / threads is what an idle machine would take.
 
