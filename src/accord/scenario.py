@@ -160,6 +160,24 @@ class ScenarioArrays:
     def replace(self, **changes) -> ScenarioArrays:
         return replace(self, **changes)
 
+    @property
+    def batch_shape(self) -> tuple[int, ...]:
+        """The leading (Monte Carlo draw) axes of ``capability``, ``position`` and ``salience``,
+        broadcast together: () for a single scenario."""
+        return np.broadcast_shapes(
+            np.shape(self.capability)[:-1], np.shape(self.position)[:-2], np.shape(self.salience)[:-2]
+        )
+
+    def broadcast(self) -> ScenarioArrays:
+        """The same arrays with ``capability``, ``position`` and ``salience`` sharing the batch
+        axes (read-only views where one lacked them; ``self`` when none does), so that a batch
+        that draws only some inputs gives one forecast per draw."""
+        lead = self.batch_shape
+        n, m = self.n_actors, self.n_issues
+        shapes = {"capability": lead + (n,), "position": lead + (n, m), "salience": lead + (n, m)}
+        changes = {k: np.broadcast_to(getattr(self, k), v) for k, v in shapes.items() if np.shape(getattr(self, k)) != v}
+        return replace(self, **changes) if changes else self
+
     def take_issues(self, index: Sequence[int]) -> ScenarioArrays:
         """The same actors on a subset of the issues."""
         index = np.asarray(index, dtype=int)

@@ -6,9 +6,10 @@ the known model modules on first use, so ``import accord`` stays cheap.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -54,8 +55,19 @@ _loaded = False
 
 
 def register(model: Model) -> Model:
-    _REGISTRY[model.name] = model
+    """Add ``model``; its ``forecast`` is called with the batch axes of the inputs broadcast
+    (:meth:`accord.scenario.ScenarioArrays.broadcast`), so that every model returns one
+    forecast per draw whichever inputs were drawn."""
+    _REGISTRY[model.name] = replace(model, forecast=_per_draw(model.forecast))
     return model
+
+
+def _per_draw(forecast: Callable) -> Callable:
+    @functools.wraps(forecast)
+    def run(arrays, *args, **kwargs):
+        return forecast(arrays.broadcast(), *args, **kwargs)
+
+    return run
 
 
 def _load() -> None:
