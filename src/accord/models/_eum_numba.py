@@ -202,10 +202,10 @@ def _pairwise_sum(a):
 # A round therefore works on the m distinct positions ("groups": runs of equal positions in
 # sorted order) wherever it can: distances and their logs per pair of groups (O(m^2)), the vote
 # sums and the risk exponents' dangers per actor and group (O(n m)), U_s and U_f per receiver and
-# group (O(n m), the exps). Only the choice of offers looks at every ordered pair of actors, with
-# a few multiplications and comparisons each. Every value is computed from the same operands by
-# the same operations as per pair of actors, so the results are bit for bit those of a
-# pair-by-pair computation (and of the NumPy engine to ~1e-15).
+# group it looks at (the exps). A receiver looks at the groups nearest to its own first and stops
+# at the nearest confrontation, the best offer of most receivers (see _offers). Every value is
+# computed from the same operands by the same operations as per pair of actors, so the results
+# are bit for bit those of a pair-by-pair computation (and of the NumPy engine to ~1e-15).
 
 @njit(**_JIT)
 def _sort(x, order):
