@@ -313,7 +313,8 @@ def _win_probability(m, s_g, den_all, all_pairs, u_g, prob, prob_t):
 
     For g < h the positive votes for g come from the voters of the u_gh = u_g[g, h] groups left
     of the midpoint: S_h(u) - S_g(u); those for h, (G_g - G_h) + the same (docs/models/eum.md).
-    Each row is written left to right (SIMD code), the lower triangles are mirrored after.
+    Rows are written left to right (no stores down a column) and the lower triangles mirrored
+    after.
     """
     big = s_g[m]
     for g in range(m):
