@@ -58,7 +58,7 @@ def register(model: Model) -> Model:
     """Add ``model``; its ``forecast`` is called with the batch axes of the inputs broadcast
     (:meth:`accord.scenario.ScenarioArrays.broadcast`), so that every model returns one
     forecast per draw whichever inputs were drawn."""
-    _REGISTRY[model.name] = replace(model, forecast=_per_draw(model.forecast))
+    model = _REGISTRY[model.name] = replace(model, forecast=_per_draw(model.forecast))
     return model
 
 
