@@ -405,20 +405,16 @@ def _group_terms(h, r_r, h_r, s_r, x_r, mu_r, lm, lp, p_rs, p_sr, gx, mu_g, q_on
 
 @njit(**_JIT)
 def _offers(n, m, xs, ss, r, half, order, gid, gs, gx, mu_g, invs, glm, glp, prob, prob_t, q_sq,
-            t_sq, span, scholz, printed, best_kind, best_key, best_j, best_x, best_a, best_b, ke):
+            t_sq, span, scholz, printed, best_kind, best_j, best_x, best_a, best_b, ke):
     """Every actor's best offer. Receiver R judges sender S's offer by its own EU_R(RS) (a) and
     EU_R(SR) (b) with its exponent r_R: U_s and U_f need (1 - d)^r_R and (1 + d)^r_R, which,
     like everything but S's salience, depend on S's group only (:func:`_group_terms`). The
     best offer has the lowest kind, then the lowest key (the distance moved, or Scholz's
-    weighted position for a compromise), then the lowest input index of its sender."""
+    weighted position for a compromise), then the lowest input index of its sender. The sender,
+    target and utilities are written only where there is an offer (``_write`` reads no others)."""
     q_one = q_sq == 1.0
     for R in range(n):
         best_kind[R] = NO_OFFER
-        best_key[R] = np.inf
-        best_j[R] = n
-        best_x[R] = 0.0
-        best_a[R] = 0.0
-        best_b[R] = 0.0
         if invs[R] == 0:
             continue
         g_r = gid[R] & _NN
@@ -484,7 +480,6 @@ def _offers(n, m, xs, ss, r, half, order, gid, gs, gx, mu_g, invs, glm, glp, pro
                         break
         best_kind[R] = b_kind
         if b_kind != NO_OFFER:
-            best_key[R] = b_key
             best_j[R] = b_j
             best_x[R] = b_x
             best_a[R] = b_a
@@ -501,7 +496,7 @@ def _round(x, w, s, inv, span, flags, q_sq, t_sq, order, ws_, cf, ci):
     all_pairs, scholz, printed, security = flags[0] == 1, flags[1] == 1, flags[2] == 1, flags[3] == 1
     _sort(x, order)
     xs, ws, ss, r, half, mu_d, danger, dk = vec[:8]
-    best_key, best_x, best_a, best_b = vec[8:12]
+    best_x, best_a, best_b = vec[8:11]
     gx, mu_g, acc_a, acc_b, drow = gvec
     gbase, glog, glm, glp, prob, prob_t, s_g, u_g = mats
     invs, best_kind, best_j, u_col, gid, gs = ivec
@@ -618,7 +613,7 @@ def _round(x, w, s, inv, span, flags, q_sq, t_sq, order, ws_, cf, ci):
     for p in range(n):
         half[p] = 4.0 * 0.5 ** r[p]
     _offers(n, m, xs, ss, r, half, order, gid, gs, gx, mu_g, invs, glm, glp, prob, prob_t, q_sq,
-            t_sq, span, scholz, printed, best_kind, best_key, best_j, best_x, best_a, best_b, ke)
+            t_sq, span, scholz, printed, best_kind, best_j, best_x, best_a, best_b, ke)
 
 
 @njit(**_JIT)
@@ -626,7 +621,7 @@ def _write(x, order, ws_, new_x, rec_other, rec_kind, rec_eu_a, rec_eu_o, rec_r)
     """The round's results back in input order (and, when recording, who moved how)."""
     vec, gvec, mats, ivec = ws_
     xs, r = vec[0], vec[3]
-    best_key, best_x, best_a, best_b = vec[8:12]
+    best_x, best_a, best_b = vec[8:11]
     best_kind, best_j = ivec[1], ivec[2]
     record = rec_other.shape[0] > 0
     for p in range(x.shape[0]):
@@ -648,7 +643,7 @@ def _workspace(n):
     """Scratch arrays of one thread. Each is its own allocation, not a row of a shared one: LLVM
     vectorises a loop over several arrays only when it can tell them apart."""
     vec = (np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n),
-           np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n))
+           np.empty(n), np.empty(n), np.empty(n), np.empty(n))
     # gx (the first) ends in four +inf sentinels for the midpoint counts.
     gvec = (np.full(n + 4, np.inf), np.empty(n), np.empty(n), np.empty(n), np.empty(n))
     mats = (np.empty((n, n)), np.empty((n, n)), np.empty((n, n)), np.empty((n, n)),
