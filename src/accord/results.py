@@ -91,9 +91,14 @@ class Trajectory:
         return self.positions.shape[0] - 1
 
     @property
+    def outcomes(self) -> np.ndarray:
+        """The model's forecast after every round, (n_rounds + 1, n_issues): ``outcome``, or the
+        median where the model defines none."""
+        return self.outcome if self.outcome is not None else self.median
+
+    @property
     def forecast(self) -> np.ndarray:
-        out = self.outcome if self.outcome is not None else self.median
-        return out[-1]
+        return self.outcomes[-1]
 
     def to_frame(self) -> pd.DataFrame:
         """Long format: one row per (round, issue, actor) with ``position``."""
@@ -107,7 +112,7 @@ class Trajectory:
     def summary_frame(self) -> pd.DataFrame:
         """One row per (round, issue): ``median``, ``mean``, ``outcome`` and the number of events."""
         rows = []
-        outcome = self.outcome if self.outcome is not None else self.median
+        outcome = self.outcomes
         for r in range(self.positions.shape[0]):
             for k, issue in enumerate(self.issue_ids):
                 n_events = 0 if r == 0 else sum(1 for e in self.events[r - 1] if e.get("issue") == issue)
@@ -119,7 +124,7 @@ class Trajectory:
 
     def to_json(self) -> dict:
         rounds = []
-        outcome = self.outcome if self.outcome is not None else self.median
+        outcome = self.outcomes
         for r in range(self.positions.shape[0]):
             for k, issue in enumerate(self.issue_ids):
                 item = {

@@ -15,7 +15,7 @@ import pandas as pd
 
 from accord import __version__
 from accord.models.registry import Model
-from accord.results import Trajectory, _num
+from accord.results import _num
 from accord.scenario import ScenarioArrays
 
 
@@ -79,12 +79,8 @@ def repeat(model: Model, arrays: ScenarioArrays, repetitions: int, seed: int | N
     return TrajectoryRanges(
         model=model.name, actor_ids=arrays.actor_ids, issue_ids=arrays.issue_ids, seed=seed,
         positions=np.stack([_held(t.positions, rows) for t in runs]),
-        outcome=np.stack([_held(_outcome(t), rows) for t in runs]),
+        outcome=np.stack([_held(t.outcomes, rows) for t in runs]),
     )
-
-
-def _outcome(t: Trajectory) -> np.ndarray:
-    return t.outcome if t.outcome is not None else t.median
 
 
 def _held(x: np.ndarray, rows: int) -> np.ndarray:
