@@ -203,6 +203,28 @@ def test_forecast_takes_leading_draw_axes():
         assert np.allclose(traj.outcome[-1], out["outcome"][k])
 
 
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenario_arrays(min_actors=2, max_actors=8, max_issues=3, status_quo=False), st.integers(0, 2**32 - 1))
+def test_draws_run_in_one_compiled_call_give_the_runs_one_at_a_time_would(scenario, seed):
+    """A forecast runs the draws in which everybody takes part in one kernel call; the others
+    (here: an actor with capability 0 in some draws) one by one. An identity ideal adjustment
+    sends every draw one by one, through trajectory's path: the numbers must be the same."""
+    a = scenario.arrays()
+    rng = np.random.default_rng(seed)
+    cap = a.capability * rng.uniform(0.5, 1.5, (6, a.n_actors))
+    cap[::3, 0] = 0.0
+    draws = a.replace(position=np.clip(a.position + rng.normal(0, 5, (6,) + a.position.shape), 0, 100),
+                      capability=cap)
+    try:
+        many = forecast(draws, rounds=12)
+    except ModelError as exc:  # too few actors left in a draw: both paths refuse it
+        with pytest.raises(ModelError, match=str(exc)[:20]):
+            forecast(draws, rounds=12, accommodate=np.eye(a.n_actors))
+        return
+    one_by_one = forecast(draws, rounds=12, accommodate=np.eye(a.n_actors))
+    assert all(np.array_equal(many[k], one_by_one[k], equal_nan=True) for k in many)
+
+
 def test_missing_positions_sit_at_the_weighted_mean_and_idle_actors_take_no_part():
     s = from_arrays([100, 60, 40, 20, 10], [[30, 20], [45, 65], [60, np.nan], [15, 60], [50, 50]],
                     [[0.3, 0.5], [0.4, 0.4], [0.5, 0.3], [0.45, 0.45], [0.0, 0.0]])

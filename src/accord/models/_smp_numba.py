@@ -754,6 +754,57 @@ def _run(pos0, sal, cap, acc, lag, sw, rng, max_turns, min_turns, min_delta_rati
     return s + 1, stopped, True
 
 
+@njit(**_JIT)
+def _run_many(pos0, sal, cap, sw, max_turns, min_turns, min_delta_ratio, last, unique, p_unique, n_unique, ok):
+    """:func:`_run` for each of R deterministic runs with every actor taking part and ideals
+    following positions (a Monte Carlo forecast): fills the last state's positions ``last``
+    (R, n, d), its distinct positions and their probabilities, and ``ok`` (R,). The turn buffers
+    are allocated once and reused, so a draw costs its turns only."""
+    R, n, d = pos0.shape
+    t, nb = max_turns + 1, 2 * n
+    positions, ideals = np.empty((t, n, d)), np.empty((t, n, d))
+    risks, win, pu = np.empty((t, n)), np.zeros((t, n)), np.zeros((t, n))
+    uq, nu = np.zeros((t, n), dtype=np.int64), np.zeros(t, dtype=np.int64)
+    n_bargains = np.zeros(t, dtype=np.int64)
+    b_init, b_rcvr, b_view = np.zeros((t, nb), np.int64), np.zeros((t, nb), np.int64), np.zeros((t, nb), np.int64)
+    b_pi, b_pr = np.empty((t, nb, d)), np.empty((t, nb, d))
+    b_p, b_gain = np.empty((t, nb)), np.empty((t, nb))
+    chosen = np.empty((t, n), dtype=np.int64)
+    acc, lag = np.zeros((0, 0)), np.zeros(0)
+    for r in range(R):
+        n_states, _, done = _run(pos0[r], sal[r], cap[r], acc, lag, sw, None, max_turns, min_turns, min_delta_ratio,
+                                 1, positions, ideals, risks, win, uq, pu, nu,
+                                 n_bargains, b_init, b_rcvr, b_pi, b_pr, b_p, b_gain, b_view, chosen)
+        ok[r] = done
+        s = n_states - 1
+        _copy(positions[s], last[r])
+        n_unique[r] = nu[s]
+        for k in range(n):
+            unique[r, k] = uq[s, k] if k < nu[s] else 0
+            p_unique[r, k] = pu[s, k] if k < nu[s] else 0.0
+
+
+def run_last(position, sal, cap, sw: core.Switches, *, max_turns: int = 100, min_turns: int = 2,
+             min_delta_ratio: float = 0.02):
+    """The last state of R deterministic runs at once, (R, n, d) inputs in [0, 1] with every actor
+    taking part: (positions (R, n, d), unique (R, n), p_unique (R, n), n_unique (R,)); rows of
+    ``unique``/``p_unique`` past ``n_unique`` are 0. The same runs as :func:`run`, bit for bit."""
+    pos = np.ascontiguousarray(position, dtype=np.float64)
+    sal = np.ascontiguousarray(sal, dtype=np.float64)
+    cap = np.ascontiguousarray(cap, dtype=np.float64)
+    if sw.state_transition == "stochastic":
+        raise ModelError("run_last runs deterministic transitions only")
+    R, n, _ = pos.shape
+    last = np.empty(pos.shape)
+    unique, p_unique = np.zeros((R, n), dtype=np.int64), np.zeros((R, n))
+    n_unique, ok = np.zeros(R, dtype=np.int64), np.zeros(R, dtype=np.bool_)
+    _run_many(pos, sal, cap, switch_codes(sw), max(int(max_turns), 0), int(min_turns), float(min_delta_ratio),
+              last, unique, p_unique, n_unique, ok)
+    if not ok.all():
+        raise ModelError(f"{sw.pce_model} PCE did not converge in 1000 iterations")
+    return last, unique, p_unique, n_unique
+
+
 def run(
     position, sal, cap, sw: core.Switches, *, rng=None, max_turns: int = 100, min_turns: int = 2,
     min_delta_ratio: float = 0.02, accommodate: np.ndarray | None = None, probabilities: str = "all",

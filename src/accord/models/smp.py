@@ -93,7 +93,7 @@ def switches(variant: str | None = None, **params) -> core.Switches:
 # -- from a scenario to KTAB's arrays -------------------------------------------------------
 
 def _prepare(capability, position, salience, involved, lower, upper):
-    """KTAB's inputs for one draw: (pos01, sal, cap, taking_part, notes).
+    """KTAB's inputs, for one draw or with leading draw axes: (pos01, sal, cap, taking_part, notes).
 
     Positions are rescaled to [0, 1] per issue. Where an actor has no position on an issue it
     sits at the capability × salience weighted mean of the others' positions there, with
@@ -108,19 +108,19 @@ def _prepare(capability, position, salience, involved, lower, upper):
     pos = (np.where(involved, position, lower) - lower) / span
     sal = np.where(involved, salience, 0.0)
     if not involved.all():
-        w = np.where(involved, capability[:, None] * sal, 0.0)
-        total = w.sum(axis=0)
-        fill = np.where(total > 0, (w * np.where(involved, pos, 0.0)).sum(axis=0) / np.where(total > 0, total, 1), 0.5)
-        pos = np.where(involved, pos, fill[None, :])
+        w = np.where(involved, capability[..., :, None] * sal, 0.0)
+        total = w.sum(axis=-2)
+        fill = np.where(total > 0, (w * np.where(involved, pos, 0.0)).sum(axis=-2) / np.where(total > 0, total, 1), 0.5)
+        pos = np.where(involved, pos, fill[..., None, :])
         notes.append("actors without a position on an issue sit at the weighted mean there, with salience 0")
-    part = (sal.sum(axis=1) > 0) & (capability > 0)
-    if part.sum() < 2:
+    part = (sal.sum(axis=-1) > 0) & (capability > 0)
+    if np.any(part.sum(axis=-1) < 2):
         raise ModelError("smp needs at least two actors with positive capability and salience")
     if not part.all():
         notes.append(f"{int((~part).sum())} actor(s) with capability 0 or no salience take no part")
-    tot = sal.sum(axis=1)
+    tot = sal.sum(axis=-1)
     if np.any(tot > 1 + 1e-12):
-        sal = np.where((tot > 1 + 1e-12)[:, None], sal / np.where(tot > 0, tot, 1)[:, None], sal)
+        sal = np.where((tot > 1 + 1e-12)[..., None], sal / np.where(tot > 0, tot, 1)[..., None], sal)
         notes.append("saliences of actors summing to more than 1 were divided by their sum")
     return pos, sal, capability, part, notes
 
@@ -139,6 +139,20 @@ def _runner(engine: str | None, rng):
             raise
         return core.run
     return run
+
+
+def _many_runner(engine, sw, accommodate):
+    """The compiled many-runs kernel when it serves (numba engine, deterministic transitions, no
+    ideal adjustment), else None."""
+    if engine == "numpy" or accommodate is not None or sw.state_transition == "stochastic":
+        return None
+    try:
+        from accord.models._smp_numba import run_last
+    except ImportError:
+        if engine == "numba":
+            raise
+        return None
+    return run_last
 
 
 def _one_run(a: ScenarioArrays, cap, position, salience, sw, rng, rounds, min_delta_ratio, accommodate, probabilities,
@@ -308,16 +322,26 @@ def forecast(
     poss = np.broadcast_to(pos, batch + (n, m)).reshape(-1, n, m)
     sals = np.broadcast_to(sal, batch + (n, m)).reshape(-1, n, m)
     span = a.upper - a.lower
-    x01 = np.empty(poss.shape)
-    parts = np.empty(caps.shape, dtype=bool)
+    x01, sal01, _, parts, _ = _prepare(caps, poss, sals, np.asarray(a.involved, bool), a.lower, a.upper)
+    x01 = np.array(x01, dtype=float)
     outcome = np.empty((caps.shape[0], m))
-    for r in range(caps.shape[0]):
+    # Draws in which everybody takes part run in one compiled call (deterministic transitions,
+    # ideals following positions): the same runs, without the per-draw Python around the kernel.
+    many = _many_runner(engine, sw, accommodate)
+    batched = parts.all(axis=1) if many is not None else np.zeros(caps.shape[0], bool)
+    if batched.any():
+        last, unique, p_unique, _ = many(
+            x01[batched], sal01[batched], caps[batched], sw, max_turns=100 if rounds is None else int(rounds),
+            min_delta_ratio=min_delta_ratio)
+        x01[batched] = last
+        held = np.take_along_axis(last, unique[:, :, None], axis=1) * span + a.lower
+        outcome[batched] = (p_unique[:, :, None] * held).sum(axis=1)
+    for r in np.flatnonzero(~batched):
         res, pos0, part, _ = _one_run(a, caps[r], poss[r], sals[r], sw, rng, rounds, min_delta_ratio, accommodate,
                                       "last", engine, history=False)
         last = res.turns[-1]
         x01[r] = pos0
         x01[r, part] = last.position
-        parts[r] = part
         idx = np.flatnonzero(part)
         outcome[r] = seq_weighted(x01[r, idx[last.unique]] * span + a.lower, last.p_unique)
     # the summaries of all draws at once (the same arithmetic per draw as one at a time)
