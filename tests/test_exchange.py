@@ -191,6 +191,24 @@ def test_forecast_is_the_last_outcome_and_batches():
     np.testing.assert_allclose(both[1], out["outcome"])  # doubling every capability changes nothing
 
 
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_draws_run_in_groups_give_the_runs_all_at_once_would(monkeypatch, exact):
+    """Deterministic draws run LOCKSTEP at a time (faster: the tables stay in the cache); the
+    runs are independent, so any grouping gives the same numbers, bit for bit."""
+    import accord.models.exchange as exchange
+
+    a = CASE.arrays()
+    rng = np.random.default_rng(4)
+    draws = a.replace(position=np.clip(a.position + rng.normal(0, 10, (2, 5) + a.position.shape), 0, 100),
+                      salience=np.clip(a.salience * rng.uniform(0.5, 1.5, (2, 5) + a.salience.shape), 0.01, 1))
+    monkeypatch.setattr(exchange, "LOCKSTEP", 1000)
+    together = forecast(draws, rounds=5, exact=exact)
+    monkeypatch.setattr(exchange, "LOCKSTEP", 3)
+    grouped = forecast(draws, rounds=5, exact=exact)
+    assert grouped["outcome"].shape == (2, 5, 2)
+    assert all(np.array_equal(together[k], grouped[k]) for k in together)
+
 @pytest.mark.parametrize("variant", ["random_rate", "randomised_equal_gain"])
 def test_random_variants_are_seeded(variant):
     a = CASE.arrays()

@@ -63,6 +63,11 @@ DEFAULT_ROUNDS = 10
 VARIANTS = ("equal_gain", "random_rate", "randomised_equal_gain")
 SCALE = 100.0  # the model works on a 0–100 scale per issue (Decide normalises the same way)
 ENGINES = ("numba", "numpy")
+#: Most independent runs (Monte Carlo draws of the deterministic model) run in lockstep by one call
+#: of :func:`forecast`. Lockstep runs share each step's passes over their tables; beyond a few
+#: runs the tables leave the cache and every step costs more. Syria, 256 draws, ms a draw: exact
+#: 36 (8 at a time) against 48 (all at once), floats 7.0 against 13.5.
+LOCKSTEP = 8
 
 
 def _round_engine(engine):
@@ -376,20 +381,33 @@ def forecast(a: ScenarioArrays, rng=None, *, variant=None, rounds=DEFAULT_ROUNDS
 
     Returns a dict with ``outcome`` (the voting positions' compromise after ``rounds`` rounds)
     and ``before`` (the compromise of the initial positions). Stochastic variants and random ties
-    average ``repetitions`` runs (all draws and repetitions run in lockstep). ``exact`` as for
+    average ``repetitions`` runs (all draws and repetitions run in lockstep, drawing from ``rng``);
+    the deterministic model runs :data:`LOCKSTEP` draws at a time. ``exact`` as for
     :func:`exchange_runs`: the decimal shadow is on by default for the equal-gain model, Monte
     Carlo draws included, because exchanges put outcomes exactly on positions and the next
     comparison then turns on the last digit (floats would settle such ties otherwise, and
     trade10x5's positions would move by up to 8.7 points); ``exact=False`` is ~3x faster.
     """
-    batch = np.shape(a.position)[:-2]
+    a = a.broadcast()
+    batch = a.batch_shape
     stochastic = bool(_variant(variant) != "equal_gain" or p or ties != "first")
     if stochastic and rng is None:
         rng = np.random.default_rng(0)
     reps = max(1, int(repetitions)) if stochastic else 1
-    runs = exchange_runs(a, repetitions=reps, rounds=rounds, variant=variant, p=p, forbidden=forbidden,
-                         power=power, ties=ties, rng=rng, engine=engine, exact=exact, record=False)
+    kwargs = dict(repetitions=reps, rounds=rounds, variant=variant, p=p, forbidden=forbidden, power=power, ties=ties,
+                  rng=rng, engine=engine, exact=exact, record=False)
     n, m = np.shape(a.position)[-2:]
+    if stochastic:  # the runs draw from rng in lockstep: one call keeps the stream's order
+        runs = exchange_runs(a, **kwargs)
+    else:  # independent runs, in groups small enough for their tables to stay in the cache
+        flat = a.replace(capability=np.reshape(a.capability, (-1, n)), position=np.reshape(a.position, (-1, n, m)),
+                         salience=np.reshape(a.salience, (-1, n, m)))
+        draws = flat.position.shape[0]
+        runs = []
+        for lo in range(0, draws, LOCKSTEP):
+            group = slice(lo, lo + LOCKSTEP)
+            runs += exchange_runs(flat.replace(capability=flat.capability[group], position=flat.position[group],
+                                               salience=flat.salience[group]), **kwargs)
     x0 = np.where(a.involved, np.asarray(a.position, float), np.nan).reshape(-1, n, m)
     before = np.array([compromise(x0[d], w) for d, w in enumerate(_weights(a, power).reshape(-1, n, m))])
     after = np.array([r.outcome_after[-1] if len(r.outcome_after) else before[k // reps] for k, r in enumerate(runs)])
