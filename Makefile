@@ -26,10 +26,11 @@ lint: $(DEVSTAMP)
 	$(BIN)/ruff check src tests benchmarks
 
 # Compile the numba kernels once, one model per process, before the test workers need them
-# (otherwise each worker compiles the same kernel at the same time on a fresh clone).
+# (otherwise each worker compiles the same kernel at the same time on a fresh clone). 40 draws:
+# chunks of 5, enough for the threaded EUM and SMP kernels to be compiled too.
 warm: $(STAMP)
 	@echo "compiling the model kernels (cached after the first time)"
-	@for m in eum smp exchange; do $(BIN)/accord forecast examples/syria-issg-2015.yaml -m $$m --draws 1 > /dev/null & done; wait
+	@for m in eum smp exchange; do $(BIN)/accord forecast examples/syria-issg-2015.yaml -m $$m --draws 40 > /dev/null & done; wait
 
 test: $(DEVSTAMP) lint warm
 	$(BIN)/python -m pytest -n 2 -q

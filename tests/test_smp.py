@@ -225,6 +225,24 @@ def test_draws_run_in_one_compiled_call_give_the_runs_one_at_a_time_would(scenar
     assert all(np.array_equal(many[k], one_by_one[k], equal_nan=True) for k in many)
 
 
+def test_draws_give_the_same_runs_on_one_thread_and_on_two():
+    numba = pytest.importorskip("numba")
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("one compiled-kernel thread only")
+    a = soe().arrays()
+    rng = np.random.default_rng(8)
+    draws = a.replace(position=np.clip(a.position + rng.normal(0, 5, (12,) + a.position.shape), 0, 100))
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = forecast(draws, rounds=15)
+        numba.set_num_threads(2)
+        two = forecast(draws, rounds=15)
+    finally:
+        numba.set_num_threads(before)
+    assert all(np.array_equal(one[k], two[k]) for k in one)
+
+
 def test_missing_positions_sit_at_the_weighted_mean_and_idle_actors_take_no_part():
     s = from_arrays([100, 60, 40, 20, 10], [[30, 20], [45, 65], [60, np.nan], [15, 60], [50, 50]],
                     [[0.3, 0.5], [0.4, 0.4], [0.5, 0.3], [0.45, 0.45], [0.0, 0.0]])

@@ -22,7 +22,7 @@ reference does, from the caller's Generator (numba shares its bit generator's st
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, types
+from numba import njit, prange, types
 from numba.extending import overload
 
 from accord.errors import ModelError
@@ -755,12 +755,13 @@ def _run(pos0, sal, cap, acc, lag, sw, rng, max_turns, min_turns, min_delta_rati
 
 
 @njit(**_JIT)
-def _run_many(pos0, sal, cap, sw, max_turns, min_turns, min_delta_ratio, last, unique, p_unique, n_unique, ok):
-    """:func:`_run` for each of R deterministic runs with every actor taking part and ideals
-    following positions (a Monte Carlo forecast): fills the last state's positions ``last``
+def _run_many(lo, hi, pos0, sal, cap, sw, max_turns, min_turns, min_delta_ratio, last, unique, p_unique, n_unique,
+              ok):
+    """:func:`_run` for runs lo..hi-1 of R deterministic runs with every actor taking part and
+    ideals following positions (a Monte Carlo forecast): fills the last state's positions ``last``
     (R, n, d), its distinct positions and their probabilities, and ``ok`` (R,). The turn buffers
     are allocated once and reused, so a draw costs its turns only."""
-    R, n, d = pos0.shape
+    _, n, d = pos0.shape
     t, nb = max_turns + 1, 2 * n
     positions, ideals = np.empty((t, n, d)), np.empty((t, n, d))
     risks, win, pu = np.empty((t, n)), np.zeros((t, n)), np.zeros((t, n))
@@ -771,7 +772,7 @@ def _run_many(pos0, sal, cap, sw, max_turns, min_turns, min_delta_ratio, last, u
     b_p, b_gain = np.empty((t, nb)), np.empty((t, nb))
     chosen = np.empty((t, n), dtype=np.int64)
     acc, lag = np.zeros((0, 0)), np.zeros(0)
-    for r in range(R):
+    for r in range(lo, hi):
         n_states, _, done = _run(pos0[r], sal[r], cap[r], acc, lag, sw, None, max_turns, min_turns, min_delta_ratio,
                                  1, positions, ideals, risks, win, uq, pu, nu,
                                  n_bargains, b_init, b_rcvr, b_pi, b_pr, b_p, b_gain, b_view, chosen)
@@ -784,11 +785,30 @@ def _run_many(pos0, sal, cap, sw, max_turns, min_turns, min_delta_ratio, last, u
             p_unique[r, k] = pu[s, k] if k < nu[s] else 0.0
 
 
+@njit(parallel=True, **_JIT)
+def _run_parallel(n_chunks, pos0, sal, cap, sw, max_turns, min_turns, min_delta_ratio, last, unique, p_unique,
+                  n_unique, ok):
+    """:func:`_run_many` over the compiled-kernel threads, the runs cut into ``n_chunks`` ranges
+    (the runs are independent: the same numbers with any number of threads)."""
+    R = pos0.shape[0]
+    for c in prange(n_chunks):
+        _run_many(c * R // n_chunks, (c + 1) * R // n_chunks, pos0, sal, cap, sw, max_turns, min_turns,
+                  min_delta_ratio, last, unique, p_unique, n_unique, ok)
+
+
+def _threads() -> int:
+    from numba import get_num_threads
+
+    return get_num_threads()
+
+
 def run_last(position, sal, cap, sw: core.Switches, *, max_turns: int = 100, min_turns: int = 2,
              min_delta_ratio: float = 0.02):
     """The last state of R deterministic runs at once, (R, n, d) inputs in [0, 1] with every actor
     taking part: (positions (R, n, d), unique (R, n), p_unique (R, n), n_unique (R,)); rows of
-    ``unique``/``p_unique`` past ``n_unique`` are 0. The same runs as :func:`run`, bit for bit."""
+    ``unique``/``p_unique`` past ``n_unique`` are 0. The same runs as :func:`run`, bit for bit.
+    With more than one compiled-kernel thread (numba's ``get_num_threads``; local worker processes
+    run one each) the runs are shared among the threads."""
     pos = np.ascontiguousarray(position, dtype=np.float64)
     sal = np.ascontiguousarray(sal, dtype=np.float64)
     cap = np.ascontiguousarray(cap, dtype=np.float64)
@@ -798,8 +818,13 @@ def run_last(position, sal, cap, sw: core.Switches, *, max_turns: int = 100, min
     last = np.empty(pos.shape)
     unique, p_unique = np.zeros((R, n), dtype=np.int64), np.zeros((R, n))
     n_unique, ok = np.zeros(R, dtype=np.int64), np.zeros(R, dtype=np.bool_)
-    _run_many(pos, sal, cap, switch_codes(sw), max(int(max_turns), 0), int(min_turns), float(min_delta_ratio),
-              last, unique, p_unique, n_unique, ok)
+    args = (pos, sal, cap, switch_codes(sw), max(int(max_turns), 0), int(min_turns), float(min_delta_ratio),
+            last, unique, p_unique, n_unique, ok)
+    threads = _threads()
+    if threads > 1 and R >= 2 * threads:
+        _run_parallel(min(R, 4 * threads), *args)
+    else:
+        _run_many(0, R, *args)
     if not ok.all():
         raise ModelError(f"{sw.pce_model} PCE did not converge in 1000 iterations")
     return last, unique, p_unique, n_unique

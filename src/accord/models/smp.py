@@ -182,8 +182,14 @@ def _one_run(a: ScenarioArrays, cap, position, salience, sw, rng, rounds, min_de
 
 
 def seq_weighted(x: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Σ_u p_u x_u over the rows of x (n_positions, n_issues)."""
-    return (p[:, None] * x).sum(axis=0)
+    """Σ_u p_u x_u over axis -2 of x (..., k, n_issues), p (..., k), added in the order u = 0, 1, ...
+
+    One order for one draw and for a batch padded with zero weights (adding 0 changes nothing):
+    NumPy's ``sum`` would add pairwise or not depending on the array's length and layout."""
+    out = p[..., 0, None] * x[..., 0, :]
+    for u in range(1, x.shape[-2]):
+        out = out + p[..., u, None] * x[..., u, :]
+    return out
 
 
 def _weights(a: ScenarioArrays, cap, sal, part):
@@ -335,7 +341,7 @@ def forecast(
             min_delta_ratio=min_delta_ratio)
         x01[batched] = last
         held = np.take_along_axis(last, unique[:, :, None], axis=1) * span + a.lower
-        outcome[batched] = (p_unique[:, :, None] * held).sum(axis=1)
+        outcome[batched] = seq_weighted(held, p_unique)
     for r in np.flatnonzero(~batched):
         res, pos0, part, _ = _one_run(a, caps[r], poss[r], sals[r], sw, rng, rounds, min_delta_ratio, accommodate,
                                       "last", engine, history=False)
