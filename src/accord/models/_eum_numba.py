@@ -22,7 +22,7 @@ separation), so nothing is O(n^3).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange, types
+from numba import get_num_threads, njit, prange, types
 from numba.extending import intrinsic
 
 from accord.models._eum_core import NO_OFFER, Rules
@@ -776,7 +776,7 @@ def run(x0, w, s, inv, span, rules: Rules, *, rounds: int, tol: float | None, re
            np.empty(shape), np.empty(shape))
     args = (x0, w, s, inv, span, flags, float(rules.q), float(rules.t), int(rounds),
             -1.0 if tol is None else float(tol), x, played, stopped, cycle, hist) + rec + (_CONST_F, _CONST_I)
-    threads = _threads()
+    threads = get_num_threads()
     if threads > 1 and n_rows > 1 and n_rows * n * n * max(rounds, 1) >= _PARALLEL_PAIRS:
         _play_parallel(min(n_rows, 8 * threads), *args)
     else:
@@ -791,8 +791,3 @@ def run(x0, w, s, inv, span, rules: Rules, *, rounds: int, tol: float | None, re
         ]
     return out
 
-
-def _threads() -> int:
-    from numba import get_num_threads
-
-    return get_num_threads()

@@ -22,7 +22,7 @@ reference does, from the caller's Generator (numba shares its bit generator's st
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange, types
+from numba import get_num_threads, njit, prange, types
 from numba.extending import overload
 
 from accord.errors import ModelError
@@ -796,12 +796,6 @@ def _run_parallel(n_chunks, pos0, sal, cap, sw, max_turns, min_turns, min_delta_
                   min_delta_ratio, last, unique, p_unique, n_unique, ok)
 
 
-def _threads() -> int:
-    from numba import get_num_threads
-
-    return get_num_threads()
-
-
 def run_last(position, sal, cap, sw: core.Switches, *, max_turns: int = 100, min_turns: int = 2,
              min_delta_ratio: float = 0.02):
     """The last state of R deterministic runs at once, (R, n, d) inputs in [0, 1] with every actor
@@ -820,7 +814,7 @@ def run_last(position, sal, cap, sw: core.Switches, *, max_turns: int = 100, min
     n_unique, ok = np.zeros(R, dtype=np.int64), np.zeros(R, dtype=np.bool_)
     args = (pos, sal, cap, switch_codes(sw), max(int(max_turns), 0), int(min_turns), float(min_delta_ratio),
             last, unique, p_unique, n_unique, ok)
-    threads = _threads()
+    threads = get_num_threads()
     if threads > 1 and R >= 2 * threads:
         _run_parallel(min(R, 4 * threads), *args)
     else:
