@@ -142,16 +142,12 @@ def _runner(engine: str | None, rng):
 
 
 def _many_runner(engine, sw, accommodate):
-    """The compiled many-runs kernel when it serves (numba engine, deterministic transitions, no
-    ideal adjustment), else None."""
-    if engine == "numpy" or accommodate is not None or sw.state_transition == "stochastic":
+    """The compiled many-runs kernel when the compiled engine serves and the runs qualify
+    (deterministic transitions, no ideal adjustment), else None."""
+    if accommodate is not None or sw.state_transition == "stochastic" or _runner(engine, None) is core.run:
         return None
-    try:
-        from accord.models._smp_numba import run_last
-    except ImportError:
-        if engine == "numba":
-            raise
-        return None
+    from accord.models._smp_numba import run_last
+
     return run_last
 
 
