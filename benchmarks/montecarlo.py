@@ -79,7 +79,7 @@ def main() -> None:
 def together(syria, deterministic, q):
 
     # 2. The workload: every deterministic model in one run (inputs sampled once), and
-    #    the same without exchange (Decide's decimal exchanges cost ~50 ms a draw on their own).
+    #    the same without exchange (Decide's decimal exchanges cost ~30 ms a draw on their own).
     n_all = 200 if q else 1000
     n_rest = 1000 if q else 10_000
     rest = [m for m in deterministic if m != "exchange"]

@@ -191,7 +191,6 @@ def test_forecast_is_the_last_outcome_and_batches():
     np.testing.assert_allclose(both[1], out["outcome"])  # doubling every capability changes nothing
 
 
-
 @pytest.mark.parametrize("exact", [True, False])
 def test_draws_run_in_groups_give_the_runs_all_at_once_would(monkeypatch, exact):
     """Deterministic draws run LOCKSTEP at a time (faster: the tables stay in the cache); the
@@ -208,6 +207,7 @@ def test_draws_run_in_groups_give_the_runs_all_at_once_would(monkeypatch, exact)
     grouped = forecast(draws, rounds=5, exact=exact)
     assert grouped["outcome"].shape == (2, 5, 2)
     assert all(np.array_equal(together[k], grouped[k]) for k in together)
+
 
 @pytest.mark.parametrize("variant", ["random_rate", "randomised_equal_gain"])
 def test_random_variants_are_seeded(variant):

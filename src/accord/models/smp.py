@@ -311,18 +311,18 @@ def forecast(
 
     ``outcome``: the probability-weighted mean of the final positions (Σ_u P(u wins) x_u over
     distinct positions); ``median`` and ``mean``: capability × salience weighted median and
-    mean of the final positions. Draws run one after another (each run is a sequence of
-    dependent turns), the summaries of all draws at once. ``engine`` as for :func:`trajectory`.
+    mean of the final positions. Each run is a sequence of dependent turns: the draws in which every
+    actor takes part run in one compiled call, shared among numba's threads (deterministic
+    transitions, no ideal adjustment), the others one by one; the summaries of all draws at once.
+    ``engine`` as for :func:`trajectory`.
     """
     sw = switches(variant, **params)
-    cap = np.asarray(a.capability, float)
-    pos = np.asarray(a.position, float)
-    sal = np.asarray(a.salience, float)
-    batch = np.broadcast_shapes(cap.shape[:-1], pos.shape[:-2], sal.shape[:-2])
+    a = a.broadcast()
+    batch = a.batch_shape
     n, m = a.n_actors, a.n_issues
-    caps = np.broadcast_to(cap, batch + (n,)).reshape(-1, n)
-    poss = np.broadcast_to(pos, batch + (n, m)).reshape(-1, n, m)
-    sals = np.broadcast_to(sal, batch + (n, m)).reshape(-1, n, m)
+    caps = np.asarray(a.capability, float).reshape(-1, n)
+    poss = np.asarray(a.position, float).reshape(-1, n, m)
+    sals = np.asarray(a.salience, float).reshape(-1, n, m)
     span = a.upper - a.lower
     x01, sal01, _, parts, _ = _prepare(caps, poss, sals, np.asarray(a.involved, bool), a.lower, a.upper)
     x01 = np.array(x01, dtype=float)
