@@ -17,6 +17,13 @@ from accord.errors import ParameterError
 
 CONFRONTATION, COMPROMISE, CAPITULATION, NO_OFFER = 0, 1, 2, 3
 KINDS = ("confrontation", "compromise", "capitulation")
+#: Expected utilities (which lie in [-4, 4]) closer than this are equal, and smaller in size are 0:
+#: with saliences of 1 on both sides EU_ij = -EU_ji exactly in real numbers, and rounding alone
+#: would decide between a compromise and no offer (the two engines round differently).
+EU_TIE = 1e-12
+#: Offers whose keys (distances moved, on the issue's scale) differ by less than this share of the
+#: scale are equally good; the first sender in input order takes them.
+KEY_TIE = 1e-12
 STOP_CODES = ("rounds", "converged", "cycle")
 
 
@@ -266,21 +273,24 @@ def _one_round(x, w, s, inv, span, rules, record):
     eu_pq = us - sq_p - ss[:, None, :] * (1.0 - p) * gap  # p challenges q
     eu_qp = us - sq_q - ss[:, :, None] * (1.0 - p.transpose(0, 2, 1)) * gap  # q challenges p
 
-    loses = (eu_qp > 0) & distinct
-    conf = loses & (eu_pq > 0) & (eu_qp > eu_pq)
-    yields = loses & (eu_pq < 0)
+    loses = (eu_qp > EU_TIE) & distinct
+    conf = loses & (eu_pq > EU_TIE) & (eu_qp > eu_pq + EU_TIE)
+    yields = loses & (eu_pq < -EU_TIE)
     neg = -eu_pq
-    comp = yields & (eu_qp > neg)
+    # EU_ji = |EU_ij| (a tie) is a compromise that goes all the way, which is where a
+    # capitulation would land too.
+    comp = yields & (eu_qp >= neg - EU_TIE)
     # conf, comp and capitulation exclude each other: NO_OFFER = 3 minus 3, 2 or 1.
     kind = np.full(conf.shape, NO_OFFER, dtype=np.int8)
     kind -= 3 * conf.view(np.int8)
     kind -= 2 * comp.view(np.int8)
     if rules.capitulation == "printed":
-        kind -= (yields & (eu_qp < neg)).view(np.int8)
+        kind -= (yields & (eu_qp < neg - EU_TIE)).view(np.int8)
     best = kind.min(axis=2, keepdims=True)
 
     ratio = np.divide(neg, eu_qp, out=np.zeros_like(neg), where=comp)
-    target = np.where(comp, xs[:, :, None] + diff * ratio, xs[:, None, :])
+    whole = ~comp | (ratio >= 1.0)
+    target = np.where(whole, xs[:, None, :], xs[:, :, None] + diff * ratio)
     if rules.compromise == "scholz":
         a, b = np.abs(eu_pq), np.abs(eu_qp)
         ab = a + b
@@ -294,7 +304,9 @@ def _one_round(x, w, s, inv, span, rules, record):
     rank = np.empty_like(order)
     rank[rows, order] = places
     p_idx = places[None, :, None]
-    first = np.argmin(key[rows[:, :, None], p_idx, rank[:, None, :]], axis=2)
+    keyed = key[rows[:, :, None], p_idx, rank[:, None, :]]
+    near = keyed <= keyed.min(axis=2, keepdims=True) + (KEY_TIE * span)[:, None, None]
+    first = np.argmax(near, axis=2)
     q_star = rank[rows, first]
     p_idx = places[None, :]
     moves = (best[:, :, 0] != NO_OFFER) & invs

@@ -25,7 +25,7 @@ import numpy as np
 from numba import get_num_threads, njit, prange, types
 from numba.extending import intrinsic
 
-from accord.models._eum_core import NO_OFFER, Rules
+from accord.models._eum_core import EU_TIE, KEY_TIE, NO_OFFER, Rules
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy", "boundscheck": False}
 _FMA = dict(_JIT, fastmath={"contract"})
@@ -368,11 +368,11 @@ def _danger(n, m, gid, gbase, invs, ss, prob, acc_a, acc_b, danger):
 def _classify(eu_a, eu_b, printed):
     """Offer kind from the receiver's EU_ij (a) and EU_ji (b): 0 confrontation, 1 compromise,
     2 capitulation, 3 none (NO_OFFER); the reference's boolean algebra, branch-free."""
-    loses = eu_b > 0.0
-    conf = loses & (eu_a > 0.0) & (eu_b > eu_a)
-    yields = loses & (eu_a < 0.0)
-    comp = yields & (eu_b > -eu_a)
-    cap = printed & yields & (eu_b < -eu_a)
+    loses = eu_b > EU_TIE
+    conf = loses & (eu_a > EU_TIE) & (eu_b > eu_a + EU_TIE)
+    yields = loses & (eu_a < -EU_TIE)
+    comp = yields & (eu_b >= -eu_a - EU_TIE)
+    cap = printed & yields & (eu_b < -eu_a - EU_TIE)
     return 3 - 3 * np.int64(conf) - 2 * np.int64(comp) - np.int64(cap)
 
 
@@ -413,6 +413,7 @@ def _offers(n, m, xs, ss, r, half, order, gid, gs, gx, mu_g, invs, glm, glp, pro
     weighted position for a compromise), then the lowest input index of its sender. The sender,
     target and utilities are written only where there is an offer (``_write`` reads no others)."""
     q_one = q_sq == 1.0
+    tie = KEY_TIE * span
     for R in range(n):
         best_kind[R] = NO_OFFER
         if invs[R] == 0:
@@ -451,7 +452,7 @@ def _offers(n, m, xs, ss, r, half, order, gid, gs, gx, mu_g, invs, glm, glp, pro
                     right += 1
                 ua, gap, omp, eb = _group_terms(h, r_r, h_r, s_r, x_r, mu_r, lm, lp, p_rs, p_sr,
                                                 gx, mu_g, q_one, q_sq, t_sq, span, ke)
-                if not eb > 0.0:  # R does not expect to lose against this group: no offer
+                if not eb > EU_TIE:  # R does not expect to lose against this group: no offer
                     continue
                 x_s = gx[h]
                 for S in range(gs[h], gs[h + 1]):
@@ -462,16 +463,17 @@ def _offers(n, m, xs, ss, r, half, order, gid, gs, gx, mu_g, invs, glm, glp, pro
                     kind = _classify(ea, eb, printed)
                     if kind > b_kind or kind == NO_OFFER:
                         continue
-                    comp = kind == 1
-                    tgt = x_r + (x_s - x_r) * (-ea / eb) if comp else x_s
-                    if comp and scholz:
+                    ratio = -ea / eb if kind == 1 else 1.0
+                    comp = ratio < 1.0
+                    tgt = x_r + (x_s - x_r) * ratio if comp else x_s
+                    if kind == 1 and scholz:
                         aa = abs(ea)
                         bb = abs(eb)
                         key = (aa * x_r + bb * x_s) / (aa + bb)
                     else:
                         key = abs(tgt - x_r)
                     j = order[S]
-                    if (kind < b_kind) | (key < b_key) | ((key == b_key) & (j < b_j)):
+                    if (kind < b_kind) | (key < b_key - tie) | ((key <= b_key + tie) & (j < b_j)):
                         b_kind, b_key, b_j, b_x, b_a, b_b = kind, key, j, tgt, ea, eb
                     if kind == 0:
                         # A group's places run in input order (the sort is stable), so its
