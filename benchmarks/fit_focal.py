@@ -19,7 +19,7 @@ import numpy as np
 
 from accord.backtest import capability_matrix, issue_table, units
 from accord.io.deu import read_deu
-from accord.models.baseline import compromise
+from accord.models.baselines import compromise
 from accord.models.focal import _parts, quantiles
 
 Z = np.linspace(0.0, 100.0, 401)

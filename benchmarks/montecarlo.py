@@ -19,12 +19,12 @@ from pathlib import Path
 import numba
 import numpy as np
 
-from accord.executors import DaskExecutor, Processes, Serial
 from accord.io import read_scenario
 from accord.models import available
 from accord.scenario import from_arrays
-from accord.simulate import simulate
-from accord.uncertainty import Uncertainty
+from accord.uncertainty.executors import DaskExecutor, Processes, Serial
+from accord.uncertainty.sampling import Uncertainty
+from accord.uncertainty.simulate import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 NOISE = Uncertainty(position_sd=5, salience_sd=0.1, capability_concentration=100)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from accord.capability import (
+from accord.backtest.capability import (
     EU15,
     EU25,
     EU27,

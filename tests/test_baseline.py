@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accord.io import read_scenario
-from accord.models import baseline, get
+from accord.models import baselines as baseline
+from accord.models import get
 from accord.scenario import from_arrays
 
 from conftest import SYRIA, shared

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accord.models import _eum_core, eum
+from accord.models import eum
+from accord.models.eum import _reference as _eum_core
 from accord.scenario import from_arrays
 
 from strategies import permuted, scenario_arrays

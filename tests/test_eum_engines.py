@@ -18,7 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accord.models import _eum_core, eum
+from accord.models import eum
+from accord.models.eum import _reference as _eum_core
 from accord.scenario import from_arrays
 from test_eum_reference import TOL, parse_log, read_actors
 
@@ -175,7 +176,7 @@ def test_engines_agree_when_many_actors_share_positions(variant):
 
 def test_threads_agree_with_reference():
     """A batch big enough for the compiled engine to share rows among threads."""
-    from accord.models import _eum_numba
+    from accord.models.eum import _kernel as _eum_numba
 
     rng = np.random.default_rng(3)
     n, m, k = 24, 3, 30
@@ -223,7 +224,7 @@ def test_compiled_exp_and_log_within_one_ulp_of_numpy():
     by ``_constants``): a constant out of place would be far more than 1 ulp off somewhere here."""
     from numba import njit
 
-    from accord.models import _eum_numba as nb
+    from accord.models.eum import _kernel as nb
 
     @njit
     def evaluate(y, x, cf, ci):

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from accord.errors import ModelError
 from accord.models import get
-from accord.models._exchange_round import candidates, run_round
 from accord.models.exchange import exchange_run, forbidden_linkages, forecast, trajectory
+from accord.models.exchange._reference import candidates, run_round
 from accord.scenario import Linkage, from_arrays
 
 from strategies import scenario_arrays

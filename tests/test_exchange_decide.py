@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from accord.io.decide import read_decide
-from accord.models._exchange_round import compromise
 from accord.models.exchange import exchange_run, exchange_runs
+from accord.models.exchange._reference import compromise
 
 from conftest import shared
 

@@ -11,10 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import accord.models._exchange_decimal as dec
+import accord.models.exchange._decimal as dec
 from accord.errors import ModelError
 from accord.io.decide import read_decide
-from accord.models import _exchange_numba, _exchange_round
+from accord.models.exchange import _kernel as _exchange_numba
+from accord.models.exchange import _reference as _exchange_round
 from accord.models.exchange import exchange_runs, forecast, trajectory
 from accord.scenario import from_arrays
 

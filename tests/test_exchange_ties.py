@@ -12,8 +12,8 @@ import pytest
 
 from accord.errors import ModelError
 from accord.io.decide import read_decide
-from accord.models._exchange_round import RANK_BITS, _DecideList, rank_key
 from accord.models.exchange import exchange_runs
+from accord.models.exchange._reference import RANK_BITS, _DecideList, rank_key
 from accord.scenario import from_arrays
 
 from conftest import shared

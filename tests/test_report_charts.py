@@ -27,8 +27,8 @@ def test_power_shares_sum_to_one_and_plot(syria, tmp_path):
 
 def test_distributions_plot(syria, tmp_path):
     from accord.report.distributions import distributions_data, plot_distributions
-    from accord.simulate import simulate
-    from accord.uncertainty import Uncertainty
+    from accord.uncertainty.sampling import Uncertainty
+    from accord.uncertainty.simulate import simulate
 
     ens = simulate(syria, ["compromise", "median"], 300, seed=0, uncertainty=Uncertainty(position_sd=5))
     d = distributions_data(ens, "ceasefire")

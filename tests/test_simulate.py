@@ -8,14 +8,14 @@ import os
 import numpy as np
 import pytest
 
-from accord import simulate as simulate_module
-from accord.executors import DaskExecutor, Processes, Serial
+from accord.uncertainty import simulate as simulate_module
 from accord.forecast import forecast
 from accord.io import read_scenario
 from accord.scenario import from_arrays
-from accord.simulate import CHUNK, MIN_CHUNKS, chunk_sizes, simulate
-from accord.uncertainty import Uncertainty, sample
-from accord.whatif import apply_edits, compare
+from accord.uncertainty.executors import DaskExecutor, Processes, Serial
+from accord.uncertainty.sampling import Uncertainty, sample
+from accord.uncertainty.simulate import CHUNK, MIN_CHUNKS, chunk_sizes, simulate
+from accord.uncertainty.whatif import apply_edits, compare
 
 from conftest import SYRIA
 
@@ -150,7 +150,7 @@ def test_whatif_errors_name_the_problem(syria):
 
 def test_sensitivity_oat_and_sobol(syria, tmp_path):
     from accord.report.tornado import plot_tornado
-    from accord.sensitivity import one_at_a_time, sobol
+    from accord.uncertainty.sensitivity import one_at_a_time, sobol
 
     oat = one_at_a_time(syria, "compromise")
     top = oat[oat.issue == "assad-fate"].iloc[0]

@@ -9,10 +9,9 @@ from hypothesis import strategies as st
 
 from accord.errors import ModelError
 from accord.io import read_scenario
-from accord.models import _smp_core as core
-from accord.models import _smp_votes as votes
 from accord.models import get
-from accord.models.smp import SWITCHES, forecast, switch_value, trajectory
+from accord.models.smp import SWITCHES, forecast, switch_value, trajectory, votes
+from accord.models.smp import _reference as core
 from accord.scenario import from_arrays
 
 from conftest import shared

@@ -9,7 +9,7 @@ import pytest
 
 from accord.io import read_scenario
 from accord.models import get
-from accord.trajectories import repeat
+from accord.uncertainty.trajectories import repeat
 
 from conftest import SYRIA
 

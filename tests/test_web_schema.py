@@ -10,8 +10,8 @@ schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+from accord.report.runner import run_scenario  # noqa: E402
 from accord.web import create_app  # noqa: E402
-from accord.web.runner import run_scenario  # noqa: E402
 
 #: Examples per operation: 21 operations, under a minute in all.
 EXAMPLES = 12

@@ -133,7 +133,7 @@ class ScenarioArrays:
     uncertainty was given.
 
     Monte Carlo draws add a leading axis to ``capability``, ``position`` and ``salience``
-    (see :mod:`accord.simulate`); models treat any leading axes as batch axes. A batch may draw
+    (see :mod:`accord.uncertainty.simulate`); models treat any leading axes as batch axes. A batch may draw
     only some of the three: the registry's models (:func:`accord.models.registry.get`) broadcast
     them first (:meth:`broadcast`); a model module's own functions expect all three batched.
     """

@@ -90,7 +90,7 @@ runs = Table(
     Column("status", String(20), nullable=False),
     Column("progress", Float, nullable=False, default=0.0),
     Column("message", Text, nullable=False, default=""),
-    Column("results", Text),  # JSON, see accord.web.runner.run_scenario
+    Column("results", Text),  # JSON, see accord.report.runner.run_scenario
     Column("created_at", String(32), nullable=False),
     Column("finished_at", String(32)),
 )

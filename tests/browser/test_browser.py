@@ -127,7 +127,7 @@ def test_analyst_flow(page, server, tmp_path):
     for box in pg.locator("input[name=models]").all():
         box.set_checked(box.get_attribute("value") == model)
     draws = pg.locator("#draws")
-    assert draws.count() == 1, "draws should be offered (accord.simulate is installed)"
+    assert draws.count() == 1, "draws should be offered (accord.uncertainty.simulate is installed)"
     draws.fill("200")
     shot(pg, "05-run-form")
     pg.click("#run-button")

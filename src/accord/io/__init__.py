@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 from pathlib import Path
 
@@ -26,14 +25,41 @@ FORMATS = ("yaml", "tidy", "bdm", "ktab-csv", "ktab-xml", "decide", "deu")
 _EXTENSIONS = {".yaml": "yaml", ".yml": "yaml", ".xml": "ktab-xml"}
 
 
-def _optional(module: str):
-    """A format module that may not be installed in this build yet."""
-    try:
-        return importlib.import_module(f"accord.io.{module}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"accord.io.{module}":
-            raise
-        return None
+def _sniffers():
+    """Content sniffers of the formats that have one, in the order they are tried. The modules are
+    imported on use: DEU's needs pandas, which a YAML forecast does not."""
+    from accord.io import decide, deu, ktab
+
+    return (decide.sniff_decide, ktab.sniff_ktab, deu.sniff_deu)
+
+
+def _read_other(fmt: str, p: Path) -> Scenario:
+    if fmt == "decide":
+        from accord.io.decide import read_decide
+
+        return read_decide(p)
+    if fmt == "deu":
+        from accord.io.deu import read_deu
+
+        return read_deu(p)
+    from accord.io.ktab import read_ktab_csv, read_ktab_xml
+
+    return (read_ktab_csv if fmt == "ktab-csv" else read_ktab_xml)(p)
+
+
+def _write_other(fmt: str, scenario: Scenario, p: Path) -> None:
+    if fmt == "decide":
+        from accord.io.decide import write_decide
+
+        write_decide(scenario, p)
+    elif fmt == "deu":
+        from accord.io.deu import write_deu
+
+        write_deu(scenario, p)
+    else:
+        from accord.io.ktab import write_ktab_csv, write_ktab_xml
+
+        (write_ktab_csv if fmt == "ktab-csv" else write_ktab_xml)(scenario, p)
 
 
 def detect_format(path: str | os.PathLike, text: str | None = None) -> str:
@@ -47,12 +73,10 @@ def detect_format(path: str | os.PathLike, text: str | None = None) -> str:
     first = head.splitlines()[0].strip().lower() if head else ""
     if head.startswith("<?xml") or head.startswith("<Scenario"):
         return "ktab-xml"
-    for module, sniff in (("decide", "sniff_decide"), ("ktab", "sniff_ktab"), ("deu", "sniff_deu")):
-        mod = _optional(module)
-        if mod is not None:
-            found = getattr(mod, sniff)(text)
-            if found:
-                return found
+    for sniff in _sniffers():
+        found = sniff(text)
+        if found:
+            return found
     header = [h.strip().lower() for h in first.split(",")]
     if header[:4] == list(csv_formats.BDM_COLUMNS):
         return "bdm"
@@ -88,14 +112,7 @@ def read_scenario(path: str | os.PathLike, format: str | None = None) -> Scenari
         return csv_formats.read_tidy(text, name)
     if fmt == "bdm":
         return csv_formats.read_bdm(text, name)
-    module = {"ktab-csv": "ktab", "ktab-xml": "ktab", "decide": "decide", "deu": "deu"}[fmt]
-    mod = _optional(module)
-    if mod is None:
-        raise InputFileError(f"{name}: the {fmt} reader is not available in this build")
-    reader = {
-        "ktab-csv": "read_ktab_csv", "ktab-xml": "read_ktab_xml", "decide": "read_decide", "deu": "read_deu",
-    }[fmt]
-    return getattr(mod, reader)(p)
+    return _read_other(fmt, p)
 
 
 def write_scenario(scenario: Scenario, path: str | os.PathLike, format: str | None = None) -> str:
@@ -112,15 +129,10 @@ def write_scenario(scenario: Scenario, path: str | os.PathLike, format: str | No
         write_atomic(p, csv_formats.write_tidy(scenario))
     elif fmt == "bdm":
         write_atomic(p, csv_formats.write_bdm(scenario))
+    elif fmt in FORMATS:
+        _write_other(fmt, scenario, p)
     else:
-        module, writer = {
-            "ktab-csv": ("ktab", "write_ktab_csv"), "ktab-xml": ("ktab", "write_ktab_xml"),
-            "decide": ("decide", "write_decide"), "deu": ("deu", "write_deu"),
-        }[fmt]
-        mod = _optional(module)
-        if mod is None or not hasattr(mod, writer):
-            raise InputFileError(f"writing {fmt} is not supported in this build")
-        getattr(mod, writer)(scenario, p)
+        raise InputFileError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     return fmt
 
 

@@ -25,7 +25,7 @@ weighted ones; this reproduces the published baselines); ``rp`` becomes the issu
 ``Unan`` issues get :class:`~accord.scenario.DecisionRule` ``consensus`` among the member states
 with a position and those states as vetoes, QMV issues ``majority``; under codecision (``COD``)
 the Parliament holds a veto too. Every actor's capability is 1 (DEU records no capability; see
-:mod:`accord.capability`). The per-issue columns (outcome, procedure, rule, date, split, …) are
+:mod:`accord.backtest.capability`). The per-issue columns (outcome, procedure, rule, date, split, …) are
 kept as a list of rows in ``Scenario.meta["deu"]``; :func:`deu_table` gives them as a DataFrame.
 """
 

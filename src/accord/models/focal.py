@@ -33,8 +33,8 @@ from __future__ import annotations
 import numpy as np
 
 from accord.errors import ParameterError
-from accord.models._common import filled_positions, weighted_mean, weights
 from accord.models.registry import Model, register
+from accord.models.weighting import filled_positions, weighted_mean, weights
 from accord.scenario import ScenarioArrays
 
 #: Fitted on DEU III train (140 issues), capability council-votes; benchmarks/fit_focal.py.

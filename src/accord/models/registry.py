@@ -16,7 +16,7 @@ import numpy as np
 from accord.errors import AccordError
 
 # Modules that register models, in the order models are listed.
-MODEL_MODULES = ("accord.models.baseline", "accord.models.eum", "accord.models.smp", "accord.models.exchange", "accord.models.focal")
+MODEL_MODULES = ("accord.models.baselines", "accord.models.eum", "accord.models.smp", "accord.models.exchange", "accord.models.focal")
 
 
 @dataclass(frozen=True)

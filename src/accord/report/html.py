@@ -2,26 +2,32 @@
 
 Everything is inline: the Plotly.js library (from the installed ``plotly`` package), the chart
 data and the styles, so the file opens offline, can be mailed, and never requests anything from
-the network. The charts are the web app's (:mod:`accord.web.charts`), drawn from the same
-results JSON (:func:`accord.web.runner.run_scenario`).
+the network. The charts are the web app's (:mod:`accord.report.charts`), drawn from the same
+results JSON (:func:`accord.report.runner.run_scenario`).
 """
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
+from accord.report import charts
+from accord.report.charts import default_colour, plotly_js_path
 from accord.scenario import Scenario
 
 #: Offers listed in the report at most (the CSV from the app has them all).
 MAX_OFFERS = 500
 
 
-def _env():
-    from jinja2 import Environment, PackageLoader, select_autoescape
+#: The report's templates; the web app renders its run page with some of them too.
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
-    env = Environment(loader=PackageLoader("accord.web", "templates"), autoescape=select_autoescape(default=True))
-    return env
+
+def _env():
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True))
 
 
 def _inline_json(data) -> str:
@@ -31,16 +37,11 @@ def _inline_json(data) -> str:
 
 
 def _plotly_js() -> str:
-    from accord.web.app import plotly_js_path
-
     return plotly_js_path().read_text(encoding="utf-8").replace("</script", "<\\/script")
 
 
 def render_report(results: dict, *, scenario: Scenario | None = None, provenance: dict | None = None) -> str:
-    """The report of a run's results (see :mod:`accord.web.runner` for their layout)."""
-    from accord.web import charts
-    from accord.web.forms import default_colour
-
+    """The report of a run's results (see :mod:`accord.report.runner` for their layout)."""
     figures = charts.all_charts(results)
     offers_header, offers = charts.offers_table(results)
     context = {
@@ -67,7 +68,7 @@ def build_report(
     params: dict[str, dict] | None = None,
 ) -> str:
     """Run the models on ``scenario`` and return the report's HTML."""
-    from accord.web.runner import run_scenario
+    from accord.report.runner import run_scenario
 
     results = run_scenario(scenario, models, seed=seed, draws=draws, params=params)
     return render_report(results, scenario=scenario)

@@ -8,7 +8,7 @@ from accord.report._mpl import axes
 
 
 def tornado_data(oat: pd.DataFrame, issue: str, top: int = 10) -> pd.DataFrame:
-    """The ``top`` largest swings of ``issue`` from :func:`accord.sensitivity.one_at_a_time`."""
+    """The ``top`` largest swings of ``issue`` from :func:`accord.uncertainty.sensitivity.one_at_a_time`."""
     df = oat[oat.issue == issue].sort_values("swing", ascending=False).head(top)
     return df[["input", "low", "high", "outcome_low", "outcome_high", "base", "swing"]].reset_index(drop=True)
 

@@ -107,7 +107,7 @@ class RunIn(BaseModel):
     variant: str | None = Field(None, max_length=100, description="variant for every chosen model that has it")
     rounds: int | None = Field(None, ge=0, le=1000, description="rounds for the iterative models")
     seed: int = Field(0, ge=0, le=MAX_SEED)
-    draws: int = Field(0, ge=0, le=MAX_DRAWS, description="Monte Carlo draws (needs accord.simulate)")
+    draws: int = Field(0, ge=0, le=MAX_DRAWS, description="Monte Carlo draws (needs accord.uncertainty.simulate)")
     wait: bool = Field(False, description="answer only when the run has finished")
 
 
@@ -216,13 +216,9 @@ def run_params(names: list[str], variant: str | None, rounds: int | None) -> dic
 
 def start_run(request: Request, scenario_id: int, version: int | None, models: list[str], *, seed: int,
               draws: int, params: dict, wait: bool) -> RunInfo:
-    from accord.web.runner import simulate_available
-
     store = store_of(request)
     if version is None:
         version = store.latest_number(scenario_id)
-    if draws and not simulate_available():
-        raise AccordError("Monte Carlo draws are not available in this build (accord.simulate is missing)")
     variant = next((kw["variant"] for kw in params.values() if "variant" in kw), None)
     info = store.create_run(scenario_id, version, models=models, seed=seed, draws=draws, variant=variant,
                             params=params)
@@ -320,9 +316,8 @@ def list_models():
 @router.get("/formats")
 def formats() -> dict[str, Any]:
     from accord.io import FORMATS
-    from accord.web.runner import process_available, simulate_available
 
-    return {"formats": list(FORMATS), "draws": simulate_available(), "process": process_available()}
+    return {"formats": list(FORMATS), "draws": True, "process": True}
 
 
 @router.get("/scenarios", response_model=list[ScenarioOut])
@@ -441,7 +436,7 @@ def run_report(request: Request, run_id: RunId):
 @router.get("/runs/{run_id}/tables/{name}", response_class=Response,
             responses={200: {"content": {"text/csv": {}}}})
 def run_table(request: Request, run_id: RunId, name: Literal["forecast", "offers", "distribution", "positions", "process"]):
-    from accord.web.charts import TABLES
+    from accord.report.charts import TABLES
 
     results = finished_results(store_of(request), run_id)
     header, rows = TABLES[name](results)

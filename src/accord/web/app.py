@@ -18,8 +18,11 @@ from fastapi.templating import Jinja2Templates
 
 from accord import __version__
 from accord.errors import AccordError, ScenarioError
+from accord.report.charts import plotly_js_path
+from accord.report.html import TEMPLATES as REPORT_TEMPLATES
 from accord.store import Conflict, NotFound, Store, StoreError
-from accord.web.security import CSRF_COOKIE, Guard, new_csrf_token
+from accord.web.render import render
+from accord.web.security import Guard
 
 log = logging.getLogger("accord.web")
 
@@ -28,15 +31,6 @@ HERE = Path(__file__).resolve().parent
 MAX_BODY = 10 * 1024 * 1024
 EXAMPLES_SETTING = "examples_loaded"
 
-
-def plotly_js_path() -> Path:
-    """plotly.min.js shipped inside the installed ``plotly`` Python package (never a CDN)."""
-    import plotly
-
-    path = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
-    if not path.exists():
-        raise AccordError(f"plotly.min.js not found in the installed plotly package ({path})")
-    return path
 
 
 def example_files() -> list[Path]:
@@ -75,7 +69,7 @@ class Runs:
         self.pool.submit(self.execute, run_id)
 
     def execute(self, run_id: int) -> None:
-        from accord.web.runner import run_scenario
+        from accord.report.runner import run_scenario
 
         info = self.store.run_info(run_id)
         last = [0.0]
@@ -131,7 +125,7 @@ def create_app(db_url: str | None = None, token: str | None = None, *, examples:
     app.state.store = store
     app.state.runs = runs
     app.state.token = token
-    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates = Jinja2Templates(directory=[HERE / "templates", REPORT_TEMPLATES])
     templates.env.globals["accord_version"] = __version__
     app.state.templates = templates
 
@@ -216,18 +210,6 @@ def _jsonable_errors(errors) -> list:
                     for k, v in e.items() if k != "ctx"})
     return out
 
-
-def render(request: Request, name: str, context: dict, status: int = 200):
-    """A page with the CSRF token its forms carry (double-submit cookie)."""
-    templates: Jinja2Templates = request.app.state.templates
-    csrf = request.cookies.get(CSRF_COOKIE) or ""
-    fresh = len(csrf) < 16
-    if fresh:
-        csrf = new_csrf_token()
-    response = templates.TemplateResponse(request, name, context | {"csrf": csrf}, status_code=status)
-    if fresh:
-        response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="strict", path="/")
-    return response
 
 
 def env_token() -> str | None:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from accord.errors import Problem
+from accord.report.charts import default_colour
 from accord.scenario import (
     DECISION_RULES,
     Actor,
@@ -24,7 +25,6 @@ from accord.scenario import (
     Scenario,
     Stance,
 )
-from accord.web.charts import PALETTE
 
 ACTOR_FIELDS = ("id", "name", "capability", "group", "colour", "description", "rationale")
 ISSUE_FIELDS = ("id", "name", "lower", "upper", "status_quo", "anchors", "rule", "parties", "threshold",
@@ -38,10 +38,6 @@ def _num(v) -> str:
         return ""
     v = float(v)
     return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
-
-
-def default_colour(k: int) -> str:
-    return PALETTE[k % len(PALETTE)]
 
 
 def draft_from_scenario(s: Scenario) -> dict:

@@ -12,7 +12,7 @@ from accord.errors import AccordError
 from accord.scenario import Actor, Issue, Scenario, Stance
 from accord.store import Conflict, Store
 from accord.web import api, forms
-from accord.web.app import render
+from accord.web.render import render
 from accord.web.security import CSRF_COOKIE, same_token
 
 router = APIRouter(include_in_schema=False)
@@ -177,7 +177,6 @@ def versions(request: Request, scenario_id: ScenarioId):
 @router.get("/scenarios/{scenario_id}/run", response_class=HTMLResponse)
 def run_form(request: Request, scenario_id: ScenarioId, version: OptionalNumber = None, error: str = ""):
     from accord.models import available
-    from accord.web.runner import simulate_available
 
     store = _store(request)
     scenario, info = store.load(scenario_id, version)
@@ -186,7 +185,7 @@ def run_form(request: Request, scenario_id: ScenarioId, version: OptionalNumber 
     default = ["eum"] if "eum" in names else ["compromise"] if "compromise" in names else names[:1]
     return render(request, "run_form.html", {
         "scenario": scenario, "scenario_id": scenario_id, "version": info.number, "models": models,
-        "default_models": default, "draws_available": simulate_available(), "error": error[:500],
+        "default_models": default, "error": error[:500],
         "versions": store.versions(scenario_id),
     })
 
@@ -221,7 +220,7 @@ def history(request: Request, scenario: OptionalNumber = None):
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
 def run_page(request: Request, run_id: RunId):
-    from accord.web import charts
+    from accord.report import charts
 
     store = _store(request)
     info = store.run_info(run_id)

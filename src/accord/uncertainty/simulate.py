@@ -19,12 +19,12 @@ import pandas as pd
 
 from accord import __version__
 from accord.errors import AccordError, ModelError, ParameterError
-from accord.executors import Executor, make_executor
 from accord.forecast import forecast as point_forecast
 from accord.forecast import model_kwargs
 from accord.models import registry
 from accord.scenario import Scenario, ScenarioArrays
-from accord.uncertainty import Uncertainty, sample
+from accord.uncertainty.executors import Executor, make_executor
+from accord.uncertainty.sampling import Uncertainty, sample
 
 #: Most draws per chunk: large enough to keep NumPy busy, small enough to spread over workers.
 CHUNK = 250

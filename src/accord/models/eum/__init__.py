@@ -8,8 +8,8 @@ it. Each issue is played on its own, vectorised over issues and Monte Carlo draw
 serves one forecast and ten thousand. Equations, variants and the evidence for each choice:
 docs/models/eum.md.
 
-Two engines compute the same numbers: ``"numpy"`` (:mod:`accord.models._eum_core`, the
-reference, vectorised over rows) and ``"numba"`` (:mod:`accord.models._eum_numba`, compiled
+Two engines compute the same numbers: ``"numpy"`` (:mod:`accord.models.eum._reference`, the
+reference, vectorised over rows) and ``"numba"`` (:mod:`accord.models.eum._kernel`, compiled
 loops, one row at a time on every core; the default when numba is installed). They agree to
 ~1e-15 and are tested against each other.
 
@@ -27,7 +27,7 @@ from dataclasses import asdict, fields, replace
 import numpy as np
 
 from accord.errors import ParameterError
-from accord.models._eum_core import (
+from accord.models.eum._reference import (
     KINDS,
     NO_OFFER,
     STOP_CODES,
@@ -78,7 +78,7 @@ def _runner(engine: str | None):
         return run, True
     if name == "numba":
         try:
-            from accord.models import _eum_numba
+            from accord.models.eum import _kernel as _eum_numba
         except ImportError as exc:
             raise ValueError(f"engine 'numba' needs the numba package ({exc})") from exc
         return _eum_numba.run, False

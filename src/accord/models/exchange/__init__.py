@@ -46,11 +46,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from accord.errors import ModelError, ParameterError
-from accord.models._common import weighted_median
-from accord.models._exchange_decimal import DecimalShadow, to_decimal
-from accord.models._exchange_round import TIE_RULES, compromise
-from accord.models._exchange_round import run_round as _run_round_numpy
+from accord.models.exchange._decimal import DecimalShadow, to_decimal
+from accord.models.exchange._reference import TIE_RULES, compromise
+from accord.models.exchange._reference import run_round as _run_round_numpy
 from accord.models.registry import Model, register
+from accord.models.weighting import weighted_median
 from accord.results import Trajectory
 from accord.scenario import Scenario, ScenarioArrays
 
@@ -75,7 +75,7 @@ def _round_engine(engine):
     the NumPy reference; both give identical results (tests/test_exchange_engines.py)."""
     if engine is None:
         try:
-            from accord.models._exchange_numba import run_round
+            from accord.models.exchange._kernel import run_round
         except ImportError:  # numba missing or broken: the reference engine serves
             return _run_round_numpy
         return run_round
@@ -84,7 +84,7 @@ def _round_engine(engine):
     if engine == "numpy":
         return _run_round_numpy
     try:
-        from accord.models._exchange_numba import run_round
+        from accord.models.exchange._kernel import run_round
     except ImportError as exc:
         raise ModelError(f"the numba exchange engine is not available ({exc}); use engine='numpy'") from exc
     return run_round

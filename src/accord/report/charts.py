@@ -8,6 +8,9 @@ subset of HTML in labels; the figure JSON is then embedded with Jinja's ``tojson
 from __future__ import annotations
 
 import html
+from pathlib import Path
+
+from accord.errors import AccordError
 
 PALETTE = (
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
@@ -279,3 +282,18 @@ TABLES = {
     "positions": positions_table,
     "process": process_table,
 }
+
+
+def default_colour(k: int) -> str:
+    """The colour of the k-th actor that names none."""
+    return PALETTE[k % len(PALETTE)]
+
+
+def plotly_js_path() -> Path:
+    """plotly.min.js shipped inside the installed ``plotly`` Python package (never a CDN)."""
+    import plotly
+
+    path = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+    if not path.exists():
+        raise AccordError(f"plotly.min.js not found in the installed plotly package ({path})")
+    return path

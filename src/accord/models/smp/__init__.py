@@ -36,10 +36,10 @@ from __future__ import annotations
 import numpy as np
 
 from accord.errors import ModelError, ParameterError
-from accord.models import _smp_core as core
-from accord.models._common import weighted_mean, weighted_median
-from accord.models._smp_votes import PCE_MODELS, VICTORY_MODELS, VOTING_RULES
 from accord.models.registry import Model, register
+from accord.models.smp import _reference as core
+from accord.models.smp.votes import PCE_MODELS, VICTORY_MODELS, VOTING_RULES
+from accord.models.weighting import weighted_mean, weighted_median
 from accord.results import Trajectory
 from accord.scenario import ScenarioArrays
 
@@ -80,7 +80,7 @@ def switch_value(param: str, value: str) -> str:
 
 
 def switches(variant: str | None = None, **params) -> core.Switches:
-    """Validated :class:`~accord.models._smp_core.Switches`; ``variant`` sets the state transition."""
+    """Validated :class:`~accord.models.smp._reference.Switches`; ``variant`` sets the state transition."""
     unknown = set(params) - set(SWITCHES)
     if unknown:
         raise ParameterError(f"unknown smp parameter(s) {', '.join(sorted(unknown))}; known: {', '.join(SWITCHES)}")
@@ -133,7 +133,7 @@ def _runner(engine: str | None, rng):
     if engine == "numpy" or (engine is None and rng is not None and not isinstance(rng, np.random.Generator)):
         return core.run
     try:
-        from accord.models._smp_numba import run
+        from accord.models.smp._kernel import run
     except ImportError:  # numba missing or broken: the reference engine serves
         if engine == "numba":
             raise
@@ -146,7 +146,7 @@ def _many_runner(engine, sw, accommodate):
     (deterministic transitions, no ideal adjustment), else None."""
     if accommodate is not None or sw.state_transition == "stochastic" or _runner(engine, None) is core.run:
         return None
-    from accord.models._smp_numba import run_last
+    from accord.models.smp._kernel import run_last
 
     return run_last
 

@@ -1,124 +1,30 @@
-"""The ``accord`` command line: a thin shell over the library."""
+"""Forecasts and scenario files: ``forecast``, ``trajectory``, ``models``, ``convert``, ``validate``, ``version``."""
 
 from __future__ import annotations
 
-import json
-import os
-import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from accord import __version__
-from accord.errors import AccordError
-
-app = typer.Typer(
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    no_args_is_help=True,
-    help="accord: forecast multi-party negotiations.",
+from accord.cli.common import (
+    Fmt,
+    InputFormatOpt,
+    ModelOpt,
+    ParamOpt,
+    _emit_machine,
+    _fmt,
+    _load,
+    app,
+    err,
+    model_params,
+    out,
+    parse_params,
 )
-out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, soft_wrap=True)
-
-
-class Fmt(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-
-
-ModelOpt = Annotated[
-    list[str] | None,
-    typer.Option("--model", "-m", help="Model name (repeatable, or comma-separated); 'all' for every model."),
-]
-ParamOpt = Annotated[
-    list[str] | None,
-    typer.Option("--param", "-p", help="Model parameter NAME=VALUE, or MODEL.NAME=VALUE for one model "
-                 "(repeatable), e.g. ties=random, exchange.repetitions=100; see `accord models --params`."),
-]
-InputFormatOpt = Annotated[
-    str | None, typer.Option("--input-format", help="Override format detection (yaml, tidy, bdm, ktab-csv, ktab-xml, decide, deu).")
-]
-
-
-def _load(path: Path, input_format: str | None):
-    from accord.io import read_scenario
-
-    return read_scenario(path, format=input_format)
-
-
-def _print_json(data) -> None:
-    """Strict JSON on stdout: NumPy scalars become numbers, NaN becomes null."""
-    from accord.results import _jsonable
-
-    sys.stdout.write(json.dumps(_jsonable(data), indent=2, allow_nan=False) + "\n")
-
-
-def _emit_machine(format: Fmt, data, frame) -> bool:
-    """Write ``data()`` as JSON or ``frame()`` as CSV when the format asks for it; True if written."""
-    if format is Fmt.json:
-        _print_json(data())
-        return True
-    if format is Fmt.csv:
-        sys.stdout.write(frame().to_csv(index=False))
-        return True
-    return False
-
-
-def model_params(m, variant: str | None, rounds: int | None) -> dict:
-    """The ``--variant`` and ``--rounds`` options as model keyword arguments, checked."""
-    params: dict = {}
-    if variant is not None:
-        if m.variants and variant not in m.variants:
-            raise AccordError(f"unknown variant {variant!r} of {m.name}; variants: {', '.join(m.variants)}")
-        params["variant"] = variant
-    if rounds is not None:
-        if rounds < 0:
-            raise AccordError("--rounds must be >= 0")
-        params["rounds"] = rounds
-    return params
-
-
-def parse_params(specs: list[str] | None, models) -> dict[str, dict]:
-    """``--param`` options as keyword arguments per model name, each checked against the
-    parameters the model declares. A value is read as YAML (``100`` an int, ``0.3`` a float,
-    ``true`` a bool, ``random`` a string)."""
-    import yaml
-
-    out: dict[str, dict] = {}
-    for spec in specs or ():
-        name, eq, text = spec.partition("=")
-        if not eq or not name.strip():
-            raise AccordError(f"--param {spec!r}: expected NAME=VALUE or MODEL.NAME=VALUE")
-        target, dot, key = name.strip().rpartition(".")
-        chosen = [m for m in models if m.name == target] if dot else list(models)
-        if dot and not chosen:
-            raise AccordError(f"--param {spec!r}: model {target!r} is not among those run "
-                              f"({', '.join(m.name for m in models)})")
-        takers = [m for m in chosen if key in m.params]
-        if not takers:
-            known = "; ".join(f"{m.name}: {', '.join(m.params) or 'none'}" for m in chosen)
-            raise AccordError(f"--param {spec!r}: no model here takes {key!r} (parameters: {known})")
-        try:
-            value = yaml.safe_load(text) if text.strip() else None
-        except yaml.YAMLError:
-            value = text
-        if isinstance(value, (list, dict)):
-            raise AccordError(f"--param {spec!r}: a single value is expected (arrays such as forbidden "
-                              "linkages come from the scenario file)")
-        for m in takers:
-            out.setdefault(m.name, {})[key] = value
-    return out
-
-
-def _fmt(x: float, digits: int = 2) -> str:
-    return "—" if x != x else f"{x:.{digits}f}"
+from accord.errors import AccordError
 
 
 @app.command()
@@ -146,11 +52,11 @@ def forecast(
     s = _load(scenario, input_format)
     params = parse_params(param, registry.resolve(model))
     if set_ or drop_actor:
-        from accord.whatif import apply_edits
+        from accord.uncertainty.whatif import apply_edits
 
         s = apply_edits(s, sets=set_ or (), drop_actors=drop_actor or ())
     if draws:
-        from accord.cli_simulate import forecast_draws
+        from accord.cli.simulate import forecast_draws
 
         forecast_draws(s, model, draws=draws, seed=seed, region=region, workers=workers,
                        scheduler=scheduler, format=format.value,
@@ -237,7 +143,7 @@ def trajectory(
 
 
 def _trajectory_ranges(s, m, kwargs, repetitions, seed, format, plot) -> None:
-    from accord.trajectories import repeat
+    from accord.uncertainty.trajectories import repeat
 
     if repetitions < 1:
         raise AccordError("--repetitions must be at least 1")
@@ -310,37 +216,3 @@ def validate(
 def version() -> None:
     """Print accord's version."""
     out.print(__version__)
-
-
-def _register_optional_commands() -> None:
-    """Commands whose modules may be absent from a partial build."""
-    import importlib
-
-    for module in ("accord.cli_simulate", "accord.cli_process", "accord.cli_backtest", "accord.cli_web"):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-
-
-def main() -> None:
-    """Entry point: user errors print one short message and exit with status 2."""
-    _register_optional_commands()
-    try:
-        app()
-    except AccordError as exc:
-        err.print(f"[red]error[/red]: {escape(str(exc))}", highlight=False)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        err.print("interrupted")
-        sys.exit(130)
-    except Exception as exc:  # never a traceback to a user; ACCORD_DEBUG=1 shows it
-        if os.environ.get("ACCORD_DEBUG"):
-            raise
-        err.print(f"[red]internal error[/red]: {type(exc).__name__}: {escape(str(exc))} (set ACCORD_DEBUG=1 for details; please report it)", highlight=False)
-        sys.exit(1)
-
-
-if __name__ == "__main__":
-    main()

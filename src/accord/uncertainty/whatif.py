@@ -105,7 +105,7 @@ def compare(
     ``diff_p90`` describe it. Issues present in only one scenario are left out.
     """
     from accord.forecast import forecast
-    from accord.simulate import simulate
+    from accord.uncertainty.simulate import simulate
 
     common = [i for i in base.issue_ids if i in set(changed.issue_ids)]
     if not common:

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from accord.cli import Fmt, ModelOpt, _emit_machine, _fmt, app, out
+from accord.cli.common import Fmt, ModelOpt, _emit_machine, _fmt, app, out
 
 
 @app.command()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from accord.errors import ModelError
-from accord.models._smp_votes import scalar_pce, seqsum, vote
+from accord.models.smp.votes import scalar_pce, seqsum, vote
 
 BIG_R_ADJUST = ("none", "one_third", "half", "two_thirds", "full")
 BIG_R_RANGE = ("min", "mid", "max")

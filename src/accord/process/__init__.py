@@ -78,6 +78,7 @@ from accord import __version__
 from accord.errors import AccordError
 from accord.models import registry
 from accord.scenario import Scenario, ScenarioArrays
+from accord.uncertainty.sampling import Uncertainty, sample
 
 MAJORITY_WEIGHTS = ("capability", "capability-salience")
 #: Floating-point slack when comparing utilities, as a share of the scale.
@@ -551,28 +552,9 @@ def _issue_draws(r: ProcessResult, j: int) -> dict:
 
 
 def _sample(scenario: Scenario, a: ScenarioArrays, n_draws: int, rng, uncertainty) -> ScenarioArrays:
-    """Monte Carlo draws of the inputs (leading axis), via :mod:`accord.uncertainty` when present."""
-    try:
-        from accord.uncertainty import Uncertainty, sample
-    except ImportError:  # partial build: positions within their stance ranges only
-        return _sample_stance_ranges(a, n_draws, rng)
+    """Monte Carlo draws of the inputs (leading axis), as :mod:`accord.uncertainty.sampling` makes them."""
     u = uncertainty if uncertainty is not None else Uncertainty.from_meta(dict(scenario.meta or {}))
     return sample(a, n_draws, rng, u)
-
-
-def _sample_stance_ranges(a: ScenarioArrays, n_draws: int, rng) -> ScenarioArrays:
-    """Fallback sampler: each position triangular on [low, high] with its mode at the position."""
-    low = np.where(np.isnan(a.position_low), a.position, a.position_low)
-    high = np.where(np.isnan(a.position_high), a.position, a.position_high)
-    u = rng.random((n_draws, *a.position.shape))
-    span = high - low
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cut = np.where(span > 0, (a.position - low) / span, 0.5)
-        left = low + np.sqrt(u * span * (a.position - low))
-        right = high - np.sqrt((1 - u) * span * (high - a.position))
-    pos = np.where(span > 0, np.where(u < cut, left, right), a.position)
-    return a.replace(position=np.where(a.involved, pos, np.nan),
-                     salience=np.broadcast_to(a.salience, pos.shape).copy())
 
 
 def run_process(
@@ -616,7 +598,7 @@ def run_process(
         (False: it forecasts each stage from the initial positions, like a closed-form model).
     accept_by : ``current`` or ``stated``
         Judge each forecast by the positions the stage ends with, or by the stated positions.
-    uncertainty : accord.uncertainty.Uncertainty, optional
+    uncertainty : accord.uncertainty.sampling.Uncertainty, optional
         Defaults for inputs without a stance range (default: from ``scenario.meta``).
     """
     if majority_weight not in MAJORITY_WEIGHTS:

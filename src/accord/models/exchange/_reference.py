@@ -503,7 +503,7 @@ def run_round(x0, w, sal, involved, *, forbidden=None, kappa=None, rng=None, tie
     replaces the equal-gain rate (random-rate variants). ``ties`` is ``"first"`` (the candidate
     first in Decide's order), ``"uniform"`` (uniform among the tied, drawn from ``rng``) or
     ``"decide"`` (Decide's list and coin, :class:`_DecideList`).
-    ``shadows`` is a list of R :class:`~accord.models._exchange_decimal.DecimalShadow` or None.
+    ``shadows`` is a list of R :class:`~accord.models.exchange._decimal.DecimalShadow` or None.
     """
     with np.errstate(invalid="ignore", divide="ignore"):
         return _run_round(x0, w, sal, involved, forbidden, kappa, rng, ties, salience_weight, fixed_weight, shadows)

@@ -1,6 +1,6 @@
 """Compiled step loop of the exchange round: the same computation as the NumPy engine, per candidate.
 
-:func:`accord.models._exchange_round.run_round` (the NumPy reference) spends most of a single run in
+:func:`accord.models.exchange._reference.run_round` (the NumPy reference) spends most of a single run in
 per-call overhead: a round is a few dozen to a few hundred *dependent* steps (realise the best
 exchange, recalculate the 5–30 it touches, choose again), each a handful of tiny array operations.
 Here the step loop runs in one numba kernel over the same flat per-candidate arrays, and every
@@ -10,7 +10,7 @@ two engines give identical numbers (tested bit for bit), not merely close ones.
 The kernel is a small state machine that hands control back to Python only for what it cannot do:
 
 * ``NEED_EXACT``: with the decimal shadow on, the voting positions of each realised exchange come
-  from the shadow's 28-digit decimals (:mod:`accord.models._exchange_decimal`); Python computes
+  from the shadow's 28-digit decimals (:mod:`accord.models.exchange._decimal`); Python computes
   them and the kernel continues with them.
 * ``NEED_GAP``: a recalculated exchange finds its outcome within ``EXACT_TOL`` of the demanding
   actor's position; the sign of the difference is taken from the shadow (rare: ~3 per round).
@@ -36,7 +36,7 @@ import math
 import numpy as np
 from numba import njit
 
-from accord.models._exchange_round import (
+from accord.models.exchange._reference import (
     COLUMNS,
     EXACT_TOL,
     MIN_MOVE,
@@ -692,7 +692,7 @@ def _state(ci, cj, cp, cq, kap, rep, x0, w, sal, S, base):
 def run_round(x0, w, sal, involved, *, forbidden=None, kappa=None, rng=None, ties="first",
               salience_weight=0.4, fixed_weight=0.1, shadows=None) -> RoundResult:
     """One round for R repetitions in lockstep; same arguments and result as the NumPy engine's
-    :func:`accord.models._exchange_round.run_round`."""
+    :func:`accord.models.exchange._reference.run_round`."""
     R, n, m = x0.shape
     x0 = np.ascontiguousarray(x0, np.float64)
     w = np.ascontiguousarray(w, np.float64)

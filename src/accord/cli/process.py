@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from accord.cli import _load, _print_json, app, model_params, out
+from accord.cli.common import _load, _print_json, app, model_params, out
 
 
 class ProcessFmt(StrEnum):

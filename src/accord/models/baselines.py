@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from accord.models._common import filled_positions, weighted_mean, weighted_median, weights
 from accord.models.registry import Model, register
+from accord.models.weighting import filled_positions, weighted_mean, weighted_median, weights
 from accord.scenario import ScenarioArrays
 
 

@@ -1,8 +1,8 @@
 """Run models on a scenario and gather everything the results page and the report show, as JSON.
 
 This is the one place the web app and ``accord report`` call the library; optional parts
-(Monte Carlo draws from :mod:`accord.simulate`, the process simulation from :mod:`accord.process`,
-a sensitivity tornado) are used when that module is installed and skipped with a note otherwise.
+(Monte Carlo draws from :mod:`accord.uncertainty.simulate`, the process simulation from :mod:`accord.process`,
+a sensitivity tornado) are added when they apply.
 
 The results document::
 
@@ -20,7 +20,6 @@ The results document::
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 
 import numpy as np
@@ -33,25 +32,6 @@ from accord.scenario import Scenario
 MAX_STORED_SAMPLES = 2000
 
 Progress = Callable[[float, str], None]
-
-
-def _optional(module: str):
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:
-            raise
-        return None
-
-
-def simulate_available() -> bool:
-    """Whether Monte Carlo draws can run in this build."""
-    mod = _optional("accord.simulate")
-    return mod is not None and callable(getattr(mod, "simulate", None))
-
-
-def process_available() -> bool:
-    return _process_function() is not None
 
 
 def scenario_summary(s: Scenario) -> dict:
@@ -143,12 +123,11 @@ def run_scenario(
 
 # -- optional parts ---------------------------------------------------------------------------
 def _ensemble(scenario, names, draws, seed, params, progress) -> tuple[dict | None, str | None]:
-    mod = _optional("accord.simulate")
-    if mod is None or not callable(getattr(mod, "simulate", None)):
-        return None, "Monte Carlo draws are not available in this build (accord.simulate is missing)"
+    from accord.uncertainty.simulate import simulate
+
     try:
         # In this process: the server runs one job at a time per thread and should not fork pools.
-        ens = mod.simulate(scenario, names, draws, seed, params=params or None, workers=1,
+        ens = simulate(scenario, names, draws, seed, params=params or None, workers=1,
                            progress=lambda done, total: progress(done / max(total, 1)))
     except AccordError as exc:
         return None, f"draws: {exc}"
@@ -176,10 +155,8 @@ TORNADO_TOP = 10
 
 def _tornado(scenario, names, seed) -> tuple[list | None, str | None]:
     from accord.models import registry
+    from accord.uncertainty.sensitivity import one_at_a_time
 
-    mod = _optional("accord.sensitivity")
-    if mod is None or not callable(getattr(mod, "one_at_a_time", None)):
-        return None, None
     rows = []
     skipped = []
     for name in names:
@@ -189,7 +166,7 @@ def _tornado(scenario, names, seed) -> tuple[list | None, str | None]:
             skipped.append(name)
             continue
         try:
-            df = mod.one_at_a_time(scenario, name)
+            df = one_at_a_time(scenario, name)
         except AccordError as exc:
             return None, f"sensitivity ({name}): {exc}"
         for _, part in df.groupby("issue", sort=False):
@@ -202,27 +179,20 @@ def _tornado(scenario, names, seed) -> tuple[list | None, str | None]:
     return rows or None, note
 
 
-def _process_function():
-    mod = _optional("accord.process")
-    fn = getattr(mod, "run_process", None) if mod else None
-    return fn if callable(fn) else None
-
-
 def _process(scenario, names, seed, params) -> tuple[dict | None, str | None]:
     """The agenda played with the first chosen model (only when the scenario has an agenda)."""
-    fn = _process_function()
-    if fn is None or not names:
+    from accord.process import run_process
+    from accord.report.timeline import timeline_data
+
+    if not names:
         return None, None
     if not (scenario.preconditions or any(i.rule.kind != "none" or i.veto for i in scenario.issues)):
         return None, None
     model = names[0]
     try:
-        result = fn(scenario, model, seed=seed, params=params.get(model))
+        result = run_process(scenario, model, seed=seed, params=params.get(model))
     except AccordError as exc:
         return None, f"process ({model}): {exc}"
     data = result.to_json()
-    timeline = _optional("accord.report.timeline")
-    if timeline is not None and hasattr(timeline, "timeline_data"):
-        data["timeline"] = [{k: _finite(v) for k, v in r.items()}
-                            for r in timeline.timeline_data(result).to_dict("records")]
+    data["timeline"] = [{k: _finite(v) for k, v in r.items()} for r in timeline_data(result).to_dict("records")]
     return data, None

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from accord.cli import InputFormatOpt, ModelOpt, app, err
+from accord.cli.common import InputFormatOpt, ModelOpt, app, err
 from accord.errors import AccordError
 
 

@@ -87,11 +87,11 @@ def capability_matrix(scenario: Scenario, scheme: str) -> np.ndarray:
     """Capability of each actor on each issue, shape (n_actors, n_issues).
 
     ``equal`` (all 1); ``council-votes`` (Shapley–Shubik index of the Council game in force, see
-    :mod:`accord.capability`); ``council-weights`` (the Treaty vote weights or population, same
+    :mod:`accord.backtest.capability`); ``council-weights`` (the Treaty vote weights or population, same
     Commission/Parliament choices); ``gdp`` (``gdp_weight`` from the DEU folder's actors.csv); or
     the path of a CSV file with ``actor`` and a numeric column.
     """
-    from accord import capability as cap
+    from accord.backtest import capability as cap
 
     ids = scenario.actor_ids
     n, m = len(ids), len(scenario.issues)

@@ -1,6 +1,6 @@
-"""Compiled SMP run: every turn of :func:`accord.models._smp_core.run` in one numba kernel.
+"""Compiled SMP run: every turn of :func:`accord.models.smp._reference.run` in one numba kernel.
 
-The NumPy reference (:mod:`accord.models._smp_core`, :mod:`accord.models._smp_votes`) spends
+The NumPy reference (:mod:`accord.models.smp._reference`, :mod:`accord.models.smp.votes`) spends
 most of a small run on NumPy's per-call overhead: a few hundred array operations per turn on
 13 × 13 × 13 tensors. Here the whole run — assessment, challenges, bargains, resolution,
 ideals, stopping rule and win probabilities — is one call of scalar loops, so a 13-actor run
@@ -26,8 +26,8 @@ from numba import get_num_threads, njit, prange, types
 from numba.extending import overload
 
 from accord.errors import ModelError
-from accord.models import _smp_core as core
-from accord.models._smp_votes import PCE_MODELS, VICTORY_MODELS, VOTING_RULES
+from accord.models.smp import _reference as core
+from accord.models.smp.votes import PCE_MODELS, VICTORY_MODELS, VOTING_RULES
 
 # No fastmath: the order of operations is the result. NumPy's error model: x/0 gives inf or nan
 # as in the reference, and without Python's zero-division check the loops vectorise.
@@ -77,7 +77,7 @@ def switch_codes(sw: core.Switches) -> np.ndarray:
 
 @njit(**_JIT)
 def _vote(rule, w, ua, ub):
-    """:func:`accord.models._smp_votes.vote` for scalars."""
+    """:func:`accord.models.smp.votes.vote` for scalars."""
     du = ua - ub
     if rule == _PROPORTIONAL:
         return w * du
@@ -100,7 +100,7 @@ def _vote(rule, w, ua, ub):
 
 @njit(**_JIT)
 def _victory(model, s1, s2):
-    """:func:`accord.models._smp_votes.victory_pair` for scalars: (P(1 wins), P(2 wins))."""
+    """:func:`accord.models.smp.votes.victory_pair` for scalars: (P(1 wins), P(2 wins))."""
     if model == _LINEAR:
         x1, x2 = s1, s2
     elif model == _SQUARE:
@@ -125,7 +125,7 @@ def _victory(model, s1, s2):
 
 @njit(**_JIT)
 def _victory_matrix(model, c):
-    """:func:`accord.models._smp_votes.victory_matrix`: pv[a, b] = P(a beats b), pv[a, a] = 1/2."""
+    """:func:`accord.models.smp.votes.victory_matrix`: pv[a, b] = P(a beats b), pv[a, a] = 1/2."""
     m = c.shape[0]
     pv = np.empty((m, m))
     for a in range(m):
@@ -151,7 +151,7 @@ def _pv(model, a, b, cab, cba):
 
 @njit(**_JIT)
 def _election(u, cols, m, w, rule, vpm, pce, p, ws):
-    """:func:`accord.models._smp_votes.scalar_pce` for one election; True if it converged.
+    """:func:`accord.models.smp.votes.scalar_pce` for one election; True if it converged.
 
     Voters are the rows of ``u``; option r is column ``cols[r]`` (r < m). Writes P(option r
     wins) into ``p[:m]``. ``ws`` (2, ≥ m, ≥ m) is scratch space, reused between elections.
@@ -300,7 +300,7 @@ def _distances(ideal, sal, ss2, pts, out):
 
 @njit(**_JIT)
 def _assess(pos, ideal, sal, ss2, cap, sw, util, risk):
-    """:func:`accord.models._smp_core.assess`: fills risk (n,) and util A[h, i, j] (n, n, n)."""
+    """:func:`accord.models.smp._reference.assess`: fills risk (n,) and util A[h, i, j] (n, n, n)."""
     n = pos.shape[0]
     dist = np.empty((n, n))
     _distances(ideal, sal, ss2, _by_dimension(pos), dist)
@@ -353,7 +353,7 @@ def _assess(pos, ideal, sal, ss2, cap, sw, util, risk):
 
 @njit(**_JIT)
 def _challenge(util, h, k, i, j, w, sal_sum, rule, commit):
-    """:func:`accord.models._smp_core._challenge` for one (h, k, i, j): (P(i beats j), E[Δu_k])."""
+    """:func:`accord.models.smp._reference._challenge` for one (h, k, i, j): (P(i beats j), E[Δu_k])."""
     a = util[h]
     n = a.shape[0]
     uki, ukj = a[k, i], a[k, j]
@@ -396,7 +396,7 @@ def _challenge(util, h, k, i, j, w, sal_sum, rule, commit):
 
 @njit(**_JIT)
 def _challenges(util, i, w, sal_sum, rule, commit, c_ij, c_ji, s_ij, s_ji, p_out, g_out):
-    """:func:`accord.models._smp_core.all_challenges` for initiator i (h = k = i), every target j.
+    """:func:`accord.models.smp._reference.all_challenges` for initiator i (h = k = i), every target j.
 
     The third-party loop runs outside the loop over targets, so each target's coalitions are
     still summed over third parties in order while the targets vectorise. Fills p_out and
@@ -472,7 +472,7 @@ def _round4(x):
 
 @njit(**_JIT)
 def _interpolate(pos, sal, i, j, pi, pj, how, bi, bj):
-    """:func:`accord.models._smp_core.interpolate` for one pair: fills bi, bj (d,)."""
+    """:func:`accord.models.smp._reference.interpolate` for one pair: fills bi, bj (d,)."""
     min_w = 1e-6
     for k in range(pos.shape[1]):
         ti, si, tj, sj = pos[i, k], sal[i, k], pos[j, k], sal[j, k]
@@ -497,7 +497,7 @@ def _interpolate(pos, sal, i, j, pi, pj, how, bi, bj):
 
 @njit(**_JIT)
 def _propose(pos, sal, sal_sum, cap, util, sw, b_init, b_rcvr, b_pi, b_pr, b_p, b_gain, b_view):
-    """:func:`accord.models._smp_core.propose`: fills the bargain arrays, returns their number."""
+    """:func:`accord.models.smp._reference.propose`: fills the bargain arrays, returns their number."""
     n = pos.shape[0]
     rule, commit, how, model = sw[0], sw[4], sw[5], sw[6]
     w = np.empty(n)
@@ -541,7 +541,7 @@ def _propose(pos, sal, sal_sum, cap, util, sw, b_init, b_rcvr, b_pi, b_pr, b_p, 
 
 @njit(**_JIT)
 def _resolve(pos, ideal, sal, ss2, cap, risk, util, sw, nb, b_init, b_rcvr, b_pi, b_pr, draws, new, chosen):
-    """:func:`accord.models._smp_core.resolve`: fills new positions and chosen options."""
+    """:func:`accord.models.smp._reference.resolve`: fills new positions and chosen options."""
     n = pos.shape[0]
     _copy(pos, new)
     for k in range(n):
@@ -614,7 +614,7 @@ def _resolve(pos, ideal, sal, ss2, cap, risk, util, sw, nb, b_init, b_rcvr, b_pi
 
 @njit(**_JIT)
 def _win_probabilities(pos, util, cap, sw, win, unique, p_unique):
-    """:func:`accord.models._smp_core.win_probabilities` for one state.
+    """:func:`accord.models.smp._reference.win_probabilities` for one state.
 
     Fills ``win`` (n,), and in their first m entries ``unique`` (n,), the actors holding the
     distinct positions (KTAB's uIndices), and ``p_unique`` (n,), those positions' probabilities.
@@ -687,7 +687,7 @@ def _draw_compiled(rng, n):
 def _run(pos0, sal, cap, acc, lag, sw, rng, max_turns, min_turns, min_delta_ratio, probabilities,
          positions, ideals, risks, win, unique, p_unique, n_unique,
          n_bargains, b_init, b_rcvr, b_pi, b_pr, b_p, b_gain, b_view, chosen):
-    """:func:`accord.models._smp_core.run`: returns (states filled, stopped code, ok)."""
+    """:func:`accord.models.smp._reference.run`: returns (states filled, stopped code, ok)."""
     n, d = pos0.shape
     sal_sum = np.empty(n)
     ss2 = np.empty(n)
@@ -829,7 +829,7 @@ def run(
     min_delta_ratio: float = 0.02, accommodate: np.ndarray | None = None, probabilities: str = "all",
     history: bool = True,
 ) -> core.Run:
-    """:func:`accord.models._smp_core.run` compiled: same arguments, same :class:`~accord.models._smp_core.Run`.
+    """:func:`accord.models.smp._reference.run` compiled: same arguments, same :class:`~accord.models.smp._reference.Run`.
 
     The turns carry no utility tensor (``Turn.util`` is None); everything else is filled as the
     reference fills it.

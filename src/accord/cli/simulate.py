@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from accord.cli import Fmt, InputFormatOpt, ModelOpt, _fmt, _load, app, err, out
+from accord.cli.common import Fmt, InputFormatOpt, ModelOpt, _fmt, _load, app, err, out
 
 
 def _progress_bar(total_draws: int):
@@ -25,8 +25,8 @@ def _progress_bar(total_draws: int):
 
 
 def forecast_draws(s, models, *, draws, seed, region, workers, scheduler, format, uncertainty, params=None) -> None:
-    from accord.simulate import parse_region, simulate
-    from accord.uncertainty import Uncertainty
+    from accord.uncertainty.sampling import Uncertainty
+    from accord.uncertainty.simulate import parse_region, simulate
 
     regions = [parse_region(r) for r in (region or [])]
     u = Uncertainty.from_meta(dict(s.meta), **uncertainty)
@@ -73,7 +73,7 @@ def sensitivity(
 ) -> None:
     """Which inputs move each forecast most (tornado)."""
     from accord.errors import AccordError
-    from accord.sensitivity import one_at_a_time, sobol
+    from accord.uncertainty.sensitivity import one_at_a_time, sobol
 
     s = _load(scenario, input_format)
     if issue is not None and issue not in s.issue_ids:
@@ -126,8 +126,8 @@ def compare(
 ) -> None:
     """Compare two scenarios (or a scenario and an inline edit of it)."""
     from accord.errors import AccordError
-    from accord.whatif import apply_edits
-    from accord.whatif import compare as run
+    from accord.uncertainty.whatif import apply_edits
+    from accord.uncertainty.whatif import compare as run
 
     b = _load(base, input_format)
     c = _load(changed, input_format) if changed else b

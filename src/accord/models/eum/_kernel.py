@@ -1,6 +1,6 @@
 """Compiled kernel of the expected utility model: every round of many rows, one row at a time.
 
-The same computation as :func:`accord.models._eum_core.run` (the NumPy reference), written as
+The same computation as :func:`accord.models.eum._reference.run` (the NumPy reference), written as
 loops that numba compiles: a row (one issue of one draw) plays all its rounds, with its stopping
 checks, before the next row starts, so every temporary (one value per actor, or an (n, n)
 matrix of which a round uses one row and column per distinct position) is reused from round to
@@ -25,7 +25,7 @@ import numpy as np
 from numba import get_num_threads, njit, prange, types
 from numba.extending import intrinsic
 
-from accord.models._eum_core import EU_TIE, KEY_TIE, NO_OFFER, Rules
+from accord.models.eum._reference import EU_TIE, KEY_TIE, NO_OFFER, Rules
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy", "boundscheck": False}
 _FMA = dict(_JIT, fastmath={"contract"})
@@ -757,7 +757,7 @@ _PARALLEL_PAIRS = 20_000
 
 
 def run(x0, w, s, inv, span, rules: Rules, *, rounds: int, tol: float | None, record: bool = False):
-    """:func:`accord.models._eum_core.run` compiled: same arguments, same results (to ~1e-15)."""
+    """:func:`accord.models.eum._reference.run` compiled: same arguments, same results (to ~1e-15)."""
     x0 = np.ascontiguousarray(x0, dtype=np.float64)
     w = np.ascontiguousarray(w, dtype=np.float64)
     s = np.ascontiguousarray(s, dtype=np.float64)
