@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,6 +20,17 @@ def shared(*parts: str) -> Path:
     if not p.exists():
         pytest.skip(f"reference data not found: {p}")
     return p
+
+
+def result_arrays(result) -> dict:
+    """A model's result as one dict of arrays: ``outcome`` and its other figures."""
+    return {"outcome": result.outcome, **result.figures()}
+
+
+def same_result(a, b) -> bool:
+    """Two model results with the same figures, bit for bit (NaN equal to NaN)."""
+    x, y = result_arrays(a), result_arrays(b)
+    return x.keys() == y.keys() and all(np.array_equal(x[k], y[k], equal_nan=True) for k in x)
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ from accord.backtest import (
 )
 from accord.errors import ModelError
 from accord.io.deu import read_deu
-from accord.models import available
-from accord.models.registry import Model
+from accord.models import Model, available
+from accord.results import ModelResult
 
 from conftest import shared
 
@@ -71,7 +71,7 @@ def test_failing_issues_are_isolated_and_explained(deu3):
     def picky(a, rng=None):
         if np.isnan(a.status_quo).any():
             raise ModelError("needs a status quo")
-        return np.full(a.n_issues, 50.0)
+        return ModelResult(np.full(a.n_issues, 50.0))
 
     table = issue_table(deu3)
     arrays = deu3.arrays()
@@ -88,7 +88,7 @@ def test_joint_models_see_one_proposal_at_a_time(deu3):
 
     def record(a, rng=None):
         seen.append(a.issue_ids)
-        return np.full(a.n_issues, 0.0)
+        return ModelResult(np.full(a.n_issues, 0.0))
 
     table = issue_table(deu3).set_index("issue")
     arrays = deu3.arrays()

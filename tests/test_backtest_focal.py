@@ -12,6 +12,8 @@ from accord.models import get
 from accord.models.focal import PARAMS, _prepare, _quantiles_bisection, cdf, focal, mean, quantiles
 from accord.scenario import from_arrays
 
+from conftest import result_arrays
+
 
 def _one(cap, pos, sal, **kw):
     return from_arrays(cap, [[p] for p in pos], [[s] for s in sal], **kw).arrays()
@@ -24,20 +26,20 @@ def test_hand_case_median_on_the_continuous_part():
     out = focal(a, variant="compromise", rho=rho, spread=b)
     # Below 100: F(z) = 0.8 L(z), so the median solves L(z) = 0.625 = 1 − ½ e^{−(z − 62.5)/20}.
     expected = 62.5 - 20 * np.log(2 * (1 - 0.625))
-    assert out["outcome"][0] == pytest.approx(expected, abs=1e-9)
+    assert out.outcome[0] == pytest.approx(expected, abs=1e-9)
 
 
 def test_hand_case_median_snaps_to_the_focal_position():
     # With most of the mass on the focal actor the median is its position, exactly.
     a = _one([1, 1, 5], [0, 10, 70], [1, 1, 1])
     out = focal(a, variant="mean", rho=0.6, spread=20)
-    assert out["outcome"][0] == 70.0
+    assert out.outcome[0] == 70.0
 
 
 def test_ties_share_the_focal_mass():
     a = _one([1, 1], [20, 80], [1, 1])
     # Symmetric: the median is the middle, whatever ρ.
-    assert focal(a, rho=0.4, spread=10)["outcome"][0] == pytest.approx(50.0, abs=1e-6)
+    assert focal(a, rho=0.4, spread=10).outcome[0] == pytest.approx(50.0, abs=1e-6)
     assert cdf(a, np.array([[20.0]]), variant="mean", rho=1.0, spread=10)[0, 0] == pytest.approx(0.5)
 
 
@@ -86,7 +88,7 @@ def test_scale_invariance():
     """Rescaling the issue from 0–100 to 0–1 rescales every output."""
     a = _one([1, 2, 3], [10, 40, 90], [0.5, 1, 0.2])
     b = from_arrays([1, 2, 3], [[0.1], [0.4], [0.9]], [[0.5], [1], [0.2]], lower=0.0, upper=1.0).arrays()
-    fa, fb = focal(a), focal(b)
+    fa, fb = result_arrays(focal(a)), result_arrays(focal(b))
     for key in fa:
         assert fb[key][0] == pytest.approx(fa[key][0] / 100, abs=1e-9)
 
@@ -103,7 +105,7 @@ def test_actor_order_does_not_matter(pos, data):
     perm = data.draw(st.permutations(range(n)))
     a = _one(cap, pos, sal)
     b = _one([cap[k] for k in perm], [pos[k] for k in perm], [sal[k] for k in perm])
-    fa, fb = focal(a), focal(b)
+    fa, fb = result_arrays(focal(a)), result_arrays(focal(b))
     for key in fa:
         assert fb[key][0] == pytest.approx(fa[key][0], abs=1e-7)
     assert 0 <= fa["outcome"][0] <= 100
@@ -116,16 +118,17 @@ def test_batch_axes_match_single_runs():
     draws = [a.replace(position=np.clip(a.position + rng.normal(0, 5, a.position.shape), 0, 100)) for _ in range(3)]
     batch = a.replace(position=np.stack([d.position for d in draws]), salience=np.stack([d.salience for d in draws]),
                       capability=np.stack([d.capability for d in draws]))
-    out = focal(batch)["outcome"]
+    out = focal(batch).outcome
     assert out.shape == (3, 3)
     for k, d in enumerate(draws):
-        np.testing.assert_allclose(out[k], focal(d)["outcome"], atol=1e-9)
+        np.testing.assert_allclose(out[k], focal(d).outcome, atol=1e-9)
 
 
 def test_registered_with_variants_and_fitted_params():
     m = get("focal")
     assert m.variants[0] == "compromise" and set(m.variants) == set(PARAMS)
     a = _one([1, 1, 1], [0, 50, 100], [1, 1, 1])
-    assert set(m.forecast(a, variant="mean", rounds=3)) >= {"outcome", "mean", "q10", "q90"}
+    assert set(result_arrays(m.forecast(a, variant="mean"))) >= {"outcome", "mean", "q10", "q90"}
+    assert m.quantiles and not m.iterative
     with pytest.raises(ModelError, match="variant"):
         m.forecast(a, variant="nope")

@@ -39,7 +39,7 @@ def one_issue(cap, pos, sal, sq=None):
 )
 def test_hand_case(model, cap, pos, sal, sq, expected):
     a = one_issue(cap, pos, sal, sq)
-    assert get(model).forecast(a)[0] == pytest.approx(expected, abs=1e-9)
+    assert get(model).forecast(a).outcome[0] == pytest.approx(expected, abs=1e-9)
 
 
 def test_nash_hand_case():
@@ -61,8 +61,8 @@ def test_compromise_against_bueno_de_mesquita_emissions():
     """Bueno de Mesquita (1994) EC car emissions: weighted mean 7.390, weighted median 7.0
     (Scholz et al. 2011, Table 1; the reference log prints 7.389955686853767)."""
     s = read_scenario(shared("reference", "emissions", "actors.csv"))
-    assert get("compromise").forecast(s.arrays())[0] == pytest.approx(7.389955686853767, abs=1e-12)
-    assert get("median").forecast(s.arrays())[0] == 7.0
+    assert get("compromise").forecast(s.arrays()).outcome[0] == pytest.approx(7.389955686853767, abs=1e-12)
+    assert get("median").forecast(s.arrays()).outcome[0] == 7.0
 
 
 def test_forecast_json_command_on_emissions(run_cli):
@@ -93,8 +93,8 @@ def test_draw_axes_lead():
         salience=np.stack([a.salience] * 4),
     )
     for name in BASELINES:
-        one = get(name).forecast(a)
-        many = get(name).forecast(batch)
+        one = get(name).forecast(a).outcome
+        many = get(name).forecast(batch).outcome
         assert many.shape == (4, a.n_issues)
         np.testing.assert_allclose(many, np.broadcast_to(one, many.shape), atol=1e-9)
 
@@ -106,14 +106,14 @@ def test_contract(name, s, seed):
     """Inside the positions' range; invariant to actor order and to scaling capabilities."""
     model = get(name)
     a = s.arrays()
-    out = model.forecast(a)
+    out = model.forecast(a).outcome
     lo, hi = np.nanmin(a.position, axis=0), np.nanmax(a.position, axis=0)
     sq = np.where(np.isnan(a.status_quo), lo, a.status_quo)
     if name == "nash":  # the status quo is a possible outcome of bargaining
         lo, hi = np.minimum(lo, sq), np.maximum(hi, sq)
     assert np.all(out >= lo - 1e-6) and np.all(out <= hi + 1e-6)
-    np.testing.assert_allclose(model.forecast(permuted(s, seed)), out, atol=1e-6)
-    np.testing.assert_allclose(model.forecast(a.replace(capability=a.capability * 7.5)), out, atol=1e-6)
+    np.testing.assert_allclose(model.forecast(permuted(s, seed)).outcome, out, atol=1e-6)
+    np.testing.assert_allclose(model.forecast(a.replace(capability=a.capability * 7.5)).outcome, out, atol=1e-6)
 
 
 def _condorcet_by_every_contest(pos, w):

@@ -14,7 +14,7 @@ K = 3
 
 
 def _outcome(result):
-    return np.asarray(result["outcome"] if isinstance(result, dict) else result, dtype=float)
+    return np.asarray(result.outcome, dtype=float)
 
 
 @pytest.fixture(scope="module")

@@ -111,14 +111,16 @@ def test_variants_and_overrides():
     assert eum.rules_for() == eum.VARIANTS[eum.DEFAULT_VARIANT]
     assert eum.rules_for("scholz_compatible").capitulation == "never"
     assert eum.rules_for("scholz_compatible", capitulation="printed") == eum.VARIANTS["scholz_code"]
-    with pytest.raises(ValueError, match="unknown EUM variant"):
-        eum.rules_for("nope")
-    with pytest.raises(ValueError, match="denominator"):
-        eum.rules_for(denominator="odd")
-    with pytest.raises(ValueError, match="q must be"):
-        eum.rules_for(q=1.5)
-    with pytest.raises(ValueError, match="rounds"):
+    with pytest.raises(ValueError, match="variant must be one of paper"):
+        eum.forecast(two(), variant="nope")
+    with pytest.raises(ValueError, match="denominator must be one of pair, all_pairs"):
+        eum.forecast(two(), denominator="odd")
+    with pytest.raises(ValueError, match=r"q must be a number in \[0, 1\]"):
+        eum.trajectory(two(), q=1.5)
+    with pytest.raises(ValueError, match="rounds must be an integer"):
         eum.forecast(two(), rounds=-1)
+    with pytest.raises(ValueError, match="unknown parameter.*'bogus'.*its parameters: variant, rounds"):
+        eum.forecast(two(), bogus=1)
 
 
 def test_registered_with_variants():
@@ -164,7 +166,7 @@ def test_position_range_choices():
     scale = eum.forecast(a, rounds=4, position_range="scale")  # 0-100: distances halved
     current = eum.forecast(a, rounds=4, position_range="current")
     for out in (initial, scale, current):
-        assert 20 <= out["outcome"][0] <= 60
+        assert 20 <= out.outcome[0] <= 60
 
 
 # -- stopping -------------------------------------------------------------------------------------
@@ -194,8 +196,8 @@ def test_converged_issue_stays_put_and_others_continue():
     assert (t.positions[:, :, 0] == 5).all()
     assert all(e["issue"] == "i1" for ev in t.events for e in ev)
     out = eum.forecast(a, rounds=4, risk="neutral", tol=1e-9)
-    assert out["rounds"].tolist() == [1, 4]
-    assert out["outcome"] == pytest.approx(t.median[-1])
+    assert out.extra["rounds"].tolist() == [1, 4]
+    assert out.outcome == pytest.approx(t.median[-1])
 
 
 def test_non_involved_actor_is_left_out():
@@ -203,8 +205,8 @@ def test_non_involved_actor_is_left_out():
                     [[0.9, 0.2], [0.5, 0.0], [0.7, 0.6], [0.4, 0.8]]).arrays()
     with_c = eum.forecast(a, rounds=5)
     without = eum.forecast(a.take_actors([0, 2, 3]), rounds=5)
-    assert with_c["outcome"][1] == pytest.approx(without["outcome"][1], abs=1e-12)
-    assert with_c["mean"][1] == pytest.approx(without["mean"][1], abs=1e-12)
+    assert with_c.outcome[1] == pytest.approx(without.outcome[1], abs=1e-12)
+    assert with_c.extra["mean"][1] == pytest.approx(without.extra["mean"][1], abs=1e-12)
     t = eum.trajectory(a, rounds=5)
     assert np.isnan(t.positions[:, 1, 1]).all()
     assert all(not (e["issue"] == "i1" and "a1" in (e["actor"], e["other"])) for ev in t.events for e in ev)
@@ -247,7 +249,7 @@ def test_same_input_same_result(scenario, variant):
     a = scenario.arrays()
     one = eum.forecast(a, variant=variant, rounds=4)
     two_ = eum.forecast(a, variant=variant, rounds=4)
-    assert np.array_equal(one["outcome"], two_["outcome"]) and np.array_equal(one["mean"], two_["mean"])
+    assert np.array_equal(one.outcome, two_.outcome) and np.array_equal(one.extra["mean"], two_.extra["mean"])
 
 
 @FAST
@@ -259,8 +261,8 @@ def test_actor_order_does_not_change_the_outcome(scenario, variant, seed):
     b = permuted(scenario, seed)
     one = eum.forecast(a, variant=variant, rounds=4)
     other = eum.forecast(b, variant=variant, rounds=4)
-    assert other["outcome"] == pytest.approx(one["outcome"], abs=1e-6)
-    assert other["mean"] == pytest.approx(one["mean"], abs=1e-6)
+    assert other.outcome == pytest.approx(one.outcome, abs=1e-6)
+    assert other.extra["mean"] == pytest.approx(one.extra["mean"], abs=1e-6)
 
 
 @FAST
@@ -272,4 +274,4 @@ def test_paper_variant_is_mirror_symmetric(scenario):
     mirrored = a.replace(position=100 - a.position)
     one = eum.forecast(a, variant="paper", rounds=4)
     other = eum.forecast(mirrored, variant="paper", rounds=4)
-    assert other["mean"] == pytest.approx(100 - one["mean"], abs=1e-6)
+    assert other.extra["mean"] == pytest.approx(100 - one.extra["mean"], abs=1e-6)

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accord.models import eum
+from accord.models import engines, eum
 from accord.models.eum import _reference as _eum_core
 from accord.scenario import from_arrays
 from test_eum_reference import TOL, parse_log, read_actors
@@ -50,9 +50,9 @@ def assert_same_trajectory(a, b, tol=1e-9, eu_tol=1e-9):
 
 
 def assert_same_forecast(a, b, tol=1e-9):
-    np.testing.assert_allclose(a["outcome"], b["outcome"], rtol=0, atol=tol)
-    np.testing.assert_allclose(a["mean"], b["mean"], rtol=0, atol=tol)
-    np.testing.assert_array_equal(a["rounds"], b["rounds"])
+    np.testing.assert_allclose(a.outcome, b.outcome, rtol=0, atol=tol)
+    np.testing.assert_allclose(a.extra["mean"], b.extra["mean"], rtol=0, atol=tol)
+    np.testing.assert_array_equal(a.extra["rounds"], b.extra["rounds"])
 
 
 def both(fn, arrays, **kw):
@@ -194,17 +194,17 @@ def test_threads_agree_with_reference():
 
 def test_engine_choice(monkeypatch):
     a = from_arrays([1, 1], [[0], [1]], [[0.5], [1.0]], lower=0, upper=1).arrays()
-    assert eum.default_engine() == "numba"
+    assert engines.default() == "numba"
     assert eum.trajectory(a, rounds=1).extra["engine"] == "numba"
-    with pytest.raises(ValueError, match="unknown EUM engine"):
+    with pytest.raises(ValueError, match="engine must be one of numba, numpy"):
         eum.forecast(a, engine="fortran")
     # Without numba the default falls back to NumPy, silently.
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *args: None if name == "numba" else real(name, *args))
-    assert eum.default_engine() == "numpy"
+    assert engines.default() == "numpy"
     assert eum.trajectory(a, rounds=1).extra["engine"] == "numpy"
-    assert eum.forecast(a, rounds=3)["outcome"][0] == pytest.approx(
-        eum.forecast(a, rounds=3, engine="numba")["outcome"][0], abs=1e-12)
+    assert eum.forecast(a, rounds=3).outcome[0] == pytest.approx(
+        eum.forecast(a, rounds=3, engine="numba").outcome[0], abs=1e-12)
 
 
 def test_numpy_engine_is_the_reference_code(monkeypatch):

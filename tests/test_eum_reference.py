@@ -98,8 +98,8 @@ def test_eum_against_scholz_compatible_log(reference):
 def test_forecast_matches_trajectory(reference):
     scenario, log = reference
     out = eum.forecast(scenario.arrays(), variant="scholz_compatible", rounds=10)
-    assert out["outcome"][0] == pytest.approx(log[-1][0], abs=TOL)
-    assert out["mean"][0] == pytest.approx(log[-1][1], abs=TOL)
+    assert out.outcome[0] == pytest.approx(log[-1][0], abs=TOL)
+    assert out.extra["mean"][0] == pytest.approx(log[-1][1], abs=TOL)
 
 
 def test_forecast_draws_match_single_runs(reference):
@@ -114,8 +114,8 @@ def test_forecast_draws_match_single_runs(reference):
     together = eum.forecast(batch, variant="scholz_compatible", rounds=10)
     for d in range(k):
         alone = eum.forecast(a.replace(position=pos[d], salience=sal[d]), variant="scholz_compatible", rounds=10)
-        assert together["outcome"][d] == pytest.approx(alone["outcome"], abs=1e-12)
-        assert together["mean"][d] == pytest.approx(alone["mean"], abs=1e-12)
+        assert together.outcome[d] == pytest.approx(alone.outcome, abs=1e-12)
+        assert together.extra["mean"][d] == pytest.approx(alone.extra["mean"], abs=1e-12)
 
 
 def test_cli_trajectory_reproduces_log(reference, run_cli):

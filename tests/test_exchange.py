@@ -16,6 +16,7 @@ from accord.models.exchange import exchange_run, forbidden_linkages, forecast, t
 from accord.models.exchange._reference import candidates, run_round
 from accord.scenario import Linkage, from_arrays
 
+from conftest import same_result
 from strategies import scenario_arrays
 
 
@@ -182,13 +183,13 @@ def test_rounds_sets_the_number_of_rounds():
 def test_forecast_is_the_last_outcome_and_batches():
     a = CASE.arrays()
     out = forecast(a, rounds=4)
-    np.testing.assert_allclose(out["outcome"], exchange_run(a, rounds=4).outcome_after[-1])
+    np.testing.assert_allclose(out.outcome, exchange_run(a, rounds=4).outcome_after[-1])
     batch = a.replace(capability=np.stack([a.capability, a.capability * 2]),
                       position=np.stack([a.position, a.position]), salience=np.stack([a.salience] * 2))
-    both = forecast(batch, rounds=4)["outcome"]
+    both = forecast(batch, rounds=4).outcome
     assert both.shape == (2, 2)
-    np.testing.assert_allclose(both[0], out["outcome"])
-    np.testing.assert_allclose(both[1], out["outcome"])  # doubling every capability changes nothing
+    np.testing.assert_allclose(both[0], out.outcome)
+    np.testing.assert_allclose(both[1], out.outcome)  # doubling every capability changes nothing
 
 
 @pytest.mark.parametrize("exact", [True, False])
@@ -205,15 +206,15 @@ def test_draws_run_in_groups_give_the_runs_all_at_once_would(monkeypatch, exact)
     together = forecast(draws, rounds=5, exact=exact)
     monkeypatch.setattr(exchange, "LOCKSTEP", 3)
     grouped = forecast(draws, rounds=5, exact=exact)
-    assert grouped["outcome"].shape == (2, 5, 2)
-    assert all(np.array_equal(together[k], grouped[k]) for k in together)
+    assert grouped.outcome.shape == (2, 5, 2)
+    assert same_result(together, grouped)
 
 
 @pytest.mark.parametrize("variant", ["random_rate", "randomised_equal_gain"])
 def test_random_variants_are_seeded(variant):
     a = CASE.arrays()
-    one = forecast(a, np.random.default_rng(3), variant=variant, p=0.5, rounds=3)["outcome"]
-    two = forecast(a, np.random.default_rng(3), variant=variant, p=0.5, rounds=3)["outcome"]
+    one = forecast(a, np.random.default_rng(3), variant=variant, p=0.5, rounds=3).outcome
+    two = forecast(a, np.random.default_rng(3), variant=variant, p=0.5, rounds=3).outcome
     np.testing.assert_array_equal(one, two)
 
 
@@ -224,7 +225,7 @@ def test_randomised_equal_gain_with_p_zero_is_equal_gain():
 
 
 def test_unknown_variant_is_named():
-    with pytest.raises(ModelError, match="unknown exchange variant 'nope'"):
+    with pytest.raises(ModelError, match="variant must be one of equal_gain, random_rate, randomised_equal_gain"):
         exchange_run(CASE.arrays(), variant="nope")
 
 

@@ -158,11 +158,11 @@ def test_trajectory_and_forecast_take_the_engine():
     a = from_arrays(*HAND[2]).arrays()
     t1, t2 = trajectory(a, rounds=3, engine="numpy"), trajectory(a, rounds=3, engine="numba")
     assert t1.to_json() == t2.to_json()
-    np.testing.assert_array_equal(forecast(a, engine="numpy")["outcome"], forecast(a, engine="numba")["outcome"])
+    np.testing.assert_array_equal(forecast(a, engine="numpy").outcome, forecast(a, engine="numba").outcome)
 
 
 def test_unknown_engine_is_named():
-    with pytest.raises(ModelError, match="unknown exchange engine 'fortran'"):
+    with pytest.raises(ModelError, match="engine must be one of numba, numpy"):
         exchange_runs(from_arrays(*HAND[0]).arrays(), engine="fortran")
 
 

@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 
 from accord.errors import AccordError
-from accord.models import get
-from accord.models.registry import Model
+from accord.models import Model, get
 from accord.process import acceptance, agenda, drop_preconditions, open_issues, run_process
-from accord.results import Trajectory
+from accord.results import ModelResult, Trajectory
 from accord.scenario import DecisionRule, Precondition, from_arrays
 
 
@@ -200,10 +199,10 @@ def test_open_issues_and_depth():
 def _halfway_trajectory(a, rng=None, **_):
     """One round: every involved actor moves halfway to the (capability × salience) compromise."""
     x0 = np.asarray(a.position, float)
-    mean = get("compromise").forecast(a)
+    mean = get("compromise").forecast(a).outcome
     x1 = np.where(a.involved, x0 + 0.5 * (mean - x0), np.nan)
     positions = np.stack([x0, x1])
-    med = np.stack([mean, get("compromise").forecast(a.replace(position=x1))])
+    med = np.stack([mean, get("compromise").forecast(a.replace(position=x1)).outcome])
     return Trajectory("halfway", a.actor_ids, a.issue_ids, positions, med, med, [[]], outcome=med)
 
 
@@ -304,11 +303,12 @@ def test_iterative_model_with_batched_final_positions_matches_the_per_draw_path(
 
     def forecast(a, rng=None, **_):
         calls.append(np.shape(a.position))
-        mean = get("compromise").forecast(a)
+        mean = get("compromise").forecast(a).outcome
         x1 = np.where(a.involved, a.position + 0.5 * (mean[..., None, :] - a.position), np.nan)
-        return {"outcome": get("compromise").forecast(a.replace(position=x1)), "positions": x1}
+        return ModelResult(get("compromise").forecast(a.replace(position=x1)).outcome, positions=x1)
 
-    batched = Model("halfway-batched", "Halfway", "test double", forecast=forecast, trajectory=_halfway_trajectory)
+    batched = Model("halfway-batched", "Halfway", "test double", forecast=forecast, trajectory=_halfway_trajectory,
+                    positions=True)
     s = make([1, 1, 1], [100, 80, 10], [1, 1, 1], 20, veto={"A": ["a2"]}, ranges={("a2", "A"): (0, 40)})
     fast = run_process(s, batched, stages=3, draws=40, seed=1)
     slow = run_process(s, HALFWAY, stages=3, draws=40, seed=1)

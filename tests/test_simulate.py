@@ -8,10 +8,10 @@ import os
 import numpy as np
 import pytest
 
-from accord.uncertainty import simulate as simulate_module
 from accord.forecast import forecast
 from accord.io import read_scenario
 from accord.scenario import from_arrays
+from accord.uncertainty import simulate as simulate_module
 from accord.uncertainty.executors import DaskExecutor, Processes, Serial
 from accord.uncertainty.sampling import Uncertainty, sample
 from accord.uncertainty.simulate import CHUNK, MIN_CHUNKS, chunk_sizes, simulate

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from accord.errors import AccordError, ModelError, ParameterError
+from accord.errors import ModelError, ParameterError
 from accord.models import registry
 from accord.results import Forecast
 from accord.scenario import Scenario
@@ -37,27 +37,17 @@ def forecast(
     for model, stream in zip(chosen, streams, strict=True):
         kwargs = model_kwargs(scenario, model) | dict((params or {}).get(model.name, {}))
         rng = np.random.default_rng(stream)
-        model_notes: list[str] = []
         try:
             result = model.forecast(arrays, rng=rng, **kwargs)
         except ParameterError:
             raise  # the user's own setting is wrong: say so, do not forecast around it
         except ModelError as exc:
-            result = np.full(arrays.n_issues, np.nan)
-            model_notes.append(str(exc))
-        except TypeError as exc:
-            raise AccordError(f"model {model.name}: {exc}") from exc
-        if isinstance(result, dict):
-            extra[model.name] = {k: np.asarray(v, float) for k, v in result.items() if k != "outcome"}
-            result = result["outcome"]
-        outcomes[model.name] = np.asarray(result, dtype=float)
-        if model.name == "nash" and np.isnan(arrays.status_quo).any():
-            missing = [i for i, q in zip(arrays.issue_ids, arrays.status_quo, strict=True) if np.isnan(q)]
-            model_notes.append(
-                "no status quo on " + ", ".join(missing)
-                + ": disagreement point taken as each actor's worst point on the scale"
-            )
-        notes[model.name] = model_notes
+            outcomes[model.name] = np.full(arrays.n_issues, np.nan)
+            notes[model.name] = [str(exc)]
+            continue
+        outcomes[model.name] = np.asarray(result.outcome, dtype=float)
+        extra[model.name] = {k: np.asarray(v, float) for k, v in result.figures().items()}
+        notes[model.name] = list(result.notes)
     return Forecast(
         scenario=scenario.title,
         issue_ids=arrays.issue_ids,

@@ -18,6 +18,36 @@ def _num(x):
     return None if not np.isfinite(x) else x
 
 
+@dataclass(frozen=True)
+class ModelResult:
+    """What every registered model's ``forecast`` returns, whatever the model.
+
+    ``outcome`` (..., n_issues) is the forecast, leading axes being the draws of the inputs.
+    ``extra`` holds other per-issue figures a model reports beside it, each (..., n_issues) (the
+    EUM's weighted mean, the SMP's weighted median, the exchange model's outcome before trading);
+    ``quantiles`` maps a level in (0, 1) to the quantile of the model's predictive distribution
+    (models that declare ``Model.quantiles``); ``positions`` (..., n_actors, n_issues) are the
+    actors' positions after the last round (models that declare ``Model.positions``); ``notes``
+    are caveats about this run (a fallback used, inputs adjusted).
+    """
+
+    outcome: np.ndarray
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
+    quantiles: dict[float, np.ndarray] = field(default_factory=dict)
+    positions: np.ndarray | None = None
+    notes: tuple[str, ...] = ()
+
+    def figures(self) -> dict[str, np.ndarray]:
+        """``extra`` and the quantiles as ``q<level × 100>`` keys (``q10``, ``q2.5``): the columns
+        a forecast table shows beside the outcome."""
+        return self.extra | {quantile_key(level): q for level, q in self.quantiles.items()}
+
+
+def quantile_key(level: float) -> str:
+    """The output key of a quantile level: 0.1 → ``q10``, 0.025 → ``q2.5``."""
+    return f"q{level * 100:g}"
+
+
 @dataclass
 class Forecast:
     """Outcome per issue and model for one scenario.

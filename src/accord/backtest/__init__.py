@@ -25,7 +25,6 @@ E|X − y| − ½ E|X − X'|.
 
 from __future__ import annotations
 
-import inspect
 import re
 import zlib
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ import pandas as pd
 
 from accord.errors import AccordError, ScenarioError
 from accord.models import registry
+from accord.results import quantile_key
 from accord.scenario import Scenario, ScenarioArrays
 
 #: Quantile levels asked of models whose ``forecast`` accepts ``quantiles=``: a 20-point midpoint
@@ -46,11 +46,6 @@ LEVELS = tuple(sorted(set(CRPS_LEVELS) | set(INTERVAL_LEVELS)))
 CAPABILITY_SCHEMES = ("equal", "council-votes", "council-weights", "gdp")
 MIN_ACTORS = 3
 _QKEY = re.compile(r"^q(\d+(?:\.\d+)?)$")
-
-
-def quantile_key(level: float) -> str:
-    """The output key of a quantile level: 0.1 → ``q10``, 0.025 → ``q2.5``."""
-    return f"q{level * 100:g}"
 
 
 # -- the issues and their context ---------------------------------------------------------------
@@ -155,28 +150,13 @@ def units(arrays: ScenarioArrays, groups, capability: np.ndarray, scored: np.nda
     return out
 
 
-def _accepts(fn, name: str) -> bool:
-    try:
-        sig = inspect.signature(fn)
-    except (TypeError, ValueError):
-        return False
-    # Only an explicit parameter: models taking **params often reject unknown names.
-    return name in sig.parameters
-
-
-def _call(model, sub: ScenarioArrays, rng, params: dict, want_quantiles: bool):
+def _call(model, sub: ScenarioArrays, rng, params: dict):
     kwargs = dict(params)
-    if want_quantiles:
+    if model.quantiles:
         kwargs["quantiles"] = LEVELS
     result = model.forecast(sub, rng=rng, **kwargs)
-    quantiles = {}
-    if isinstance(result, dict):
-        for key, value in result.items():
-            m = _QKEY.match(key)
-            if m:
-                quantiles[float(m.group(1)) / 100] = np.asarray(value, dtype=float).reshape(-1)
-        result = result["outcome"]
-    return np.asarray(result, dtype=float).reshape(-1), quantiles
+    quantiles = {level: np.asarray(q, dtype=float).reshape(-1) for level, q in result.quantiles.items()}
+    return np.asarray(result.outcome, dtype=float).reshape(-1), quantiles
 
 
 def _seed(seed: int, model: str, unit: int) -> np.random.SeedSequence:
@@ -199,7 +179,6 @@ def run_model(model, arrays: ScenarioArrays, capability: np.ndarray, unit_list: 
     quantiles: dict[float, np.ndarray] = {}
     n_draws = draws if model.stochastic and draws > 1 else 1
     all_draws = np.full((n_draws, m), np.nan)
-    want_q = _accepts(model.forecast, "quantiles")
 
     def attempt(issue_idx, actor_idx, u):
         sub = arrays.take_issues(issue_idx).take_actors(actor_idx)
@@ -207,7 +186,7 @@ def run_model(model, arrays: ScenarioArrays, capability: np.ndarray, unit_list: 
         streams = _seed(seed, model.name, u).spawn(n_draws)
         outs, qs = [], {}
         for s in streams:
-            out, q = _call(model, sub, np.random.default_rng(s), params, want_q)
+            out, q = _call(model, sub, np.random.default_rng(s), params)
             if out.shape != (len(issue_idx),):
                 raise AccordError(f"returned shape {out.shape}, expected ({len(issue_idx)},)")
             outs.append(out)

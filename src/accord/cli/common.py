@@ -68,16 +68,20 @@ def _emit_machine(format: Fmt, data, frame) -> bool:
 
 
 def model_params(m, variant: str | None, rounds: int | None) -> dict:
-    """The ``--variant`` and ``--rounds`` options as model keyword arguments, checked."""
+    """The ``--variant`` and ``--rounds`` options as model keyword arguments, checked against the
+    model's parameter table (:mod:`accord.models.params`)."""
+    from accord.models.params import check
+
     params: dict = {}
-    if variant is not None:
-        if m.variants and variant not in m.variants:
-            raise AccordError(f"unknown variant {variant!r} of {m.name}; variants: {', '.join(m.variants)}")
-        params["variant"] = variant
-    if rounds is not None:
-        if rounds < 0:
-            raise AccordError("--rounds must be >= 0")
-        params["rounds"] = rounds
+    for flag, key, value in (("--variant", "variant", variant), ("--rounds", "rounds", rounds)):
+        if value is None:
+            continue
+        if key not in m.params:
+            raise AccordError(f"{flag}: model {m.name} has no {key}")
+        try:
+            params |= check(m.params, {key: value}, m.name)
+        except AccordError as exc:
+            raise AccordError(f"{flag}: {exc}") from None
     return params
 
 
@@ -98,6 +102,9 @@ def parse_params(specs: list[str] | None, models) -> dict[str, dict]:
             raise AccordError(f"--param {spec!r}: model {target!r} is not among those run "
                               f"({', '.join(m.name for m in models)})")
         takers = [m for m in chosen if key in m.params]
+        if takers and not all(m.params[key].settable for m in takers):
+            raise AccordError(f"--param {spec!r}: {key} is {takers[0].params[key].allowed}; a single value is "
+                              "expected here (arrays such as forbidden linkages come from the scenario file)")
         if not takers:
             known = "; ".join(f"{m.name}: {', '.join(m.params) or 'none'}" for m in chosen)
             raise AccordError(f"--param {spec!r}: no model here takes {key!r} (parameters: {known})")

@@ -169,12 +169,13 @@ def models(
     from accord.models import available
 
     if params:
-        table = Table(title="model parameters (set with --param NAME=VALUE)", title_justify="left")
-        for col in ("model", "parameter", "default"):
+        table = Table(title="model parameters (set with --param NAME=VALUE or MODEL.NAME=VALUE)",
+                      title_justify="left", show_lines=True)
+        for col in ("model", "parameter", "default", "allowed", "meaning"):
             table.add_column(col)
         for m in available():
-            for key, value in m.params.items():
-                table.add_row(m.name, key, escape(repr(value)))
+            for key, p in m.params.items():
+                table.add_row(m.name, key, escape(repr(p.default)), escape(p.allowed), escape(p.description))
         out.print(table)
         return
     table = Table(title="accord models", title_justify="left", show_lines=True)

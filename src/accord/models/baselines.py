@@ -6,10 +6,15 @@ and returns the outcome per issue, shape (..., n_issues). Each issue is treated 
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import numpy as np
 
-from accord.models.registry import Model, register
+from accord.models.base import Model
+from accord.models.params import Boolean, Interval, checked
 from accord.models.weighting import filled_positions, weighted_mean, weighted_median, weights
+from accord.results import ModelResult
 from accord.scenario import ScenarioArrays
 
 
@@ -24,6 +29,11 @@ def compromise(a: ScenarioArrays, rng=None, *, use_capability: bool = True) -> n
 
     x* = Σ_i c_i s_i x_i / Σ_i c_i s_i  (van den Bos 1991; Achen 2006, ch. 4 of *The European
     Union Decides*). Where every involved actor has salience 0, the capability-weighted mean.
+
+    Parameters
+    ----------
+    use_capability : bool
+        Weight by capability × salience (True) or by salience alone (False).
     """
     x = filled_positions(a)
     w = weights(a, use_capability=use_capability)
@@ -96,7 +106,12 @@ def nash(a: ScenarioArrays, rng=None, *, iterations: int = 52) -> np.ndarray:
 
     Without a status quo the disagreement point falls back to each actor's worst point on the
     scale (the end farthest from its position), so the product rewards closeness to every actor;
-    :func:`accord.forecast.forecast` notes this fallback in its output.
+    the registered model notes this fallback in its result.
+
+    Parameters
+    ----------
+    iterations : int
+        Halvings of the bisection for the optimum (52 reach a double's precision).
     """
     x = filled_positions(a)
     w = weights(a)
@@ -146,11 +161,36 @@ CITATIONS = {
     "nash": "Nash (1950) The bargaining problem, Econometrica 18(2); Achen (2006) ch. 4 of The European Union Decides; Schneider, Finke & Bailer (2010) Political Studies 58(1).",
 }
 
-for _name, _title, _fn, _summary in (
-    ("mean", "Unweighted mean", mean, "average of the involved actors' positions"),
-    ("compromise", "Compromise model", compromise, "capability × salience weighted mean"),
-    ("median", "Weighted median", median, "capability × salience weighted median position"),
-    ("condorcet", "Condorcet winner", condorcet, "the position that beats every other in pairwise weighted votes"),
-    ("nash", "Nash bargaining solution", nash, "asymmetric Nash product, status quo as disagreement point"),
-):
-    register(Model(name=_name, title=_title, citation=CITATIONS[_name], forecast=_fn, summary=_summary, needs_status_quo=False))
+def _no_status_quo(a: ScenarioArrays) -> tuple[str, ...]:
+    missing = [i for i, q in zip(a.issue_ids, np.asarray(a.status_quo), strict=True) if np.isnan(q)]
+    if not missing:
+        return ()
+    return ("no status quo on " + ", ".join(missing)
+            + ": disagreement point taken as each actor's worst point on the scale",)
+
+
+def _entry(name: str, fn: Callable, constraints=None, notes: Callable = lambda a: ()) -> Callable:
+    """``fn``, an array function, as a model entry point returning a :class:`ModelResult`."""
+
+    @functools.wraps(fn)
+    def run(a: ScenarioArrays, rng=None, **params) -> ModelResult:
+        return ModelResult(np.asarray(fn(a, rng, **params), dtype=float), notes=notes(a))
+
+    return checked(constraints or {}, model=name)(run)
+
+
+MODELS = (
+    Model(name="mean", title="Unweighted mean", citation=CITATIONS["mean"], forecast=_entry("mean", mean),
+          summary="average of the involved actors' positions"),
+    Model(name="compromise", title="Compromise model", citation=CITATIONS["compromise"],
+          forecast=_entry("compromise", compromise, {"use_capability": Boolean()}),
+          summary="capability × salience weighted mean"),
+    Model(name="median", title="Weighted median", citation=CITATIONS["median"], forecast=_entry("median", median),
+          summary="capability × salience weighted median position"),
+    Model(name="condorcet", title="Condorcet winner", citation=CITATIONS["condorcet"],
+          forecast=_entry("condorcet", condorcet),
+          summary="the position that beats every other in pairwise weighted votes"),
+    Model(name="nash", title="Nash bargaining solution", citation=CITATIONS["nash"],
+          forecast=_entry("nash", nash, {"iterations": Interval(int, 1, 200)}, notes=_no_status_quo),
+          summary="asymmetric Nash product, status quo as disagreement point"),
+)

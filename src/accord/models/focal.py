@@ -33,8 +33,10 @@ from __future__ import annotations
 import numpy as np
 
 from accord.errors import ParameterError
-from accord.models.registry import Model, register
+from accord.models.base import Model
+from accord.models.params import Interval, Levels, Options, checked
 from accord.models.weighting import filled_positions, weighted_mean, weights
+from accord.results import ModelResult
 from accord.scenario import ScenarioArrays
 
 #: Fitted on DEU III train (140 issues), capability council-votes; benchmarks/fit_focal.py.
@@ -159,38 +161,52 @@ def mean(a: ScenarioArrays, *, variant: str | None = None, rho: float | None = N
     return rho * (pi * x).sum(axis=-2) + (1 - rho) * lap
 
 
-def focal(a: ScenarioArrays, rng=None, *, variant: str | None = None, rounds=None,
-          quantiles=DEFAULT_LEVELS, rho: float | None = None, spread: float | None = None) -> dict:
+CONSTRAINTS = {
+    "variant": Options(VARIANTS, none=True),
+    "quantiles": Levels(),
+    "rho": Interval(float, 0.0, 1.0, none=True),
+    "spread": Interval(float, 0.0, None, none=True, open_low=True),
+}
+
+
+@checked(CONSTRAINTS, model="focal")
+def focal(a: ScenarioArrays, rng=None, *, variant: str | None = None, quantiles=DEFAULT_LEVELS,
+          rho: float | None = None, spread: float | None = None) -> ModelResult:
     """Median of the focal-actor mixture (module docstring), with its quantiles.
 
     Parameters
     ----------
     a : ScenarioArrays
         Leading axes of capability/position/salience are batch axes.
-    variant : ``"compromise"`` (default) or ``"mean"``: the centre of the continuous part.
-    quantiles : levels in (0, 1) to report as ``q10``, ``q25``, … keys.
-    rho, spread : override the fitted mixture weight and Laplace spread (0–100 points).
-    rng, rounds : accepted for the common model signature; the model is deterministic.
+    rng : ignored (the model is deterministic).
+    variant : str
+        ``"compromise"`` (default) or ``"mean"``: the centre of the continuous part.
+    quantiles : list of float
+        Levels in (0, 1) at which to give the distribution's quantiles.
+    rho : float
+        The chance that the outcome is a focal actor's position (default: fitted, 0.10).
+    spread : float
+        The Laplace part's spread b, in points of a 0–100 scale (default: fitted, 29).
 
     Returns
     -------
-    dict with ``outcome`` (the median), ``mean`` (the distribution's mean) and
-    ``q<level×100>`` per requested level, each (..., n_issues).
+    ModelResult
+        ``outcome`` the median, ``extra["mean"]`` the distribution's mean, ``quantiles`` at the
+        requested levels, each (..., n_issues).
     """
     kw = {"variant": variant, "rho": rho, "spread": spread}
     levels = [0.5, *[lv for lv in quantiles if lv != 0.5]]
     q = _quantiles(a, levels, **kw)
-    out = {"outcome": q[0], "mean": mean(a, **kw)}
-    for k, level in enumerate(levels):
-        if level in quantiles:
-            out[f"q{level * 100:g}"] = q[k]
-    return out
+    return ModelResult(
+        outcome=q[0], extra={"mean": mean(a, **kw)},
+        quantiles={level: q[k] for k, level in enumerate(levels) if level in quantiles},
+    )
 
 
 _quantiles = quantiles
 
 
-register(Model(
+MODEL = Model(
     name="focal",
     title="Focal-actor mixture",
     citation=(
@@ -200,6 +216,6 @@ register(Model(
     ),
     forecast=focal,
     variants=VARIANTS,
+    quantiles=True,
     summary="median of a mixture: the top capability × salience actor's position, or a Laplace around the mean",
-    params={"variant": VARIANTS[0], "rho": None, "spread": None},
-))
+)

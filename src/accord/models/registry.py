@@ -1,86 +1,49 @@
 """The model registry: every model accord can run, with its citation.
 
-A model module calls :func:`register` at import time. :func:`get` and :func:`available` import
-the known model modules on first use, so ``import accord`` stays cheap.
+The model modules are imported on first use (:func:`available`, :func:`get`, :func:`resolve`), so
+``import accord`` stays cheap. Each gives its :class:`~accord.models.base.Model` (``MODEL``, or
+``MODELS`` for a module of several); registering wraps its forecast so that the batch axes of the
+inputs are broadcast first and the result type is checked.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-
-import numpy as np
+from dataclasses import replace
 
 from accord.errors import AccordError
-
-# Modules that register models, in the order models are listed.
-MODEL_MODULES = ("accord.models.baselines", "accord.models.eum", "accord.models.smp", "accord.models.exchange", "accord.models.focal")
-
-
-@dataclass(frozen=True)
-class Model:
-    """A registered model.
-
-    ``forecast(arrays, rng=None, **params)`` returns the outcome, shape (..., n_issues), where
-    leading axes are batch (Monte Carlo draw) axes of the inputs. Iterative models also give
-    ``trajectory(arrays, rng=None, **params)`` returning a :class:`accord.results.Trajectory`.
-    ``joint`` models look at all issues together (multi-dimensional bargaining, vote trading);
-    the others treat each issue on its own.
-    """
-
-    name: str
-    title: str
-    citation: str
-    forecast: Callable[..., np.ndarray]
-    stochastic: bool = False
-    trajectory: Callable | None = None
-    variants: tuple[str, ...] = ()
-    joint: bool = False
-    summary: str = ""
-    needs_status_quo: bool = False
-    params: dict = field(default_factory=dict)
-    #: ``scenario_kwargs(scenario) -> dict``: keyword arguments a model takes from the scenario
-    #: records beyond its arrays (forbidden linkages, a file's model parameters).
-    scenario_kwargs: Callable | None = None
-
-    @property
-    def iterative(self) -> bool:
-        return self.trajectory is not None
-
+from accord.models.base import Model
+from accord.results import ModelResult
 
 _REGISTRY: dict[str, Model] = {}
-_loaded = False
 
 
 def register(model: Model) -> Model:
     """Add ``model``; its ``forecast`` is called with the batch axes of the inputs broadcast
     (:meth:`accord.scenario.ScenarioArrays.broadcast`), so that every model returns one
-    forecast per draw whichever inputs were drawn."""
-    model = _REGISTRY[model.name] = replace(model, forecast=_per_draw(model.forecast))
+    forecast per draw whichever inputs were drawn, and must return a :class:`ModelResult`."""
+    model = _REGISTRY[model.name] = replace(model, forecast=_per_draw(model.name, model.forecast))
     return model
 
 
-def _per_draw(forecast: Callable) -> Callable:
+def _per_draw(name: str, forecast: Callable) -> Callable:
     @functools.wraps(forecast)
     def run(arrays, *args, **kwargs):
-        return forecast(arrays.broadcast(), *args, **kwargs)
+        result = forecast(arrays.broadcast(), *args, **kwargs)
+        if not isinstance(result, ModelResult):
+            raise TypeError(f"model {name}: forecast returned {type(result).__name__}, not a ModelResult")
+        return result
 
     return run
 
 
+@functools.cache
 def _load() -> None:
-    global _loaded
-    if _loaded:
-        return
-    for module in MODEL_MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:  # a model module not written yet
-            if exc.name != module:
-                raise
-    _loaded = True
+    from accord.models import baselines, eum, exchange, focal, smp
+
+    for model in (*baselines.MODELS, eum.MODEL, smp.MODEL, exchange.MODEL, focal.MODEL):
+        register(model)
 
 
 def available() -> list[Model]:
@@ -112,4 +75,6 @@ def resolve(names: list[str] | tuple[str, ...] | None, *, default: tuple[str, ..
                 continue
             batch = available() if part.lower() == "all" else [get(part)]
             out += [m for m in batch if m not in out]
+    if not out:
+        raise AccordError(f"no model named in {list(names)!r}; available models: {', '.join(_REGISTRY)}")
     return out

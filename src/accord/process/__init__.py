@@ -272,19 +272,13 @@ def _with_draws(a: ScenarioArrays, sel, position) -> ScenarioArrays:
     )
 
 
-def _outcome_of(result) -> np.ndarray:
-    if isinstance(result, dict):
-        result = result["outcome"]
-    return np.asarray(result, dtype=float)
-
-
 def _negotiator(model: registry.Model, scenario: Scenario, a: ScenarioArrays, rng, kwargs: dict,
                 carry: bool) -> Negotiator:
     """A stage negotiation with ``model`` over the draws of ``a`` (leading axis of position).
 
-    An iterative model whose ``forecast`` returns a dict with ``positions`` (..., n_actors,
-    n_issues), the positions after its last round, is run on all draws at once; otherwise it is
-    run draw by draw through ``trajectory``.
+    An iterative model that declares ``positions`` (its forecast gives the positions after its
+    last round) is run on all draws at once; otherwise it is run draw by draw through
+    ``trajectory``.
     """
     from accord.forecast import model_kwargs
 
@@ -303,21 +297,17 @@ def _negotiator(model: registry.Model, scenario: Scenario, a: ScenarioArrays, rn
             if idx:
                 yield np.flatnonzero(inverse.reshape(-1) == k), idx
 
-    batched = [None]  # whether forecast() gives final positions, learnt on first use
-
     def iterative(position, open_):
         proposal = np.full(open_.shape, np.nan)
         new = position.copy()
         for sel, idx in patterns(open_):
-            if batched[0] is not False:
+            if model.positions:  # the forecast gives the positions after its last round: all draws at once
                 sub = _with_draws(a, sel, position).take_issues(idx)
                 res = model.forecast(sub, rng=rng, **kw(idx))
-                batched[0] = isinstance(res, dict) and "positions" in res
-                if batched[0]:
-                    proposal[np.ix_(sel, idx)] = _outcome_of(res)
-                    end = np.asarray(res["positions"], dtype=float)
-                    new[np.ix_(sel, np.arange(a.n_actors), idx)] = np.where(sub.involved, end, np.nan)
-                    continue
+                proposal[np.ix_(sel, idx)] = res.outcome
+                end = np.asarray(res.positions, dtype=float)
+                new[np.ix_(sel, np.arange(a.n_actors), idx)] = np.where(sub.involved, end, np.nan)
+                continue
             for d in sel:
                 sub = _with_draws(a, d, position).take_issues(idx)
                 traj = model.trajectory(sub, rng=rng, **kw(idx))
@@ -330,12 +320,12 @@ def _negotiator(model: registry.Model, scenario: Scenario, a: ScenarioArrays, rn
         proposal = np.full(open_.shape, np.nan)
         for sel, idx in patterns(open_):
             sub = _with_draws(a, sel, position).take_issues(idx)
-            proposal[np.ix_(sel, idx)] = _outcome_of(model.forecast(sub, rng=rng, **kw(idx)))
+            proposal[np.ix_(sel, idx)] = model.forecast(sub, rng=rng, **kw(idx)).outcome
         return proposal, position
 
     def separate(position, open_):
         full = tuple(range(a.n_issues))
-        out = _outcome_of(model.forecast(_with_draws(a, slice(None), position), rng=rng, **kw(full)))
+        out = np.asarray(model.forecast(_with_draws(a, slice(None), position), rng=rng, **kw(full)).outcome)
         return np.broadcast_to(out, open_.shape).copy(), position
 
     if model.iterative and carry:

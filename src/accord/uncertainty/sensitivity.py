@@ -65,8 +65,7 @@ def _with_values(a: ScenarioArrays, inputs, values: np.ndarray) -> ScenarioArray
 
 
 def _run(model, batch, kwargs):
-    out = model.forecast(batch, rng=np.random.default_rng(0), **kwargs)
-    return np.asarray(out["outcome"] if isinstance(out, dict) else out, dtype=float)
+    return np.asarray(model.forecast(batch, rng=np.random.default_rng(0), **kwargs).outcome, dtype=float)
 
 
 def one_at_a_time(scenario: Scenario, model: str = "compromise", swings: Swings = Swings()) -> pd.DataFrame:

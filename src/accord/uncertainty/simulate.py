@@ -152,13 +152,11 @@ def _run_chunk(task: _Task) -> dict[str, np.ndarray]:
     for name, kwargs, stream in zip(task.models, task.kwargs, streams[1:], strict=True):
         model = registry.get(name)
         try:
-            result = model.forecast(batch, rng=np.random.default_rng(stream), **kwargs)
+            result = model.forecast(batch, rng=np.random.default_rng(stream), **kwargs).outcome
         except ParameterError:
             raise
         except ModelError:
             result = np.full((task.n_draws, task.arrays.n_issues), np.nan)
-        if isinstance(result, dict):
-            result = result["outcome"]
         out[name] = np.asarray(result, dtype=float).reshape(task.n_draws, task.arrays.n_issues)
     return out
 

@@ -21,12 +21,12 @@ Smith (2011) "Unravelling Bueno de Mesquita's group decision model", *J. Theoret
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import asdict, fields, replace
 
 import numpy as np
 
-from accord.errors import ParameterError
+from accord.models import engines
+from accord.models.base import Model
 from accord.models.eum._reference import (
     KINDS,
     NO_OFFER,
@@ -37,13 +37,12 @@ from accord.models.eum._reference import (
     run,
     weighted_mean,
 )
-from accord.models.registry import Model, register
-from accord.results import Trajectory
+from accord.models.params import MAX_ROUNDS, Interval, Options, checked, describe_parameters
+from accord.results import ModelResult, Trajectory
 from accord.scenario import ScenarioArrays
 
 __all__ = [
-    "DEFAULT_ROUNDS", "DEFAULT_TOL", "ENGINES", "VARIANTS", "Rules", "default_engine", "forecast",
-    "rules_for", "trajectory",
+    "DEFAULT_ROUNDS", "DEFAULT_TOL", "MODEL", "VARIANTS", "Rules", "forecast", "rules_for", "trajectory",
 ]
 
 #: Named bundles of the choices in :class:`Rules`; keyword arguments override single choices.
@@ -63,34 +62,40 @@ DEFAULT_ROUNDS = 10
 DEFAULT_TOL = 1e-6
 # Pair matrices per chunk of rows (NumPy engine): keeps the ~20 temporaries of a round in cache.
 _CHUNK_PAIRS = 1 << 16
-ENGINES = ("numba", "numpy")
 
-
-def default_engine() -> str:
-    """``"numba"`` when numba is installed, else ``"numpy"``."""
-    return "numba" if importlib.util.find_spec("numba") is not None else "numpy"
+#: What each parameter may be (:mod:`accord.models.params`); the fields of :class:`Rules` are
+#: parameters too, overriding the variant's choice.
+CONSTRAINTS = {
+    "variant": Options(tuple(VARIANTS), none=True),
+    "rounds": Interval(int, 0, MAX_ROUNDS, none=True),
+    "tol": Interval(float, 0.0, None, none=True),
+    "engine": Options(engines.ENGINES, none=True),
+    "denominator": Options(("pair", "all_pairs")),
+    "compromise": Options(("least_move", "scholz")),
+    "capitulation": Options(("printed", "never")),
+    "q": Interval(float, 0.0, 1.0),
+    "t": Interval(float, 0.0, 1.0),
+    "position_range": Options(("initial", "current", "scale")),
+    "risk": Options(("security", "neutral")),
+}
+_RULES = {f.name: (f.default, describe_parameters(Rules.__doc__).get(f.name, "")) for f in fields(Rules)}
 
 
 def _runner(engine: str | None):
-    """The round loop of an engine; numba is imported only when first used (it takes ~0.5 s)."""
-    name = default_engine() if engine is None else str(engine).strip().lower()
-    if name == "numpy":
-        return run, True
-    if name == "numba":
-        try:
-            from accord.models.eum import _kernel as _eum_numba
-        except ImportError as exc:
-            raise ValueError(f"engine 'numba' needs the numba package ({exc})") from exc
-        return _eum_numba.run, False
-    raise ParameterError(f"unknown EUM engine {engine!r}; engines: {', '.join(ENGINES)}")
+    """The round loop of an engine, and whether it wants rows in cache-sized chunks (NumPy)."""
+    def compiled():
+        from accord.models.eum._kernel import run as kernel
+
+        return kernel
+
+    play = engines.pick(engine, numpy=run, numba=compiled)
+    return play, play is run
 
 
 def rules_for(variant: str | None = None, **overrides) -> Rules:
     """The :class:`Rules` of a named variant (``None``: the default), with single choices replaced."""
-    name = DEFAULT_VARIANT if variant is None else str(variant).strip().lower()
-    if name not in VARIANTS:
-        raise ParameterError(f"unknown EUM variant {variant!r}; variants: {', '.join(VARIANTS)}")
-    return replace(VARIANTS[name], **overrides) if overrides else VARIANTS[name]
+    rules = VARIANTS[DEFAULT_VARIANT if variant is None else variant]
+    return replace(rules, **overrides) if overrides else rules
 
 
 def _rows(a: ScenarioArrays):
@@ -129,15 +134,7 @@ def _mean(x, w, cap, inv):
     return np.where(np.isnan(out), weighted_mean(x, np.where(inv, cap, 0.0)), out)
 
 
-def _check_rounds(rounds, tol):
-    rounds = DEFAULT_ROUNDS if rounds is None else int(rounds)
-    if rounds < 0:
-        raise ParameterError(f"rounds must be >= 0, got {rounds}")
-    if tol is not None and not tol >= 0:
-        raise ParameterError(f"tol must be >= 0 or None, got {tol!r}")
-    return rounds
-
-
+@checked(CONSTRAINTS, model="eum", extra=_RULES)
 def forecast(
     arrays: ScenarioArrays,
     rng=None,
@@ -147,7 +144,7 @@ def forecast(
     tol: float | None = DEFAULT_TOL,
     engine: str | None = None,
     **choices,
-) -> dict[str, np.ndarray]:
+) -> ModelResult:
     """The EUM forecast of every issue, vectorised over leading (draw) axes.
 
     Parameters
@@ -170,13 +167,13 @@ def forecast(
 
     Returns
     -------
-    dict
+    ModelResult
         ``outcome``: the median (Condorcet) position after the last round, (..., n_issues);
-        ``mean``: the capability × salience weighted mean position then; ``rounds``: rounds
-        played per issue.
+        ``extra["mean"]``: the capability × salience weighted mean position then;
+        ``extra["rounds"]``: rounds played per issue.
     """
     rules = rules_for(variant, **choices)
-    rounds = _check_rounds(rounds, tol)
+    rounds = DEFAULT_ROUNDS if rounds is None else rounds
     play, chunked = _runner(engine)
     x, w, s, inv, cap, scale, lead = _rows(arrays)
     span = _span(rules, x, inv, scale)
@@ -192,13 +189,13 @@ def forecast(
         played[sl] = res["rounds"]
     m = np.shape(arrays.involved)[1]
     shape = lead + (m,)
-    return {
-        "outcome": _median(final, w, cap, inv).reshape(shape),
-        "mean": _mean(final, w, cap, inv).reshape(shape),
-        "rounds": played.reshape(shape),
-    }
+    return ModelResult(
+        outcome=_median(final, w, cap, inv).reshape(shape),
+        extra={"mean": _mean(final, w, cap, inv).reshape(shape), "rounds": played.reshape(shape)},
+    )
 
 
+@checked(CONSTRAINTS, model="eum", extra=_RULES)
 def trajectory(
     arrays: ScenarioArrays,
     rng=None,
@@ -224,7 +221,7 @@ def trajectory(
     if np.ndim(arrays.capability) != 1:
         raise ValueError("trajectory takes one scenario; use forecast for draws")
     rules = rules_for(variant, **choices)
-    rounds = _check_rounds(rounds, tol)
+    rounds = DEFAULT_ROUNDS if rounds is None else rounds
     play, _ = _runner(engine)
     x, w, s, inv, cap, scale, _ = _rows(arrays)
     span = _span(rules, x, inv, scale)
@@ -282,12 +279,12 @@ def trajectory(
             "rounds_by_issue": {i: int(r) for i, r in zip(issues, res["rounds"], strict=True)},
             "cycle_length": {i: int(c) for i, c in zip(issues, res["cycle"], strict=True) if c},
             "rules": asdict(rules),
-            "engine": default_engine() if engine is None else str(engine).strip().lower(),
+            "engine": engines.name(engine),
         },
     )
 
 
-register(Model(
+MODEL = Model(
     name="eum",
     title="Expected utility model",
     citation=(
@@ -297,8 +294,5 @@ register(Model(
     forecast=forecast,
     trajectory=trajectory,
     variants=tuple(VARIANTS),
-    stochastic=False,
     summary="challenges, offers and moves by expected utility; median after the last round",
-    params={"variant": DEFAULT_VARIANT, "rounds": DEFAULT_ROUNDS, "tol": DEFAULT_TOL}
-    | {f.name: f.default for f in fields(Rules)},
-))
+)

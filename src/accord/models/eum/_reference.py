@@ -13,8 +13,6 @@ from functools import lru_cache
 
 import numpy as np
 
-from accord.errors import ParameterError
-
 CONFRONTATION, COMPROMISE, CAPITULATION, NO_OFFER = 0, 1, 2, 3
 KINDS = ("confrontation", "compromise", "capitulation")
 #: Expected utilities (which lie in [-4, 4]) closer than this are equal, and smaller in size are 0:
@@ -61,21 +59,6 @@ class Rules:
     position_range: str = "initial"
     risk: str = "security"
 
-    def __post_init__(self):
-        allowed = {
-            "denominator": ("pair", "all_pairs"),
-            "compromise": ("least_move", "scholz"),
-            "capitulation": ("printed", "never"),
-            "position_range": ("initial", "current", "scale"),
-            "risk": ("security", "neutral"),
-        }
-        for name, values in allowed.items():
-            if getattr(self, name) not in values:
-                raise ParameterError(f"{name} must be one of {', '.join(values)}, got {getattr(self, name)!r}")
-        for name in ("q", "t"):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and 0.0 <= v <= 1.0):
-                raise ParameterError(f"{name} must be a number in [0, 1], got {v!r}")
 
 
 # -- medians ---------------------------------------------------------------------------------

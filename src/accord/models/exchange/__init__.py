@@ -45,13 +45,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from accord.errors import ModelError, ParameterError
+from accord.errors import ModelError
+from accord.models import engines
+from accord.models.base import Model
 from accord.models.exchange._decimal import DecimalShadow, to_decimal
-from accord.models.exchange._reference import TIE_RULES, compromise
+from accord.models.exchange._reference import compromise
 from accord.models.exchange._reference import run_round as _run_round_numpy
-from accord.models.registry import Model, register
+from accord.models.params import MAX_ROUNDS, Array, Boolean, Interval, Options, checked
 from accord.models.weighting import weighted_median
-from accord.results import Trajectory
+from accord.results import ModelResult, Trajectory
+from accord.rng import generator
 from accord.scenario import Scenario, ScenarioArrays
 
 #: Share of a move kept into the next round is FIXED_WEIGHT + SALIENCE_WEIGHT × (1 - salience)
@@ -62,7 +65,6 @@ FIXED_WEIGHT = 0.1
 DEFAULT_ROUNDS = 10
 VARIANTS = ("equal_gain", "random_rate", "randomised_equal_gain")
 SCALE = 100.0  # the model works on a 0–100 scale per issue (Decide normalises the same way)
-ENGINES = ("numba", "numpy")
 #: Most independent runs (Monte Carlo draws of the deterministic model) run in lockstep by one call
 #: of :func:`forecast`. Lockstep runs share each step's passes over their tables; beyond a few
 #: runs the tables leave the cache and every step costs more. Syria, 256 draws, ms a draw: exact
@@ -71,23 +73,35 @@ LOCKSTEP = 8
 
 
 def _round_engine(engine):
-    """The round function of an engine: the compiled step loop (default when numba imports) or
-    the NumPy reference; both give identical results (tests/test_exchange_engines.py)."""
-    if engine is None:
-        try:
-            from accord.models.exchange._kernel import run_round
-        except ImportError:  # numba missing or broken: the reference engine serves
-            return _run_round_numpy
-        return run_round
-    if engine not in ENGINES:
-        raise ParameterError(f"unknown exchange engine {engine!r}; choose one of {', '.join(ENGINES)}")
-    if engine == "numpy":
-        return _run_round_numpy
-    try:
+    """The round function of an engine (:func:`accord.models.engines.pick`); both give identical
+    results (tests/test_exchange_engines.py)."""
+
+    def compiled():
         from accord.models.exchange._kernel import run_round
-    except ImportError as exc:
-        raise ModelError(f"the numba exchange engine is not available ({exc}); use engine='numpy'") from exc
-    return run_round
+
+        return run_round
+
+    return engines.pick(engine, numpy=_run_round_numpy, numba=compiled)
+
+
+def _normal(name: str) -> str:
+    return name.strip().lower().replace("-", "_")
+
+
+CONSTRAINTS = {
+    "variant": Options(VARIANTS, none=True, normalise=_normal, aliases={
+        "equal": "equal_gain", "random": "random_rate", "randomized_equal_gain": "randomised_equal_gain",
+        "randomised": "randomised_equal_gain"}),
+    "rounds": Interval(int, 0, MAX_ROUNDS),
+    "p": Interval(float, 0.0, 1.0),
+    "forbidden": Array("(n_issues, n_issues) or (n_actors, n_issues, n_issues)"),
+    "power": Array("(n_actors, n_issues)"),
+    "ties": Options(("first", "random", "decide", "uniform")),
+    "repetitions": Interval(int, 1, 1_000_000),
+    "engine": Options(engines.ENGINES, none=True),
+    "exact": Boolean(none=True),
+    "record": Boolean(),
+}
 
 
 @dataclass
@@ -173,6 +187,7 @@ def exchange_run(a: ScenarioArrays, **kwargs) -> ExchangeRun:
     return exchange_runs(a, repetitions=1, **kwargs)[0]
 
 
+@checked(CONSTRAINTS, model="exchange")
 def exchange_runs(
     a: ScenarioArrays,
     *,
@@ -221,17 +236,13 @@ def exchange_runs(
         Build each run's list of exchanges and its externalities (``False``: positions and
         outcomes only, which is all a forecast needs; Syria, 250 draws: 69 -> 57 ms a draw).
     """
-    variant = _variant(variant)
-    if variant == "randomised_equal_gain" and not 0 <= p <= 1:
-        raise ParameterError(f"p must be in [0, 1], got {p}")
-    ties = _tie_rule(ties)
+    variant = variant or VARIANTS[0]
+    ties = {"random": "decide"}.get(ties, ties)
     if ties != "first" and rng is None:
         raise ModelError(f"ties={ties!r} needs rng")
-    if int(rounds) < 0:
-        raise ParameterError(f"rounds must be >= 0, got {rounds}")
     involved = np.asarray(a.involved, bool)
     n, m = involved.shape
-    reps = max(1, int(repetitions))
+    reps = repetitions
     pos = np.asarray(a.position, float).reshape(-1, n, m)
     draws = pos.shape[0]
     R = draws * reps
@@ -284,22 +295,6 @@ def exchange_runs(
         )
         for r in range(R)
     ]
-
-
-def _tie_rule(ties):
-    rule = {"random": "decide"}.get(ties, ties)
-    if rule not in TIE_RULES:
-        raise ParameterError(f"ties must be one of 'first', 'random', 'decide', 'uniform', got {ties!r}")
-    return rule
-
-
-def _variant(variant):
-    v = (variant or "equal_gain").strip().lower().replace("-", "_")
-    v = {"equal": "equal_gain", "random": "random_rate", "randomized_equal_gain": "randomised_equal_gain",
-         "randomised": "randomised_equal_gain"}.get(v, v)
-    if v not in VARIANTS:
-        raise ParameterError(f"unknown exchange variant {variant!r}; choose one of {', '.join(VARIANTS)}")
-    return v
 
 
 def _outcome(positions, w):
@@ -375,12 +370,13 @@ def _externalities(ex: dict, x, sal, involved) -> np.ndarray:
 
 
 # -- registry entry points ----------------------------------------------------------------------
+@checked(CONSTRAINTS, model="exchange", docs=exchange_runs.__doc__)
 def forecast(a: ScenarioArrays, rng=None, *, variant=None, rounds=DEFAULT_ROUNDS, p=0.0, forbidden=None,
-             power=None, ties="first", repetitions: int = 1, engine=None, exact=None, **_ignored):
+             power=None, ties="first", repetitions: int = 1, engine=None, exact=None) -> ModelResult:
     """The compromise outcome after the last round's exchanges, shape (..., n_issues).
 
-    Returns a dict with ``outcome`` (the voting positions' compromise after ``rounds`` rounds)
-    and ``before`` (the compromise of the initial positions). Stochastic variants and random ties
+    Returns a :class:`ModelResult`: ``outcome`` (the voting positions' compromise after ``rounds``
+    rounds) and ``extra["before"]`` (the compromise of the initial positions). Stochastic variants and random ties
     average ``repetitions`` runs (all draws and repetitions run in lockstep, drawing from ``rng``);
     the deterministic model runs :data:`LOCKSTEP` draws at a time. ``exact`` as for
     :func:`exchange_runs`: the decimal shadow is on by default for the equal-gain model, Monte
@@ -391,10 +387,10 @@ def forecast(a: ScenarioArrays, rng=None, *, variant=None, rounds=DEFAULT_ROUNDS
     """
     a = a.broadcast()
     batch = a.batch_shape
-    stochastic = bool(_variant(variant) != "equal_gain" or p or ties != "first")
-    if stochastic and rng is None:
-        rng = np.random.default_rng(0)
-    reps = max(1, int(repetitions)) if stochastic else 1
+    stochastic = bool((variant or VARIANTS[0]) != "equal_gain" or p or ties != "first")
+    if stochastic:
+        rng = generator(rng)
+    reps = repetitions if stochastic else 1
     kwargs = dict(repetitions=reps, rounds=rounds, variant=variant, p=p, forbidden=forbidden, power=power, ties=ties,
                   rng=rng, engine=engine, exact=exact, record=False)
     n, m = np.shape(a.position)[-2:]
@@ -413,7 +409,7 @@ def forecast(a: ScenarioArrays, rng=None, *, variant=None, rounds=DEFAULT_ROUNDS
     before = np.array([compromise(x0[d], w) for d, w in enumerate(_weights(a, power).reshape(-1, n, m))])
     after = np.array([r.outcome_after[-1] if len(r.outcome_after) else before[k // reps] for k, r in enumerate(runs)])
     outcome = after.reshape(-1, reps, m).mean(axis=1)
-    return {"outcome": outcome.reshape(batch + (m,)), "before": before.reshape(batch + (m,))}
+    return ModelResult(outcome=outcome.reshape(batch + (m,)), extra={"before": before.reshape(batch + (m,))})
 
 
 def _weights(a, power):
@@ -421,19 +417,20 @@ def _weights(a, power):
     return np.where(a.involved, cap * np.asarray(a.salience, float), 0.0)
 
 
+@checked(CONSTRAINTS, model="exchange", docs=exchange_runs.__doc__)
 def trajectory(a: ScenarioArrays, rng=None, *, variant=None, rounds=DEFAULT_ROUNDS, p=0.0, forbidden=None,
-               power=None, ties="first", engine=None, **_ignored) -> Trajectory:
+               power=None, ties="first", engine=None, exact=None) -> Trajectory:
     """Round-by-round voting positions: row 0 the initial positions, row k those after round k.
 
     ``outcome`` and ``mean`` are the compromise of each row, ``median`` its weighted median;
     ``events[k-1]`` lists round k's moves (two per exchange); ``per_round`` adds the compromise of
     the positions each round started from (``outcome_before``) and those positions (``start``).
     """
-    v = _variant(variant)
-    if (v != "equal_gain" or p or ties != "first") and rng is None:
-        rng = np.random.default_rng(0)
+    v = variant or VARIANTS[0]
+    if v != "equal_gain" or p or ties != "first":
+        rng = generator(rng)
     run = exchange_run(a, rounds=rounds, variant=v, p=p, forbidden=forbidden, power=power, ties=ties, rng=rng,
-                       engine=engine)
+                       engine=engine, exact=exact)
     x0 = np.where(a.involved, np.asarray(a.position, float), np.nan)
     positions = np.concatenate([x0[None], run.voting])
     w = _weights(a, power)
@@ -475,7 +472,7 @@ def _scenario_kwargs(scenario: Scenario) -> dict:
     return kwargs
 
 
-register(Model(
+MODEL = Model(
     name="exchange",
     scenario_kwargs=_scenario_kwargs,
     title="Exchange model (Stokman & Van Oosten)",
@@ -485,11 +482,8 @@ register(Model(
         "variation of exchange rates in the equal utility exchange model."
     ),
     forecast=forecast,
-    stochastic=False,
     trajectory=trajectory,
     variants=VARIANTS,
     joint=True,
     summary="vote trading across issues: equal-gain exchanges of voting positions, highest gain first",
-    params={"rounds": DEFAULT_ROUNDS, "p": 0.0, "ties": "first", "repetitions": 1, "exact": None,
-            "forbidden": None, "power": None},
-))
+)

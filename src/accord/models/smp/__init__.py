@@ -35,12 +35,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from accord.errors import ModelError, ParameterError
-from accord.models.registry import Model, register
+from accord.errors import ModelError
+from accord.models import engines
+from accord.models.base import Model
+from accord.models.params import MAX_ROUNDS, Array, Interval, Options, checked
 from accord.models.smp import _reference as core
 from accord.models.smp.votes import PCE_MODELS, VICTORY_MODELS, VOTING_RULES
 from accord.models.weighting import weighted_mean, weighted_median
-from accord.results import Trajectory
+from accord.results import ModelResult, Trajectory
+from accord.rng import generator
 from accord.scenario import ScenarioArrays
 
 #: KTAB's nine model parameters: accord keyword -> (KTAB XML element, accord choices, KTAB names).
@@ -56,11 +59,38 @@ SWITCHES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "bargain_model": ("BargnModel", core.BARGAIN_MODELS, ("InitOnlyInterp", "InitRcvrInterp", "PWCompInterp")),
 }
 VARIANTS = core.STATE_TRANSITIONS
-ENGINES = ("numba", "numpy")
+#: What the KTAB switches stand for, for ``accord models --params``.
+SWITCH_DOCS = {
+    "victory_prob_model": "How vote shares become the probability that a coalition wins (KTAB's VictoryProbModel).",
+    "pce_model": "How pairwise victory probabilities become each position's chance to win overall (PCEModel).",
+    "state_transition": "Whether each actor adopts the likeliest bargain or draws one (StateTransitions).",
+    "voting_rule": "How a voter's difference in utility becomes its vote (VotingRule).",
+    "big_r_adjust": "How far each actor's estimate of another's risk attitude moves toward its own (BigRAdjust).",
+    "big_r_range": "The range of risk attitudes R read from the chances to win (BigRRange).",
+    "third_party_commit": "How far third parties commit to the side they prefer in a challenge (ThirdPartyCommit).",
+    "bargain_interpolation": "How the two parties' positions are weighted in a bargain (InterVecBrgn).",
+    "bargain_model": "Whose interpolation a bargain uses (BargnModel).",
+}
 
 
 def _key(name: str) -> str:
     return name.replace("_", "").replace("-", "").replace(" ", "").lower()
+
+
+def _switch(param: str) -> Options:
+    _, ours, ktab = SWITCHES[param]
+    return Options(ours, aliases=dict(zip(ktab, ours, strict=True)), normalise=_key)
+
+
+CONSTRAINTS = {
+    "variant": Options(VARIANTS, aliases={"Deterministic": "deterministic", "Stochastic": "stochastic"},
+                       normalise=_key, none=True),
+    "rounds": Interval(int, 0, MAX_ROUNDS, none=True),
+    "min_delta_ratio": Interval(float, 0.0, None),
+    "accommodate": Array("(n_actors, n_actors)"),
+    "engine": Options(engines.ENGINES, none=True),
+} | {k: _switch(k) for k in SWITCHES}
+_SWITCH_PARAMS = {k: (getattr(core.Switches(), k), SWITCH_DOCS[k]) for k in SWITCHES}
 
 
 def switch_value(param: str, value: str) -> str:
@@ -69,24 +99,15 @@ def switch_value(param: str, value: str) -> str:
     >>> switch_value("voting_rule", "PropCbc")
     'prop_cbc'
     """
-    _, ours, ktab = SWITCHES[param]
-    want = _key(str(value))
-    for a, k in zip(ours, ktab, strict=True):
-        if want in (_key(a), _key(k)):
-            return a
-    raise ParameterError(
-        f"{param}={value!r} not supported; choose one of {', '.join(ours)} (KTAB: {', '.join(ktab)})"
-    )
+    return CONSTRAINTS[param].check(param, value)
 
 
 def switches(variant: str | None = None, **params) -> core.Switches:
-    """Validated :class:`~accord.models.smp._reference.Switches`; ``variant`` sets the state transition."""
-    unknown = set(params) - set(SWITCHES)
-    if unknown:
-        raise ParameterError(f"unknown smp parameter(s) {', '.join(sorted(unknown))}; known: {', '.join(SWITCHES)}")
-    values = {k: switch_value(k, v) for k, v in params.items() if v is not None}
+    """:class:`~accord.models.smp._reference.Switches` from checked values; ``variant`` sets the
+    state transition."""
+    values = {k: v for k, v in params.items() if v is not None}
     if variant is not None:
-        values["state_transition"] = switch_value("state_transition", variant)
+        values["state_transition"] = variant
     return core.Switches(**values)
 
 
@@ -126,19 +147,18 @@ def _prepare(capability, position, salience, involved, lower, upper):
 
 
 def _runner(engine: str | None, rng):
-    """The run function of an engine: the compiled kernel (default when numba imports) or the
-    NumPy reference; both give identical runs (``tests/test_smp.py``, ``tests/test_smp_ktab.py``)."""
-    if engine is not None and engine not in ENGINES:
-        raise ParameterError(f"unknown smp engine {engine!r}; choose one of {', '.join(ENGINES)}")
-    if engine == "numpy" or (engine is None and rng is not None and not isinstance(rng, np.random.Generator)):
+    """The run function of an engine (:func:`accord.models.engines.pick`); both give identical
+    runs (``tests/test_smp.py``, ``tests/test_smp_ktab.py``). A random source that is not a
+    Generator (a replay of KTAB's draws) only the reference can call."""
+    if engine is None and rng is not None and not isinstance(rng, np.random.Generator):
         return core.run
-    try:
+
+    def compiled():
         from accord.models.smp._kernel import run
-    except ImportError:  # numba missing or broken: the reference engine serves
-        if engine == "numba":
-            raise
-        return core.run
-    return run
+
+        return run
+
+    return engines.pick(engine, numpy=core.run, numba=compiled)
 
 
 def _many_runner(engine, sw, accommodate):
@@ -168,7 +188,7 @@ def _one_run(a: ScenarioArrays, cap, position, salience, sw, rng, rounds, min_de
         if np.allclose(acc, np.eye(acc.shape[0]), rtol=0, atol=1e-10):
             acc = None
     if rng is None and sw.state_transition == "stochastic":
-        rng = np.random.default_rng()
+        rng = generator()
     result = _runner(engine, rng)(
         pos[part], sal[part], cap[part], sw, rng=rng,
         max_turns=100 if rounds is None else int(rounds), min_delta_ratio=min_delta_ratio,
@@ -194,25 +214,39 @@ def _weights(a: ScenarioArrays, cap, sal, part):
     return np.where(part[..., None], w, 0.0)
 
 
+@checked(CONSTRAINTS, model="smp", extra=_SWITCH_PARAMS)
 def trajectory(
     a: ScenarioArrays, rng=None, *, rounds: int | None = None, variant: str | None = None,
     min_delta_ratio: float = 0.02, accommodate=None, engine: str | None = None, **params,
 ) -> Trajectory:
     """Turn-by-turn positions of KTAB's SMP for one scenario (no draw axes).
 
-    ``rounds`` caps the number of turns (KTAB: 100); the run still stops when a turn moves less
-    than ``min_delta_ratio`` (KTAB: 0.02) of the first, so pass ``min_delta_ratio=0`` to run
-    exactly ``rounds`` turns. ``variant`` is ``deterministic`` (KTAB's default) or
-    ``stochastic`` (each actor draws its bargain with ``rng``). ``accommodate`` is KTAB's
-    ideal-adjustment matrix (n_actors × n_actors; identity: ideals follow positions).
-    ``engine`` is ``numba`` (one compiled kernel; the default when numba imports) or ``numpy``
-    (the vectorised reference); both give the same run, bit for bit (``docs/models/smp.md``).
+    Parameters
+    ----------
+    rounds : int
+        Most turns to play (KTAB: 100); the run stops earlier when a turn moves less than
+        ``min_delta_ratio`` of the first.
+    variant : str
+        ``deterministic`` (KTAB's default: each actor adopts the likeliest bargain) or
+        ``stochastic`` (each actor draws its bargain with ``rng``).
+    min_delta_ratio : float
+        Stop when a turn moves the actors less than this share of what the first turn moved them
+        (KTAB: 0.02); 0 plays exactly ``rounds`` turns.
+    accommodate : array
+        KTAB's ideal-adjustment matrix (n_actors × n_actors; the identity: ideals follow positions).
+    engine : str
+        ``numba`` (one compiled kernel; the default when numba imports) or ``numpy`` (the
+        vectorised reference); both give the same run, bit for bit (``docs/models/smp.md``).
+
     The other keywords are KTAB's switches (:data:`SWITCHES`).
 
-    ``positions`` has shape (n_turns + 1, n_actors, n_issues) on the issues' scales;
-    ``outcome`` is the probability-weighted mean position per state; ``extra["win_probability"]``
-    (n_turns + 1, n_actors) the probability that each actor's position wins (KTAB's "History of
-    actors' winning probabilities"); ``events`` list each turn's bargains, one entry per issue.
+    Returns
+    -------
+    Trajectory
+        ``positions`` (n_turns + 1, n_actors, n_issues) on the issues' scales; ``outcome`` the
+        probability-weighted mean position per state; ``extra["win_probability"]`` (n_turns + 1,
+        n_actors) the probability that each actor's position wins (KTAB's "History of actors'
+        winning probabilities"); ``events`` each turn's bargains, one entry per issue.
     """
     if np.ndim(a.capability) != 1:
         raise ModelError("smp trajectory takes one scenario; use forecast for Monte Carlo draws")
@@ -303,10 +337,11 @@ def _events(res: core.Run, a: ScenarioArrays, idx: np.ndarray) -> list[list[dict
     return [items[m * offset[s]:m * offset[s + 1]] for s in range(len(turns))]
 
 
+@checked(CONSTRAINTS, model="smp", extra=_SWITCH_PARAMS, docs=trajectory.__doc__)
 def forecast(
     a: ScenarioArrays, rng=None, *, rounds: int | None = None, variant: str | None = None,
     min_delta_ratio: float = 0.02, accommodate=None, engine: str | None = None, **params,
-) -> dict[str, np.ndarray]:
+) -> ModelResult:
     """KTAB's SMP outcome per issue, with leading draw axes (..., n_issues).
 
     ``outcome``: the probability-weighted mean of the final positions (Σ_u P(u wins) x_u over
@@ -349,11 +384,10 @@ def forecast(
     # the summaries of all draws at once (the same arithmetic per draw as one at a time)
     x = np.where(a.involved | parts[..., None], x01 * span + a.lower, np.nan)
     w = _weights(a, caps, sals, parts)
-    return {
-        "outcome": outcome.reshape(batch + (m,)),
-        "median": weighted_median(x, w).reshape(batch + (m,)),
-        "mean": weighted_mean(x, w).reshape(batch + (m,)),
-    }
+    return ModelResult(
+        outcome=outcome.reshape(batch + (m,)),
+        extra={"median": weighted_median(x, w).reshape(batch + (m,)), "mean": weighted_mean(x, w).reshape(batch + (m,))},
+    )
 
 
 def scenario_kwargs(scenario) -> dict:
@@ -374,18 +408,15 @@ def scenario_kwargs(scenario) -> dict:
     return kwargs
 
 
-register(Model(
+MODEL = Model(
     name="smp",
     title="Spatial model of politics (KTAB)",
     citation="Wise, Lester & Efird (2015-2019), KAPSARC Toolkit for Behavioral Analysis (KTAB), SMP",
     forecast=forecast,
     trajectory=trajectory,
-    stochastic=False,
     variants=VARIANTS,
     joint=True,
     summary="Multi-dimensional bargaining with probabilistic Condorcet elections, inferred risk "
             "attitudes and third parties; reproduces KTAB's smpc turn by turn.",
-    params={"variant": "deterministic", "rounds": 100, "min_delta_ratio": 0.02}
-    | {k: getattr(core.Switches(), k) for k in SWITCHES},
     scenario_kwargs=scenario_kwargs,
-))
+)

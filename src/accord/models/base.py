@@ -1,0 +1,56 @@
+"""What a model is to the rest of accord: its metadata, what it can do, and its entry points.
+
+Every registered model's ``forecast(arrays, rng=None, **params)`` returns a
+:class:`~accord.results.ModelResult`; what callers need to know about a model before running it
+is declared here, never found out by running it or by inspecting signatures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from accord.models.params import Param
+
+
+@dataclass(frozen=True)
+class Model:
+    """A model accord can run.
+
+    ``forecast(arrays, rng=None, **params)`` gives a :class:`~accord.results.ModelResult` whose
+    arrays have the leading (draw) axes of the inputs; iterative models also give
+    ``trajectory(arrays, rng=None, **params)`` -> :class:`~accord.results.Trajectory` for one
+    scenario. Both check their parameters against :attr:`params` (:mod:`accord.models.params`).
+
+    Declared abilities: ``stochastic`` (draws from ``rng`` by default), ``joint`` (looks at all
+    issues together, so it must be run on all of them at once), ``quantiles`` (its result has
+    quantiles of a predictive distribution, at the levels its ``quantiles=`` parameter asks for),
+    ``positions`` (its result has the actors' positions after the last round),
+    ``needs_status_quo``. ``scenario_kwargs(scenario) -> dict`` gives the keyword arguments a
+    model takes from the scenario's records beyond its arrays (forbidden linkages, a file's
+    model parameters).
+    """
+
+    name: str
+    title: str
+    citation: str
+    forecast: Callable
+    summary: str = ""
+    trajectory: Callable | None = None
+    variants: tuple[str, ...] = ()
+    stochastic: bool = False
+    joint: bool = False
+    quantiles: bool = False
+    positions: bool = False
+    needs_status_quo: bool = False
+    scenario_kwargs: Callable | None = None
+
+    @property
+    def iterative(self) -> bool:
+        return self.trajectory is not None
+
+    @property
+    def params(self) -> dict[str, Param]:
+        """Every parameter of the forecast (and of the trajectory, for iterative models)."""
+        table = dict(getattr(self.trajectory, "params", {}))
+        return table | dict(getattr(self.forecast, "params", {}))
