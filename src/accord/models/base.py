@@ -26,7 +26,9 @@ class Model:
     issues together, so it must be run on all of them at once), ``quantiles`` (its result has
     quantiles of a predictive distribution, at the levels its ``quantiles=`` parameter asks for),
     ``positions`` (its result has the actors' positions after the last round),
-    ``needs_status_quo``. ``scenario_kwargs(scenario) -> dict`` gives the keyword arguments a
+    ``needs_status_quo``, ``order_invariant`` (False where, as in the reference implementation
+    the model reproduces, the order of the actors can change the result).
+    ``scenario_kwargs(scenario) -> dict`` gives the keyword arguments a
     model takes from the scenario's records beyond its arrays (forbidden linkages, a file's
     model parameters).
     """
@@ -43,6 +45,7 @@ class Model:
     quantiles: bool = False
     positions: bool = False
     needs_status_quo: bool = False
+    order_invariant: bool = True
     scenario_kwargs: Callable | None = None
 
     @property

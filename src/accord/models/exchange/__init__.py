@@ -207,6 +207,9 @@ def exchange_runs(
 
     Parameters
     ----------
+    repetitions : int
+        Independent runs per draw; a stochastic variant or random ties average them (the
+        deterministic model runs once whatever is asked).
     a : ScenarioArrays
         capability (..., n_actors), position and salience (..., n_actors, n_issues). Leading
         (Monte Carlo draw) axes are flattened: one run per draw and repetition, draw-major.
@@ -485,5 +488,6 @@ MODEL = Model(
     trajectory=trajectory,
     variants=VARIANTS,
     joint=True,
+    order_invariant=False,
     summary="vote trading across issues: equal-gain exchanges of voting positions, highest gain first",
 )

@@ -416,6 +416,7 @@ MODEL = Model(
     trajectory=trajectory,
     variants=VARIANTS,
     joint=True,
+    order_invariant=False,
     summary="Multi-dimensional bargaining with probabilistic Condorcet elections, inferred risk "
             "attitudes and third parties; reproduces KTAB's smpc turn by turn.",
     scenario_kwargs=scenario_kwargs,
