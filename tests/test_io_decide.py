@@ -7,7 +7,8 @@ import pytest
 
 from accord.errors import ScenarioError
 from accord.io import detect_format, read_scenario
-from accord.io.decide import dumps_decide, power_matrix, read_decide, sniff_decide, write_decide
+from accord.io.decide import dumps_decide, read_decide, sniff_decide, write_decide
+from accord.models.exchange import power_matrix
 
 from conftest import shared
 

@@ -18,7 +18,7 @@ Choices, as Decide makes them unless said otherwise:
 * Decide gives power per (actor, issue) row. When an actor has the same power on every issue it
   becomes the actor's capability. When it varies, the capability is the actor's mean power and
   the per-row powers are kept in ``Scenario.meta["decide"]["power"]`` (``{actor: {issue:
-  power}}``); :func:`power_matrix` turns them into the ``power`` array the exchange model accepts.
+  power}}``); :func:`accord.models.exchange.power_matrix` turns them into the ``power`` array the exchange model accepts.
 * Positions outside the issue's scale, saliences or powers outside 0–1, unknown keys, duplicate
   rows and non-numbers are errors naming the file and line (Decide accepts saliences and powers up
   to 100; accord's saliences are 0–1, so such a file is refused rather than silently rescaled).
@@ -206,18 +206,6 @@ def read_decide(path: str | os.PathLike, text: str | None = None) -> Scenario:
     return scenario
 
 
-def power_matrix(scenario: Scenario) -> np.ndarray | None:
-    """Per (actor, issue) power from ``meta["decide"]["power"]`` (capability elsewhere), or None."""
-    per_row = (scenario.meta or {}).get("decide", {}).get("power") if isinstance(scenario.meta, dict) else None
-    if not per_row:
-        return None
-    issues = scenario.issue_ids
-    out = np.array([[a.capability] * len(issues) for a in scenario.actors], dtype=float)
-    for k, a in enumerate(scenario.actor_ids):
-        for i, key in enumerate(issues):
-            if key in per_row.get(a, {}):
-                out[k, i] = per_row[a][key]
-    return out
 
 
 def _q(text: str) -> str:

@@ -461,11 +461,24 @@ def realised(run: ExchangeRun) -> Iterable[tuple[int, str, str, str, str]]:
             yield r + 1, e["actor"], e["to"], e["issue"], e["in_return_for"]
 
 
+def power_matrix(scenario: Scenario) -> np.ndarray | None:
+    """Per (actor, issue) power, as a Decide file gives it (its reader keeps the rows that differ from
+    the actor's capability in ``meta["decide"]["power"]``); capability elsewhere; None without such rows."""
+    per_row = (scenario.meta or {}).get("decide", {}).get("power") if isinstance(scenario.meta, dict) else None
+    if not per_row:
+        return None
+    issues = scenario.issue_ids
+    out = np.array([[a.capability] * len(issues) for a in scenario.actors], dtype=float)
+    for k, a in enumerate(scenario.actor_ids):
+        for i, key in enumerate(issues):
+            if key in per_row.get(a, {}):
+                out[k, i] = per_row[a][key]
+    return out
+
+
 def _scenario_kwargs(scenario: Scenario) -> dict:
     """What the exchange model takes from the scenario records: forbidden linkages, and Decide's
     per-issue power when a Decide file had it."""
-    from accord.io.decide import power_matrix  # the file format's extra lives with its reader
-
     kwargs: dict = {}
     if scenario.linkages:
         kwargs["forbidden"] = forbidden_linkages(scenario)
