@@ -8,14 +8,7 @@ import numpy as np
 import pandas as pd
 
 from accord import __version__
-
-
-def _num(x):
-    """A JSON-safe float (NaN becomes None)."""
-    if x is None:
-        return None
-    x = float(x)
-    return None if not np.isfinite(x) else x
+from accord.jsonable import jsonable, number
 
 
 @dataclass(frozen=True)
@@ -79,9 +72,9 @@ class Forecast:
         forecasts = []
         for model, out in self.outcomes.items():
             for k, issue in enumerate(self.issue_ids):
-                item = {"issue": issue, "issue_name": self.issue_names[k], "model": model, "outcome": _num(out[k])}
+                item = {"issue": issue, "issue_name": self.issue_names[k], "model": model, "outcome": number(out[k])}
                 for key, values in self.extra.get(model, {}).items():
-                    item[key] = _num(values[k])
+                    item[key] = number(values[k])
                 forecasts.append(item)
         return {
             "accord_version": __version__,
@@ -160,16 +153,16 @@ class Trajectory:
                 item = {
                     "round": r,
                     "issue": issue,
-                    "median": _num(self.median[r, k]),
-                    "mean": _num(self.mean[r, k]),
-                    "outcome": _num(outcome[r, k]),
+                    "median": number(self.median[r, k]),
+                    "mean": number(self.mean[r, k]),
+                    "outcome": number(outcome[r, k]),
                     "positions": {
-                        a: _num(self.positions[r, j, k]) for j, a in enumerate(self.actor_ids)
+                        a: number(self.positions[r, j, k]) for j, a in enumerate(self.actor_ids)
                     },
                     "offers": [] if r == 0 else [e for e in self.events[r - 1] if e.get("issue") == issue],
                 }
                 for key, values in self.per_round.items():
-                    item[key] = _jsonable(values[r][..., k] if np.ndim(values[r]) else values[r])
+                    item[key] = jsonable(values[r][..., k] if np.ndim(values[r]) else values[r])
                 rounds.append(item)
         return {
             "accord_version": __version__,
@@ -180,21 +173,5 @@ class Trajectory:
             "actors": list(self.actor_ids),
             "issues": list(self.issue_ids),
             "rounds": rounds,
-            **{k: _jsonable(v) for k, v in self.extra.items()},
+            **{k: jsonable(v) for k, v in self.extra.items()},
         }
-
-
-def _jsonable(v):
-    if isinstance(v, np.ndarray):
-        return [_jsonable(x) for x in v.tolist()] if v.ndim else _num(v)
-    if isinstance(v, (list, tuple)):
-        return [_jsonable(x) for x in v]
-    if isinstance(v, dict):
-        return {str(k): _jsonable(x) for k, x in v.items()}
-    if isinstance(v, (float, np.floating)):
-        return _num(v)
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, np.bool_):
-        return bool(v)
-    return v

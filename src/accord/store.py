@@ -17,7 +17,6 @@ middle of a save (even with SIGKILL) leaves every earlier version intact and the
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -49,6 +48,7 @@ from sqlalchemy.pool import StaticPool
 
 from accord import __version__
 from accord.errors import AccordError
+from accord.jsonable import jsonable
 from accord.scenario import Scenario
 
 RUN_STATES = ("queued", "running", "done", "failed")
@@ -187,19 +187,7 @@ def _now() -> str:
 
 def dumps_json(data) -> str:
     """JSON text without NaN or infinity (stored results must be readable by any JSON parser)."""
-    return json.dumps(_finite(data), allow_nan=False, separators=(",", ":"))
-
-
-def _finite(v):
-    if isinstance(v, float):
-        return v if math.isfinite(v) else None
-    if isinstance(v, dict):
-        return {str(k): _finite(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_finite(x) for x in v]
-    if hasattr(v, "tolist"):  # numpy scalars and arrays
-        return _finite(v.tolist())
-    return v
+    return json.dumps(jsonable(data), allow_nan=False, separators=(",", ":"))
 
 
 def _engine(url: str) -> Engine:

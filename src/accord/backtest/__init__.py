@@ -27,13 +27,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from accord.backtest.issues import CAPABILITY_SCHEMES, MIN_ACTORS, capability_matrix, issue_table
 from accord.backtest.run import Unit, predict, run_model, units
 from accord.backtest.scores import LEVELS, crps_from_quantiles, pinball, summarise
 from accord.errors import AccordError, ScenarioError
+from accord.jsonable import jsonable
 from accord.scenario import Scenario
 
 __all__ = [
@@ -94,7 +94,7 @@ def backtest_command(path, models=None, capability="equal", *, split=None, seed:
         "split": split or "all",
         "capability": list(capability),
         "reference": reference,
-        "models": [{k: _plain(v) for k, v in row.items()} for row in summary.to_dict("records")],
+        "models": [{k: jsonable(v) for k, v in row.items()} for row in summary.to_dict("records")],
     }
     return report, summary
 
@@ -106,11 +106,3 @@ def _is_deu(p: Path) -> bool:
         return p.is_file() and sniff_deu(p) == "deu"
     except AccordError:
         return False
-
-
-def _plain(v):
-    if isinstance(v, (np.floating, float)):
-        return None if not np.isfinite(v) else float(v)
-    if isinstance(v, np.integer):
-        return int(v)
-    return v

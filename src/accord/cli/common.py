@@ -51,9 +51,9 @@ def _load(path: Path, input_format: str | None):
 
 def _print_json(data) -> None:
     """Strict JSON on stdout: NumPy scalars become numbers, NaN becomes null."""
-    from accord.results import _jsonable
+    from accord.jsonable import jsonable
 
-    sys.stdout.write(json.dumps(_jsonable(data), indent=2, allow_nan=False) + "\n")
+    sys.stdout.write(json.dumps(jsonable(data), indent=2, allow_nan=False) + "\n")
 
 
 def _emit_machine(format: Fmt, data, frame) -> bool:

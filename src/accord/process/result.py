@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from accord import __version__
+from accord.jsonable import number
 from accord.process.agenda import Agenda
 from accord.process.rules import EPS
 from accord.scenario import Scenario
@@ -88,11 +89,6 @@ class ProcessResult:
         return pd.DataFrame(rows)
 
 
-def _num(x) -> float | None:
-    x = float(x)
-    return x if np.isfinite(x) else None
-
-
 def _rule_text(r: ProcessResult, j: int) -> str:
     iss = r.scenario.issues[j]
     kind = iss.rule.kind
@@ -131,10 +127,10 @@ def _issue_point(r: ProcessResult, j: int) -> dict:
         blockers.append({
             "actor": r.actor_ids[i],
             "as": roles,
-            "position": _num(r.position[0, i, j]),
-            "outcome_gap": _num(r.outcome_gap[0, i, j]),
-            "acceptable": _num(r.proposal[0, j] - np.sign(r.proposal[0, j] - r.status_quo[j]) * r.outcome_gap[0, i, j]),
-            "move_gap": _num(r.move_gap[0, i, j]),
+            "position": number(r.position[0, i, j]),
+            "outcome_gap": number(r.outcome_gap[0, i, j]),
+            "acceptable": number(r.proposal[0, j] - np.sign(r.proposal[0, j] - r.status_quo[j]) * r.outcome_gap[0, i, j]),
+            "move_gap": number(r.move_gap[0, i, j]),
         })
     unchanged = opened and not agreed and not blockers and bool(_at_status_quo(r, j)[0])
     status = "agreed" if agreed else ("unchanged" if unchanged else "blocked" if opened else "closed")
@@ -165,10 +161,10 @@ def _issue_point(r: ProcessResult, j: int) -> dict:
         "status": status,
         "stage": int(r.stage[0, j]) if agreed else None,
         "opened": opened or None,
-        "outcome": _num(r.outcome[0, j]),
-        "proposal": _num(r.proposal[0, j]),
-        "status_quo": _num(r.status_quo[j]),
-        "support": _num(r.support[0, j]) if opened else None,
+        "outcome": number(r.outcome[0, j]),
+        "proposal": number(r.proposal[0, j]),
+        "status_quo": number(r.status_quo[j]),
+        "support": number(r.support[0, j]) if opened else None,
         "blockers": blockers,
         "waiting_for": waiting if status == "closed" else [],
         "explanation": why,
@@ -192,8 +188,8 @@ def _issue_draws(r: ProcessResult, j: int) -> dict:
         blockers.append({
             "actor": r.actor_ids[i],
             "p_block": float(hit.mean()),
-            "outcome_gap": _num(np.median(r.outcome_gap[hit, i, j])),
-            "move_gap": _num(np.median(r.move_gap[hit, i, j])),
+            "outcome_gap": number(np.median(r.outcome_gap[hit, i, j])),
+            "move_gap": number(np.median(r.move_gap[hit, i, j])),
         })
     blockers.sort(key=lambda b: -b["p_block"])
     waiting = [
@@ -210,11 +206,11 @@ def _issue_draws(r: ProcessResult, j: int) -> dict:
         "p_unchanged": float(unchanged.mean()),
         "stage": int(np.median(stages[agreed])) if agreed.any() else None,
         "stage_distribution": dist,
-        "outcome": _num(q[1]),
-        "outcome_given_agreement": {"mean": _num(x.mean()) if x.size else None,
-                                    "p5": _num(q[0]), "p50": _num(q[1]), "p95": _num(q[2])},
-        "status_quo": _num(r.status_quo[j]),
-        "support": _num(np.mean(r.support[r.opened[:, j] > 0, j])) if (r.opened[:, j] > 0).any() else None,
+        "outcome": number(q[1]),
+        "outcome_given_agreement": {"mean": number(x.mean()) if x.size else None,
+                                    "p5": number(q[0]), "p50": number(q[1]), "p95": number(q[2])},
+        "status_quo": number(r.status_quo[j]),
+        "support": number(np.mean(r.support[r.opened[:, j] > 0, j])) if (r.opened[:, j] > 0).any() else None,
         "blockers": blockers,
         "waiting_for": [w for w in waiting if w["p"] > 0],
         "n": n,

@@ -26,6 +26,7 @@ import numpy as np
 
 from accord import __version__
 from accord.errors import AccordError
+from accord.jsonable import jsonable
 from accord.scenario import Scenario
 
 #: Draws kept per model for the distribution charts; summaries use every draw.
@@ -131,22 +132,14 @@ def _ensemble(scenario, names, draws, seed, params, progress) -> tuple[dict | No
                            progress=lambda done, total: progress(done / max(total, 1)))
     except AccordError as exc:
         return None, f"draws: {exc}"
-    summary = [{k: _finite(v) for k, v in row.items()} for row in ens.summary().to_dict("records")]
+    summary = [{k: jsonable(v) for k, v in row.items()} for row in ens.summary().to_dict("records")]
     samples = {
         model: {issue: [float(x) for x in values[:MAX_STORED_SAMPLES, k] if np.isfinite(x)]
                 for k, issue in enumerate(ens.issue_ids)}
         for model, values in ens.draws.items()
     }
     return {"draws": ens.n_draws, "summary": summary, "samples": samples,
-            "uncertainty": {k: _finite(v) for k, v in vars(ens.uncertainty).items()}}, None
-
-
-def _finite(v):
-    if isinstance(v, (float, np.floating)):
-        return float(v) if np.isfinite(v) else None
-    if isinstance(v, np.integer):
-        return int(v)
-    return v
+            "uncertainty": {k: jsonable(v) for k, v in vars(ens.uncertainty).items()}}, None
 
 
 #: Inputs kept per (model, issue) in the tornado.
@@ -172,9 +165,9 @@ def _tornado(scenario, names, seed) -> tuple[list | None, str | None]:
         for _, part in df.groupby("issue", sort=False):
             for rec in part.head(TORNADO_TOP).to_dict("records"):
                 rows.append({"model": name, "issue": rec["issue"], "input": rec["input"],
-                             "low": _finite(rec["outcome_low"]), "high": _finite(rec["outcome_high"]),
-                             "base": _finite(rec["base"]), "input_low": _finite(rec["low"]),
-                             "input_high": _finite(rec["high"])})
+                             "low": jsonable(rec["outcome_low"]), "high": jsonable(rec["outcome_high"]),
+                             "base": jsonable(rec["base"]), "input_low": jsonable(rec["low"]),
+                             "input_high": jsonable(rec["high"])})
     note = f"sensitivity not computed for the joint model(s) {', '.join(skipped)} (too slow)" if skipped else None
     return rows or None, note
 
@@ -194,5 +187,5 @@ def _process(scenario, names, seed, params) -> tuple[dict | None, str | None]:
     except AccordError as exc:
         return None, f"process ({model}): {exc}"
     data = result.to_json()
-    data["timeline"] = [{k: _finite(v) for k, v in r.items()} for r in timeline_data(result).to_dict("records")]
+    data["timeline"] = [{k: jsonable(v) for k, v in r.items()} for r in timeline_data(result).to_dict("records")]
     return data, None

@@ -21,6 +21,7 @@ from accord import __version__
 from accord.errors import AccordError, ModelError, ParameterError
 from accord.forecast import forecast as point_forecast
 from accord.forecast import model_kwargs
+from accord.jsonable import number
 from accord.models import registry
 from accord.scenario import Scenario, ScenarioArrays
 from accord.uncertainty.executors import Executor, make_executor
@@ -124,14 +125,10 @@ class Ensemble:
             "scenario": self.scenario,
             "draws": self.n_draws,
             "seed": self.seed,
-            "uncertainty": vars(self.uncertainty) | {"capability_concentration": _finite_or_none(self.uncertainty.capability_concentration)},
+            "uncertainty": vars(self.uncertainty) | {"capability_concentration": number(self.uncertainty.capability_concentration)},
             "forecasts": forecasts,
             "notes": {m: n for m, n in self.notes.items() if n},
         }
-
-
-def _finite_or_none(x: float):
-    return x if np.isfinite(x) else None
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from accord import __version__
+from accord.jsonable import number
 from accord.models.registry import Model
-from accord.results import _num
 from accord.scenario import ScenarioArrays
 
 
@@ -62,9 +62,9 @@ class TrajectoryRanges:
                 rounds.append({
                     "round": r,
                     "issue": issue,
-                    "outcome": {"min": _num(o[:, r, k].min()), "mean": _num(o[:, r, k].mean()),
-                                "max": _num(o[:, r, k].max())},
-                    "positions": {a: {"min": _num(lo[r, j, k]), "mean": _num(mid[r, j, k]), "max": _num(hi[r, j, k])}
+                    "outcome": {"min": number(o[:, r, k].min()), "mean": number(o[:, r, k].mean()),
+                                "max": number(o[:, r, k].max())},
+                    "positions": {a: {"min": number(lo[r, j, k]), "mean": number(mid[r, j, k]), "max": number(hi[r, j, k])}
                                   for j, a in enumerate(self.actor_ids)},
                 })
         return {"accord_version": __version__, "model": self.model, "repetitions": self.repetitions,
