@@ -28,12 +28,9 @@ def read_scenario(path, format=None):
     return _read(path, format=format)
 
 
-def forecast(scenario, models=None, **kwargs):
-    """Forecast every issue of ``scenario`` with the given models (default: all)."""
-    from accord.forecast import forecast as _forecast
-
-    return _forecast(scenario, models=models, **kwargs)
-
+# The function, not its module: imported here, ``accord.forecast`` stays the function whatever
+# imports the module ``accord.forecast`` later.
+from accord.forecast import forecast  # noqa: E402
 
 __all__ = [
     "AccordError", "Actor", "DecisionRule", "Issue", "Linkage", "ModelError", "Precondition",

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from accord import __version__
 from accord.jsonable import jsonable, number
+
+if TYPE_CHECKING:  # pandas is imported by the methods that make frames: a forecast need not load it
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,8 @@ class Forecast:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per (issue, model): ``issue``, ``issue_name``, ``model``, ``outcome`` and extras."""
+        import pandas as pd
+
         rows = []
         for model, out in self.outcomes.items():
             for k, issue in enumerate(self.issue_ids):
@@ -125,6 +130,8 @@ class Trajectory:
 
     def to_frame(self) -> pd.DataFrame:
         """Long format: one row per (round, issue, actor) with ``position``."""
+        import pandas as pd
+
         r, n, m = self.positions.shape
         idx = pd.MultiIndex.from_product(
             [range(r), self.issue_ids, self.actor_ids], names=["round", "issue", "actor"]
@@ -134,6 +141,8 @@ class Trajectory:
 
     def summary_frame(self) -> pd.DataFrame:
         """One row per (round, issue): ``median``, ``mean``, ``outcome`` and the number of events."""
+        import pandas as pd
+
         rows = []
         outcome = self.outcomes
         for r in range(self.positions.shape[0]):
