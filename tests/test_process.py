@@ -155,7 +155,7 @@ def test_chain_opens_in_order():
 
 
 def test_deadlocked_issue_keeps_its_dependents_closed():
-    res = run_process(chain(veto_a=True))
+    res = run_process(chain(veto_a=True), strategy="none")
     a, b, c = (item(res, i) for i in "ABC")
     assert a["status"] == "blocked" and a["blockers"][0]["actor"] == "a2"
     assert b["status"] == "closed" and b["waiting_for"] == ["A"] and b["opened"] is None
@@ -168,16 +168,16 @@ def test_dropping_a_precondition_changes_only_what_depends_on_it():
     pos = [[100, 50, 40, 70, 30], [80, 60, 40, 70, 30], [10, 40, 40, 70, 30]]
     pre = (("B", ["A"], "a0"), ("C", ["B"], "a0"), ("E", ["D"], "a1"))
     s = make([1, 1, 1], pos, [[1] * 5] * 3, [20, 0, 0, 0, 0], veto={"A": ["a2"]}, pre=pre)
-    base = run_process(s)
+    base = run_process(s, strategy="none")
     for name in ("a0", "B"):
-        what_if = run_process(s, drop=[name])
+        what_if = run_process(s, drop=[name], strategy="none")
         assert what_if.n_stages == base.n_stages
         for issue in "ADE":
             assert item(what_if, issue) == item(base, issue)
         assert item(base, "B")["status"] == "closed" and item(what_if, "B")["agreed"]
     # Dropping B's precondition opens B at stage 1; C still needs B, so it follows at stage 2.
-    assert [item(run_process(s, drop=["B"]), i)["stage"] for i in "BC"] == [1, 2]
-    owner = run_process(s, drop=["a0"])
+    assert [item(run_process(s, drop=["B"], strategy="none"), i)["stage"] for i in "BC"] == [1, 2]
+    owner = run_process(s, drop=["a0"], strategy="none")
     assert [item(owner, i)["stage"] for i in "BC"] == [1, 1]  # a0 owned both, so both go
     assert owner.dropped == ["B requires A (owner a0)", "C requires B (owner a0)"]
 
@@ -230,7 +230,7 @@ def test_joint_model_sees_only_the_open_issues():
         return get("compromise").forecast(a)
 
     joint = Model("joint-test", "Joint", "test double", forecast=forecast, joint=True)
-    res = run_process(chain(), joint)
+    res = run_process(chain(), joint, strategy="none")
     assert seen == [("A",), ("B",), ("C",)]
     assert [item(res, i)["stage"] for i in "ABC"] == [1, 2, 3]
 
@@ -269,8 +269,8 @@ def test_probability_of_agreement_against_the_triangular_range():
 
 
 def test_draws_without_uncertainty_match_the_point_run():
-    point = run_process(chain(veto_a=True))
-    drawn = run_process(chain(veto_a=True), draws=50)
+    point = run_process(chain(veto_a=True), strategy="none")
+    drawn = run_process(chain(veto_a=True), draws=50, strategy="none")
     assert drawn.agreed.shape == (50, 3)
     for j, issue in enumerate("ABC"):
         d = item(drawn, issue)

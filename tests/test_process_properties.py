@@ -47,18 +47,21 @@ def downstream(s, issue):
 
 
 @settings(max_examples=60, deadline=None)
-@given(agendas())
-def test_process_invariants(s):
-    r = run_process(s)
+@given(agendas(), st.sampled_from(["none", "strategic"]))
+def test_process_invariants(s, strategy):
+    r = run_process(s, strategy=strategy)
     a = s.arrays()
     ids = list(a.issue_ids)
-    for p in s.preconditions:
+    for k_pre, p in enumerate(s.preconditions):
         j = ids.index(p.issue)
+        dropped = r.chips["stage"][0, k_pre] if strategy == "strategic" and r.chips["code"][0, k_pre] == 4 else 0
         for req in p.requires:
             k = ids.index(req)
-            # An agreed issue's requirements were agreed at an earlier stage.
-            if r.agreed[0, j]:
+            # An agreed issue's requirements were agreed at an earlier stage, unless the owner
+            # dropped the precondition first (strategic mode).
+            if r.agreed[0, j] and not (dropped and dropped <= r.stage[0, j]):
                 assert r.agreed[0, k] and r.stage[0, k] < r.stage[0, j]
+    gain = (np.abs(a.status_quo - a.position) - np.abs(r.outcome[0] - a.position)) * a.salience
     for j, issue in enumerate(s.issues):
         q, x = a.status_quo[j], r.outcome[0, j]
         if not r.agreed[0, j]:
@@ -66,9 +69,15 @@ def test_process_invariants(s):
             continue
         if np.isnan(q):
             continue
+        via = r.via[0, j]
         for v in issue.veto:
             i = s.actor_ids.index(v)
-            if a.involved[i, j] and a.salience[i, j] > 0:  # no veto holder is worse off
+            if not (a.involved[i, j] and a.salience[i, j] > 0):
+                continue
+            if via == 3:  # a package: no veto holder loses on the package as a whole
+                members = next(log.issues for log in r.packages if j in log.issues and log.stage[0])
+                assert np.nansum(gain[i, list(members)]) >= -1e-6
+            elif via == 1:  # on its own: no veto holder is worse off
                 assert abs(x - a.position[i, j]) <= abs(q - a.position[i, j]) + 1e-6
 
 
@@ -78,7 +87,7 @@ def test_dropping_a_precondition_changes_only_its_dependents(s, data):
     if not s.preconditions:
         return
     p = data.draw(st.sampled_from(s.preconditions))
-    base, what_if = run_process(s), run_process(s, drop=[p.issue])
+    base, what_if = run_process(s, strategy="none"), run_process(s, drop=[p.issue], strategy="none")
     touched = downstream(s, p.issue)
     for j, issue in enumerate(s.issue_ids):
         if issue in touched:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date as _date
 
 import numpy as np
 
@@ -40,6 +41,9 @@ class Actor:
     colour: str | None = None
     description: str = ""
     rationale: str = ""
+    #: Per-stage discount factor in (0, 1] (how much a deal one stage later is worth to this
+    #: actor); None: the scenario's ``process.patience``.
+    patience: float | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,31 @@ class Linkage:
     issues: tuple[str, str]
     actor: str | None = None
     rationale: str = ""
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A round of talks in the process: a label, an ISO date, and whether it is a deadline (no
+    stage follows it: what is not agreed by then stays at its status quo)."""
+
+    label: str = ""
+    date: str = ""
+    deadline: bool = False
+
+
+@dataclass(frozen=True)
+class ProcessSettings:
+    """How the strategic process weighs time (docs/process.md).
+
+    ``patience`` is the default per-stage discount factor δ of every actor (an agreement one stage
+    later is worth δ of one now; per 30 days when the stages carry dates); ``ally_pressure`` λ
+    in [0, 1] is how far allies who want a move lower an actor's patience; ``stages`` optionally
+    dates the rounds of talks (their number then sets the process's stages).
+    """
+
+    patience: float = 0.9
+    ally_pressure: float = 0.5
+    stages: tuple[Stage, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -227,6 +256,7 @@ class Scenario:
     preconditions: tuple[Precondition, ...] = ()
     linkages: tuple[Linkage, ...] = ()
     meta: Mapping[str, object] = field(default_factory=dict)
+    process: ProcessSettings = field(default_factory=ProcessSettings)
 
     # -- look-ups ---------------------------------------------------------------------------
     @property
@@ -378,6 +408,8 @@ def validate(s: Scenario) -> list[Problem]:
             out.append(Problem(f"capability must be a finite number, got {a.capability!r}", where + ".capability"))
         elif a.capability < 0:
             out.append(Problem(f"capability must be >= 0, got {a.capability}", where + ".capability"))
+        if a.patience is not None and not (_finite(a.patience) and 0 < a.patience <= 1):
+            out.append(Problem(f"patience must be in (0, 1], got {a.patience!r}", where + ".patience"))
     if s.actors and all(_finite(a.capability) and a.capability == 0 for a in s.actors):
         out.append(Problem("every actor has capability 0: at least one must be positive", "actors"))
     actor_ids = seen
@@ -457,6 +489,8 @@ def validate(s: Scenario) -> list[Problem]:
     if cycle:
         out.append(Problem("preconditions form a cycle: " + " -> ".join(cycle), "preconditions"))
 
+    out += _process_problems(s.process)
+
     for k, link in enumerate(s.linkages):
         where = f"linkages[{k}]"
         a, b = link.issues
@@ -466,6 +500,30 @@ def validate(s: Scenario) -> list[Problem]:
             out.append(Problem(f"unknown issue {b!r}", where))
         if link.actor is not None and link.actor not in actor_ids:
             out.append(Problem(f"unknown actor {link.actor!r}", where + ".actor"))
+    return out
+
+
+def _process_problems(settings: ProcessSettings) -> list[Problem]:
+    out = []
+    if not (_finite(settings.patience) and 0 < settings.patience <= 1):
+        out.append(Problem(f"patience must be in (0, 1], got {settings.patience!r}", "process.patience"))
+    if not (_finite(settings.ally_pressure) and 0 <= settings.ally_pressure <= 1):
+        out.append(Problem(f"ally_pressure must be in [0, 1], got {settings.ally_pressure!r}", "process.ally_pressure"))
+    dates = []
+    for k, stage in enumerate(settings.stages):
+        if stage.date:
+            try:
+                dates.append((k, _date.fromisoformat(stage.date)))
+            except ValueError:
+                out.append(Problem(f"date must be YYYY-MM-DD, got {stage.date!r}", f"process.stages[{k}].date"))
+        if stage.deadline and k != len(settings.stages) - 1:
+            out.append(Problem("only the last stage can be a deadline (no stage follows a deadline)",
+                               f"process.stages[{k}].deadline"))
+    if dates and len(dates) != len(settings.stages):
+        out.append(Problem("date every stage or none", "process.stages"))
+    for (_, d0), (k1, d1) in zip(dates, dates[1:], strict=False):
+        if d1 <= d0:
+            out.append(Problem(f"stage dates must increase: {d0} then {d1}", f"process.stages[{k1}].date"))
     return out
 
 

@@ -59,6 +59,7 @@ def process(
     majority_weight: Annotated[str, typer.Option(help="Weight in majority votes: capability or capability-salience.")] = "capability",
     tolerance: Annotated[float, typer.Option(help="Utility (share of the scale at salience 1) an actor gives up for a deal.")] = 0.0,
     accept_by: Annotated[str, typer.Option(help="Judge forecasts by the positions a stage ends with (current) or the stated ones (stated).")] = "current",
+    strategy: Annotated[str, typer.Option(help="strategic: owners may drop preconditions, blocking parties give in, packages are tried; none: rules apply mechanically.")] = "strategic",
     format: Annotated[ProcessFmt, typer.Option("--format", "-f")] = ProcessFmt.table,
     plot: Annotated[Path | None, typer.Option(help="Write a timeline chart of the stages (PNG or SVG).")] = None,
     input_format: Annotated[str | None, typer.Option("--input-format", help="Override format detection.")] = None,
@@ -72,7 +73,7 @@ def process(
     params = model_params(m, variant, rounds)
     result = run_process(s, m, stages=stages, draws=draws, seed=seed, drop=drop_precondition or (),
                          params=params, majority_weight=majority_weight, tolerance=tolerance,
-                         accept_by=accept_by)
+                         accept_by=accept_by, strategy=strategy)
     if plot is not None:
         from accord.report.timeline import plot_timeline
 
@@ -80,7 +81,7 @@ def process(
     if format is ProcessFmt.json:
         _print_json(result.to_json())
         return
-    title = f"{escape(s.title)}: process over {result.n_stages} stages ({m.name}"
+    title = f"{escape(s.title)}: process over {result.n_stages} stages ({m.name}, {result.strategy}"
     title += f", {draws} draws)" if draws else ")"
     table = Table(title=title, title_justify="left")
     for col in ("issue", "rule", "agreed" if not draws else "p(agreed)", "stage", "outcome", "status quo", "blockers"):
@@ -93,7 +94,8 @@ def process(
             outcome = "—" if o["p50"] is None else f"{o['p50']:.1f} [{o['p5']:.1f}–{o['p95']:.1f}]"
             blockers = _blockers_draws(item)
         else:
-            agreed = "yes" if item["agreed"] else item["status"]
+            agreed = ("yes" + (f" ({item['agreed_via']})" if item["agreed_via"] not in (None, "alone") else "")
+                      if item["agreed"] else item["status"])
             stage = "—" if item["stage"] is None else str(item["stage"])
             outcome = _f(item["outcome"])
             if not item["agreed"] and item["proposal"] is not None:
@@ -102,7 +104,31 @@ def process(
         table.add_row(escape(item["issue"]), escape(item["rule"]), agreed, stage, outcome,
                       _f(item["status_quo"]), escape(blockers))
     out.print(table)
+    _print_chips(result, draws)
     for text in result.dropped:
         out.print(f"[dim]dropped precondition: {escape(text)}[/dim]")
     for note in result.notes:
         out.print(f"[dim]note: {escape(note)}[/dim]")
+
+
+def _print_chips(result, draws: int) -> None:
+    """The strategic mode's moves: preconditions kept or dropped, vetoes used, packages formed."""
+    pre = result.preconditions()
+    if pre:
+        table = Table(title="preconditions (bargaining chips)", title_justify="left")
+        for col in ("issue", "requires", "owner", "p(dropped)" if draws else "decision", "why"):
+            table.add_column(col)
+        for p in pre:
+            decision = f"{p['p_dropped']:.0%}" if draws else p["decision"]
+            table.add_row(escape(p["issue"]), escape(", ".join(p["requires"])), escape(p["owner"] or "—"),
+                          decision, escape(p["why"]))
+        out.print(table)
+    packages = result.package_deals()
+    if packages:
+        table = Table(title="package deals", title_justify="left")
+        for col in ("issues", "p" if draws else "stage", "why"):
+            table.add_column(col)
+        for pk in packages:
+            table.add_row(escape(" + ".join(pk["issues"])), f"{pk['p']:.0%}" if draws else str(pk["stage"]),
+                          escape(pk["why"]))
+        out.print(table)

@@ -19,8 +19,10 @@ from accord.scenario import (
     Issue,
     Linkage,
     Precondition,
+    ProcessSettings,
     Scenario,
     Source,
+    Stage,
     Stance,
     validate,
 )
@@ -167,6 +169,36 @@ class _Reader:
             colour=self.text(m, "colour", where) or self.text(m, "color", where) or None,
             description=self.text(m, "description", where),
             rationale=self.text(m, "rationale", where),
+            patience=self.number(m, "patience", where, required=False),
+        )
+
+    def process(self, doc: _Map) -> ProcessSettings:
+        raw = doc.get("process")
+        if raw is None:
+            return ProcessSettings()
+        m = self.mapping(raw, "process", doc.line_of("process"))
+        if m is None:
+            return ProcessSettings()
+        self.lines["process"] = m.line
+        for key in m:
+            self.lines[f"process.{key}"] = m.line_of(key)
+            if key not in ("patience", "ally_pressure", "stages"):
+                self.fail(f"unknown field {key!r} (expected patience, ally_pressure, stages)", f"process.{key}", m.line_of(key))
+        stages = []
+        for k, (sm, line) in enumerate(self.items(m, "stages")):
+            where = f"process.stages[{k}]"
+            self.lines[where] = line
+            deadline = sm.get("deadline", False)
+            if not isinstance(deadline, bool):
+                self.fail(f"deadline must be true or false, got {deadline!r}", where + ".deadline", sm.line_of("deadline"))
+                deadline = False
+            stages.append(Stage(label=self.text(sm, "label", where), date=self.text(sm, "date", where),
+                                deadline=deadline))
+        default = ProcessSettings()
+        return ProcessSettings(
+            patience=self.number(m, "patience", "process", required=False, default=default.patience),
+            ally_pressure=self.number(m, "ally_pressure", "process", required=False, default=default.ally_pressure),
+            stages=tuple(stages),
         )
 
     def issue(self, m: _Map, k: int) -> Issue:
@@ -271,7 +303,7 @@ class _Reader:
 
 KNOWN_KEYS = {
     "accord", "title", "date", "description", "sources", "actors", "issues", "stances",
-    "preconditions", "linkages", "meta",
+    "preconditions", "linkages", "process", "meta",
 }
 
 
@@ -331,6 +363,7 @@ def loads(text: str, name: str = "<string>") -> Scenario:
         preconditions=tuple(preconditions),
         linkages=tuple(linkages),
         meta=dict(meta),
+        process=r.process(doc),
     )
     if not r.problems:
         r.problems += [
@@ -353,7 +386,8 @@ def to_document(s: Scenario) -> dict:
         doc["sources"] = [clean(vars(src)) for src in s.sources]
     doc["actors"] = [
         clean({"id": a.id, "name": a.name, "capability": _plain(a.capability), "group": a.group,
-               "colour": a.colour, "description": a.description, "rationale": a.rationale})
+               "colour": a.colour, "patience": _plain(a.patience), "description": a.description,
+               "rationale": a.rationale})
         for a in s.actors
     ]
     issues = []
@@ -392,6 +426,12 @@ def to_document(s: Scenario) -> dict:
             clean({"issues": list(link.issues), "actor": link.actor, "rationale": link.rationale})
             for link in s.linkages
         ]
+    if s.process != ProcessSettings():
+        doc["process"] = clean({
+            "patience": _plain(s.process.patience), "ally_pressure": _plain(s.process.ally_pressure),
+            "stages": [clean({"label": st.label, "date": st.date, "deadline": st.deadline or None})
+                       for st in s.process.stages],
+        })
     if s.meta:
         doc["meta"] = _plain_tree(s.meta)
     return doc

@@ -10,10 +10,14 @@ import pandas as pd
 
 from accord import __version__
 from accord.jsonable import number
+from accord.process import strategy as chips
 from accord.process.agenda import Agenda
 from accord.process.rules import EPS
 from accord.scenario import Scenario
 
+#: How an agreed issue was agreed (``ProcessResult.via``): on its own, because the parties
+#: blocking a precondition's demand gave in, or in a package.
+VIA = {"alone": 1, "concession": 2, "package": 3}
 
 @dataclass
 class ProcessResult:
@@ -24,7 +28,10 @@ class ProcessResult:
     the status quo; ``proposal`` (D, m) the last forecast put to the rule (NaN if never
     negotiated); ``support`` (D, m) its support; ``accepts``, ``blocking``, ``outcome_gap``,
     ``move_gap`` and ``position`` (D, n, m) at that last attempt; ``open_by_stage`` (S, D, m). ``n_draws`` is 0
-    for a point run.
+    for a point run. The strategic mode adds ``via`` (D, m) (:data:`VIA` codes, 0 = not agreed),
+    ``chips`` (each precondition's decision code, stage and figures per draw, see
+    :mod:`accord.process.strategy`), ``packages`` (the packages formed) and ``bought`` (D, n, m):
+    actors who rejected an issue alone and accepted it in a package.
     """
 
     scenario: Scenario
@@ -50,6 +57,11 @@ class ProcessResult:
     notes: list[str] = field(default_factory=list)
     majority_weight: str = "capability"
     tolerance: float = 0.0
+    strategy: str = "none"
+    via: np.ndarray | None = None
+    chips: dict | None = None
+    packages: list = field(default_factory=list)
+    bought: np.ndarray | None = None
 
     @property
     def issue_ids(self) -> tuple[str, ...]:
@@ -74,14 +86,75 @@ class ProcessResult:
             "seed": self.seed,
             "majority_weight": self.majority_weight,
             "tolerance": self.tolerance,
-            "preconditions": [
-                {"issue": p.issue, "requires": list(p.requires), "owner": p.owner}
-                for p in self.scenario.preconditions
-            ],
+            "strategy": self.strategy,
+            "patience": self.scenario.process.patience,
+            "ally_pressure": self.scenario.process.ally_pressure,
+            "preconditions": self.preconditions(),
             "dropped_preconditions": list(self.dropped),
+            "vetoes": self.vetoes(),
+            "packages": self.package_deals(),
             "issues": self.issues(),
             "notes": list(self.notes),
         }
+
+    def preconditions(self) -> list[dict]:
+        """Each precondition: did its owner drop it (``p_dropped``), did the blocking parties give
+        in on its demands (``p_conceded``), and why (the ``preconditions`` of :meth:`to_json`)."""
+        out = []
+        for k, p in enumerate(self.scenario.preconditions):
+            item = {"issue": p.issue, "requires": list(p.requires), "owner": p.owner}
+            if self.chips is None or p.owner is None:
+                why = ("rules, vetoes and preconditions apply mechanically (--strategy none)" if self.chips is None
+                       else "no owner: nobody can drop it")
+                out.append(item | {"p_dropped": 0.0, "p_conceded": 0.0, "stage_dropped": None,
+                                   "decision": "kept", "why": why})
+                continue
+            code, when = self.chips["code"][:, k], self.chips["stage"][:, k]
+            dropped = code == chips.RELEASED
+            modal = int(np.bincount(code, minlength=len(chips.DECISIONS)).argmax())
+            out.append(item | {
+                "p_dropped": float(dropped.mean()),
+                "p_conceded": float((code == chips.CONCEDED).mean()),
+                "stage_dropped": int(np.median(when[dropped])) if dropped.any() else None,
+                "decision": chips.DECISIONS[modal],
+                "why": _chip_why(self, k, modal),
+            })
+        return out
+
+    def vetoes(self) -> list[dict]:
+        """Each veto holder on each issue: how often its rejection blocks the issue in the end
+        (``p_used``), and how often a package bought its consent (``p_bought``)."""
+        out = []
+        bought = self.bought if self.bought is not None else np.zeros_like(self.blocking)
+        for j, issue in enumerate(self.scenario.issues):
+            for holder in issue.veto:
+                i = self.actor_ids.index(holder)
+                out.append({"issue": issue.id, "holder": holder,
+                            "p_used": float((self.blocking[:, i, j] & ~self.agreed[:, j]).mean()),
+                            "p_bought": float(bought[:, i, j].mean())})
+        return out
+
+    def package_deals(self) -> list[dict]:
+        """The packages formed: their issues, the share of draws (``p``) and the stage, each actor's
+        mean gain over the package where it formed, and why it passes."""
+        out = []
+        n = max(self.agreed.shape[0], 1)
+        for log in self.packages:
+            formed = log.stage > 0
+            if not formed.any():
+                continue
+            ids = [self.issue_ids[j] for j in log.issues]
+            gains = log.gains[formed].mean(axis=0)
+            involved = self.scenario.arrays().involved[:, list(log.issues)].any(axis=1)
+            losers = [self.actor_ids[i] for i in np.flatnonzero(self.bought[formed][:, :, list(log.issues)].any(axis=(0, 2)))]
+            out.append({
+                "issues": ids, "p": float(formed.sum() / n), "stage": int(np.median(log.stage[formed])),
+                "passes": True,
+                "gains": {a: number(g) for a, g, inv in zip(self.actor_ids, gains, involved, strict=True) if inv},
+                "why": ("every party the rules and vetoes need gains on the whole"
+                        + (f"; {', '.join(losers)} accept(s) a loss on one issue for a gain on another" if losers else "")),
+            })
+        return out
 
     def to_frame(self) -> pd.DataFrame:
         """One row per issue: the scalar fields of :meth:`issues`."""
@@ -145,6 +218,15 @@ def _issue_point(r: ProcessResult, j: int) -> dict:
             why = f"{r.support[0, j]:.0%} support < {r.agenda.threshold[j]:.0%}" + (f"; rejected by {who}" if who else "")
         else:
             why = f"rejected by {who}"
+    via = int(r.via[0, j]) if r.via is not None else 0
+    if status == "agreed" and via == VIA["package"]:
+        partners = [r.issue_ids[x] for log in r.packages if j in log.issues and log.stage[0] for x in log.issues if x != j]
+        why = f"agreed in a package with {', '.join(partners)}: every party the rules and vetoes need gains on the whole"
+    elif status == "agreed" and via == VIA["concession"]:
+        gates = [p.issue for p in r.scenario.preconditions if iss.id in p.requires]
+        why = f"the parties blocking it gave in to unlock {', '.join(gates)}"
+    elif status != "agreed":
+        pass
     elif np.isnan(r.status_quo[j]):
         why = "no status quo: every outcome beats each actor's worst point"
     elif r.agenda.kind[j] == "majority":
@@ -158,6 +240,7 @@ def _issue_point(r: ProcessResult, j: int) -> dict:
         "issue_name": iss.name,
         "rule": _rule_text(r, j),
         "agreed": agreed,
+        "agreed_via": next((k for k, v in VIA.items() if v == via), None) if agreed else None,
         "status": status,
         "stage": int(r.stage[0, j]) if agreed else None,
         "opened": opened or None,
@@ -201,6 +284,7 @@ def _issue_draws(r: ProcessResult, j: int) -> dict:
         "issue_name": iss.name,
         "rule": _rule_text(r, j),
         "p_agreed": float(agreed.mean()),
+        "p_via": {k: float(np.mean(r.via[:, j] == v)) for k, v in VIA.items()} if r.via is not None else None,
         "p_opened": float(np.mean(r.opened[:, j] > 0)),
         "p_blocked": float((failed & ~unchanged).mean()),
         "p_unchanged": float(unchanged.mean()),
@@ -215,3 +299,37 @@ def _issue_draws(r: ProcessResult, j: int) -> dict:
         "waiting_for": [w for w in waiting if w["p"] > 0],
         "n": n,
     }
+
+
+def _stages(t: float) -> str:
+    return "until the end" if not np.isfinite(t) else f"{t:.1f} stage{'s' if t != 1 else ''}"
+
+
+def _chip_why(r: ProcessResult, k: int, code: int) -> str:
+    """A sentence on precondition k's most frequent decision, with the figures of its first draw."""
+    p = r.scenario.preconditions[k]
+    d = int(np.flatnonzero(r.chips["code"][:, k] == code)[0])
+    f = {name: r.chips[name][d, k] for name in ("hold_owner", "hold_others", "gate_gain", "demand_gain", "gate_passes")}
+    demands = ", ".join(p.requires)
+    if code == chips.MET:
+        return f"its demands ({demands}) are agreed on their own merits, so holding it costs nothing"
+    if code == chips.WAITING:
+        return f"its demands ({demands}) never come to the table: they wait for other issues"
+    if code == chips.RELEASED:
+        head = (f"{p.owner} drops it at stage {int(r.chips['stage'][d, k])}: {p.issue} opening now gains it "
+                f"{f['gate_gain']:+.3f}")
+        if not np.isfinite(f["hold_others"]):
+            return head + f", and the parties blocking {demands} would never give in, so holding out gains it nothing"
+        return (head + f"; the parties blocking {demands} would hold out {_stages(f['hold_others'])}, "
+                f"{p.owner} only {_stages(f['hold_owner'])}")
+    if code == chips.CONCEDED:
+        return (f"the parties blocking {demands} give in at stage {int(r.chips['stage'][d, k])} to unlock {p.issue}: "
+                f"they would hold out {_stages(f['hold_others'])}, {p.owner} {_stages(f['hold_owner'])}")
+    if not f["gate_passes"]:
+        return (f"{p.owner} keeps it: {p.issue} would not be agreed even if it opened now, so the chip costs "
+                f"{p.owner} nothing and nobody gains by giving in on {demands}")
+    if f["gate_gain"] <= 0:
+        return (f"{p.owner} keeps it: {p.issue} at the offer is no gain to it ({f['gate_gain']:+.3f}), "
+                "so holding out costs it nothing")
+    return (f"{p.owner} keeps it and nobody gives in before the last stage "
+            f"({p.owner} would hold out {_stages(f['hold_owner'])}, the others {_stages(f['hold_others'])})")

@@ -1,19 +1,33 @@
-"""Playing a scenario's agenda over stages: the stage loop (:func:`run_process`)."""
+"""Playing a scenario's agenda over stages: the stage loop (:func:`run_process`).
+
+Each stage: in the strategic mode the precondition owners and their counterparts first decide
+whether to drop a chip or give in (:mod:`accord.process.strategy`); the open issues are
+negotiated with the model and put to their rules one by one; in the strategic mode the issues
+that failed are then tried as packages (:mod:`accord.process.packages`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 import numpy as np
 
 from accord.errors import AccordError
 from accord.models import registry
+from accord.models.exchange import forbidden_linkages
+from accord.process import strategy as chips
 from accord.process.agenda import agenda, drop_preconditions, open_issues
 from accord.process.negotiation import negotiator
-from accord.process.result import ProcessResult
+from accord.process.packages import PackageLog, search
+from accord.process.result import VIA, ProcessResult
 from accord.process.rules import EPS, MAJORITY_WEIGHTS, acceptance, decide
 from accord.scenario import Scenario, ScenarioArrays
 from accord.uncertainty.sampling import Uncertainty, sample
+
+STRATEGIES = ("strategic", "none")
+#: Days of delay that cost one factor of patience when stages carry dates.
+PATIENCE_DAYS = 30.0
 
 
 def _sample(scenario: Scenario, a: ScenarioArrays, n_draws: int, rng, uncertainty) -> ScenarioArrays:
@@ -36,6 +50,7 @@ def run_process(
     carry_positions: bool = True,
     accept_by: str = "current",
     uncertainty=None,
+    strategy: str = "strategic",
 ) -> ProcessResult:
     """Play the scenario's agenda over ``stages`` stages with ``model``.
 
@@ -65,6 +80,11 @@ def run_process(
         Judge each forecast by the positions the stage ends with, or by the stated positions.
     uncertainty : accord.uncertainty.sampling.Uncertainty, optional
         Defaults for inputs without a stance range (default: from ``scenario.meta``).
+    strategy : ``strategic`` or ``none``
+        ``strategic`` (the default): precondition owners drop their chips or their counterparts
+        give in, as a war of attrition with discounting decides, and issues that fail one by one
+        are tried as packages; ``none``: rules, vetoes and preconditions apply mechanically.
+        With dated ``process.stages`` the default number of stages is theirs.
     """
     if majority_weight not in MAJORITY_WEIGHTS:
         raise AccordError(f"majority weight must be one of {', '.join(MAJORITY_WEIGHTS)}, got {majority_weight!r}")
@@ -74,9 +94,12 @@ def run_process(
         raise AccordError(f"accept_by must be current or stated, got {accept_by!r}")
     if not tolerance >= 0:
         raise AccordError(f"tolerance must be >= 0, got {tolerance}")
+    if strategy not in STRATEGIES:
+        raise AccordError(f"strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
     # The default number of stages comes from the agenda as written, so that a what-if dropping
     # a precondition is played over as many stages as the base case.
-    n_stages = agenda(scenario).depth + 1 if stages is None else int(stages)
+    dated = scenario.process.stages
+    n_stages = (len(dated) or agenda(scenario).depth + 1) if stages is None else int(stages)
     scenario, dropped = drop_preconditions(scenario, drop)
     m_ = model if isinstance(model, registry.Model) else registry.get(model)
     a = scenario.arrays()
@@ -97,6 +120,7 @@ def run_process(
     salience = np.broadcast_to(a.salience, position.shape)
     shape_dm, shape_dnm = (n_d, a.n_issues), position.shape
     agreed = np.zeros(shape_dm, dtype=bool)
+    via = np.zeros(shape_dm, dtype=np.int8)
     stage = np.zeros(shape_dm, dtype=int)
     opened = np.zeros(shape_dm, dtype=int)
     proposal = np.full(shape_dm, np.nan)
@@ -105,24 +129,69 @@ def run_process(
     blocking = np.zeros(shape_dnm, dtype=bool)
     outcome_gap = np.zeros(shape_dnm)
     move_gap = np.zeros(shape_dnm)
+    bought = np.zeros(shape_dnm, dtype=bool)
     judged = position.copy()
     stated = position.copy()
     moved_enough = EPS * span
     open_by_stage = np.zeros((n_stages, *shape_dm), dtype=bool)
+    weight = np.where(a.involved, cap * (salience if majority_weight == "capability-salience" else 1.0), 0.0)
+    strategic = strategy == "strategic"
+    book = _Chips(scenario, a, n_d) if strategic else None
+    no_trade = forbidden_linkages(scenario)
+    banned = no_trade.all(axis=0)
+    packages: dict[tuple[int, ...], PackageLog] = {}
     for t in range(1, n_stages + 1):
-        open_ = open_issues(agreed, ag.requires)
+        if strategic:
+            requires = book.requires()
+            if book.owned.any() and not agreed.all():
+                # Every actor looks at every issue as if it were decided now.
+                preview, ended = negotiate(position, np.ones(shape_dm, dtype=bool))
+                by = ended if accept_by == "current" else stated
+                acc, _, _ = acceptance(by, salience, a.involved, a.status_quo, preview, span, tolerance=tolerance)
+                ok, _, blk = decide(acc, ag, weight)
+                ok &= np.isfinite(preview) & (np.isnan(a.status_quo) | (np.abs(preview - a.status_quo) > moved_enough))
+                state = chips.ChipState(
+                    gain=chips.gains(by, salience, a.involved, a.status_quo, a.lower, a.upper, preview),
+                    passes=ok, blocking=blk, delta=book.patience(t, n_stages),
+                    affinity=chips.affinity(by, salience, a.involved, a.lower, a.upper),
+                    capability=np.broadcast_to(a.capability, (n_d, a.n_actors)),
+                    ally_pressure=scenario.process.ally_pressure, horizon=n_stages - t + 1)
+                book.decide(state, t, agreed, open_issues(agreed, requires))
+                requires = book.requires()
+        else:
+            requires = ag.requires
+        open_ = open_issues(agreed, requires)
         open_by_stage[t - 1] = open_
         if not open_.any():
             continue
         offer, ended = negotiate(position, open_)
         by = ended if accept_by == "current" else stated
         acc, og, mg = acceptance(by, salience, a.involved, a.status_quo, offer, span, tolerance=tolerance)
-        weight = cap * (salience if majority_weight == "capability-salience" else 1.0)
-        weight = np.where(a.involved, weight, 0.0)
+        alone = acc
+        if strategic:
+            acc = acc | (book.conceding & open_[..., None, :])
         ok, sup, blk = decide(acc, ag, weight)
         change = np.isnan(a.status_quo) | (np.abs(offer - a.status_quo) > moved_enough)
         ok &= np.isfinite(offer) & change
         now = open_ & ok
+        via = np.where(now, np.where(np.any(acc & ~alone, axis=-2), VIA["concession"], VIA["alone"]), via)
+        if strategic:
+            g = chips.gains(by, salience, a.involved, a.status_quo, a.lower, a.upper, offer)
+            found = search(g, acc, a.involved, ag, weight, open_ & ~now, open_ & change & np.isfinite(offer),
+                           no_trade, banned, tolerance)
+            for members, draws_ in found:
+                idx = list(members)
+                log = packages.setdefault(members, PackageLog(members, np.zeros(n_d, dtype=int),
+                                                              np.zeros((n_d, a.n_actors))))
+                log.stage[draws_] = t
+                log.gains[draws_] = g[draws_][:, :, idx].sum(axis=2)
+                bought[np.ix_(draws_, np.arange(a.n_actors), idx)] = ~acc[np.ix_(draws_, np.arange(a.n_actors), idx)]
+                took = np.zeros(shape_dm, dtype=bool)
+                took[np.ix_(draws_, idx)] = True
+                now |= took
+                via = np.where(took, VIA["package"], via)
+                acc = np.where(took[..., None, :], True, acc)
+                blk = np.where(took[..., None, :], False, blk)
         opened = np.where(open_ & (opened == 0), t, opened)
         stage = np.where(now, t, stage)
         agreed |= now
@@ -135,6 +204,8 @@ def run_process(
         move_gap = np.where(o3, mg, move_gap)
         judged = np.where(o3, by, judged)
         position = np.where(o3 & ~now[..., None, :], ended, position)
+        if strategic:
+            book.settle(t, agreed)
     notes = []
     no_q = [i for i, q in zip(a.issue_ids, a.status_quo, strict=True) if np.isnan(q)]
     if no_q:
@@ -149,5 +220,85 @@ def run_process(
         outcome=np.where(agreed, proposal, a.status_quo), proposal=proposal, support=support,
         accepts=accepts, blocking=blocking, outcome_gap=outcome_gap, move_gap=move_gap,
         position=judged, open_by_stage=open_by_stage, seed=seed, dropped=dropped, notes=notes,
-        majority_weight=majority_weight, tolerance=float(tolerance),
+        majority_weight=majority_weight, tolerance=float(tolerance), strategy=strategy, via=via,
+        chips=book.summary() if strategic else None, packages=list(packages.values()), bought=bought,
     )
+
+
+class _Chips:
+    """The preconditions' state per draw in the strategic mode: which still hold, the decisions
+    taken on them, and the counterparts giving in at this stage."""
+
+    def __init__(self, scenario: Scenario, a: ScenarioArrays, n_d: int):
+        self.scenario = scenario
+        issue = {x: k for k, x in enumerate(a.issue_ids)}
+        actor = {x: k for k, x in enumerate(a.actor_ids)}
+        pre = scenario.preconditions
+        self.m = a.n_issues
+        self.gate = np.array([issue[p.issue] for p in pre], dtype=int)
+        self.demands = np.zeros((len(pre), a.n_issues), dtype=bool)
+        for k, p in enumerate(pre):
+            self.demands[k, [issue[r] for r in p.requires]] = True
+        self.owner = np.array([actor[p.owner] if p.owner else -1 for p in pre], dtype=int)
+        self.owned = self.owner >= 0
+        self.active = np.ones((n_d, len(pre)), dtype=bool)
+        self.code = np.full((n_d, len(pre)), chips.WAITING)
+        self.when = np.zeros((n_d, len(pre)), dtype=int)
+        self.figures = {k: np.full((n_d, len(pre)), np.nan)
+                        for k in ("hold_owner", "hold_others", "gate_gain", "demand_gain", "gate_passes")}
+        self.conceding = np.zeros((n_d, a.n_actors, a.n_issues), dtype=bool)
+        self._pending: list[tuple[int, np.ndarray]] = []
+        base = scenario.process.patience
+        self.delta = np.array([x.patience if x.patience is not None else base for x in scenario.actors])
+        dates = [s.date for s in scenario.process.stages]
+        self.gaps = _gaps(dates)
+
+    def requires(self) -> np.ndarray:
+        """(D, m, m): issue b waits for issue a in that draw (the preconditions still held)."""
+        req = np.zeros((self.active.shape[0], self.m, self.m), dtype=bool)
+        for k in range(len(self.gate)):
+            req[:, self.gate[k], :] |= self.active[:, k, None] & self.demands[k][None, :]
+        return req
+
+    def patience(self, t: int, n_stages: int) -> np.ndarray:
+        """Each actor's discount factor for the delay from stage t to the next."""
+        gap = self.gaps[t - 1] if t - 1 < len(self.gaps) else 1.0
+        return np.broadcast_to(self.delta ** gap, (self.active.shape[0], self.delta.size))
+
+    def decide(self, state: chips.ChipState, t: int, agreed: np.ndarray, open_: np.ndarray) -> None:
+        self.conceding[:] = False
+        self._pending = []
+        for k in np.flatnonzero(self.owned):
+            d = chips.decide_chip(state, int(self.gate[k]), self.demands[k], int(self.owner[k]), agreed, open_)
+            live = self.active[:, k] & (self.code[:, k] != chips.CONCEDED)
+            for name, v in (("hold_owner", d.hold_owner), ("hold_others", d.hold_others),
+                            ("gate_gain", d.owner_gate_gain), ("demand_gain", d.owner_demand_gain),
+                            ("gate_passes", d.gate_passes)):
+                self.figures[name][:, k] = np.where(live & (d.code >= chips.KEPT), v, self.figures[name][:, k])
+            released = live & (d.code == chips.RELEASED)
+            self.active[:, k] &= ~released
+            self.when[:, k] = np.where(released, t, self.when[:, k])
+            self.code[:, k] = np.where(live & (d.code != chips.CONCEDED), d.code, self.code[:, k])
+            conceding = live & (d.code == chips.CONCEDED)
+            self.conceding |= d.conceders[:, :, None] & self.demands[k][None, None, :] & conceding[:, None, None]
+            self._pending.append((k, conceding))
+
+    def settle(self, t: int, agreed: np.ndarray) -> None:
+        """Counterparts who gave in: the chip did its work where the demands are now agreed."""
+        for k, conceding in self._pending:
+            done = conceding & np.all(agreed | ~self.demands[k][None, :], axis=1)
+            self.code[:, k] = np.where(done, chips.CONCEDED, np.where(conceding, chips.KEPT, self.code[:, k]))
+            self.when[:, k] = np.where(done, t, self.when[:, k])
+        self._pending = []
+
+    def summary(self) -> dict:
+        return {"code": self.code, "stage": self.when, "owner": self.owner, **self.figures}
+
+
+def _gaps(dates: Sequence[str]) -> list[float]:
+    """Delay between consecutive stages in units of PATIENCE_DAYS (1 per stage without dates)."""
+    if not dates or not all(dates):
+        return []
+    days = [date.fromisoformat(d) for d in dates]
+    gaps = [(b - a).days / PATIENCE_DAYS for a, b in zip(days, days[1:], strict=False)]
+    return gaps + gaps[-1:] if gaps else [1.0]
