@@ -66,6 +66,8 @@ def test_plotly_is_served_from_the_installed_package_never_a_cdn(client):
     page = client.get(f"/runs/{run['id']}").text
     assert '<script src="/vendor/plotly.min.js">' in page
     assert not re.search(r'(src|href)="(https?:)?//', page)
+    # The results page says beside the forecasts whether the process agrees them.
+    assert 'id="agreement-table"' in page and "never opens" in page
 
 
 def test_editor_saves_a_new_version(client):

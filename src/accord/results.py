@@ -50,7 +50,9 @@ class Forecast:
 
     ``outcomes[model]`` has shape (n_issues,); ``notes[model]`` lists caveats (a fallback used,
     issues skipped and why); ``extra[model]`` holds per-issue figures a model adds (e.g. the EUM's
-    mean beside its median).
+    mean beside its median). A forecast is where an issue lands *if* it is decided;
+    ``agreement[model][issue]`` (when filled by :func:`accord.process.agreement.agreement`) says
+    whether the process agrees it: ``p_agreed``, ``status``, ``stage``, ``why``.
     """
 
     scenario: str
@@ -59,6 +61,11 @@ class Forecast:
     outcomes: dict[str, np.ndarray]
     notes: dict[str, list[str]] = field(default_factory=dict)
     extra: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    agreement: dict[str, dict[str, dict]] = field(default_factory=dict)
+
+    def _agreement(self, model: str, issue: str) -> dict:
+        a = self.agreement.get(model, {}).get(issue)
+        return {} if a is None else {"p_agreed": a["p_agreed"], "agreement": a["status"]}
 
     def to_frame(self) -> pd.DataFrame:
         """One row per (issue, model): ``issue``, ``issue_name``, ``model``, ``outcome`` and extras."""
@@ -70,7 +77,7 @@ class Forecast:
                 row = {"issue": issue, "issue_name": self.issue_names[k], "model": model, "outcome": float(out[k])}
                 for key, values in self.extra.get(model, {}).items():
                     row[key] = float(values[k])
-                rows.append(row)
+                rows.append(row | self._agreement(model, issue))
         return pd.DataFrame(rows)
 
     def to_json(self) -> dict:
@@ -80,7 +87,7 @@ class Forecast:
                 item = {"issue": issue, "issue_name": self.issue_names[k], "model": model, "outcome": number(out[k])}
                 for key, values in self.extra.get(model, {}).items():
                     item[key] = number(values[k])
-                forecasts.append(item)
+                forecasts.append(item | self._agreement(model, issue))
         return {
             "accord_version": __version__,
             "scenario": self.scenario,

@@ -64,18 +64,31 @@ def forecast(
                                         capability_concentration=capability_concentration), params=params)
         return
     from accord.forecast import forecast as run
+    from accord.process.agreement import agreement, has_agenda, short
 
     result = run(s, models=model, seed=seed, params=params)
+    if has_agenda(s):
+        result.agreement = agreement(s, list(result.outcomes), seed=seed, params=params)
     if _emit_machine(format, result.to_json, result.to_frame):
         return
     table = Table(title=f"{escape(s.title)}: forecasts", title_justify="left")
     table.add_column("issue", style="bold")
     for name in result.outcomes:
         table.add_column(name, justify="right")
+    agenda = has_agenda(s)
     for k, issue in enumerate(s.issues):
         scale = f" [{issue.lower:g}–{issue.upper:g}]" if (issue.lower, issue.upper) != (0, 100) else ""
-        table.add_row(escape(issue.name + scale), *(_fmt(v[k]) for v in result.outcomes.values()))
+        cells = []
+        for name, values in result.outcomes.items():
+            cell = _fmt(values[k])
+            if agenda:
+                cell += "\n[dim]" + escape(short(result.agreement[name][issue.id])) + "[/dim]"
+            cells.append(cell)
+        table.add_row(escape(issue.name + scale), *cells)
     out.print(table)
+    if agenda:
+        out.print("[dim]A forecast is where an issue lands if it is decided; below it, whether the process "
+                  "(rules, vetoes, preconditions, strategic) agrees it. `accord process` says why.[/dim]")
     for name, notes in result.notes.items():
         for note in notes:
             out.print(f"[dim]note ({name}): {escape(note)}[/dim]")

@@ -38,8 +38,17 @@ def forecast_draws(s, models, *, draws, seed, region, workers, scheduler, format
 
         ens = simulate(s, models, draws, seed, uncertainty=u, workers=workers, scheduler=scheduler, progress=progress,
                        params=params)
+    from accord.process.agreement import agreement, has_agenda, short
+
+    # Whether each forecast is decided, from one process run on the stated inputs (`accord process
+    # --draws` gives its probability over the same uncertainty).
+    agreed = agreement(s, list(ens.draws), seed=seed, params=params) if has_agenda(s) else {}
     if format == "json":
-        sys.stdout.write(json.dumps(ens.to_json(regions), indent=2) + "\n")
+        doc = ens.to_json(regions)
+        for item in doc["forecasts"]:
+            if agreed:
+                item["agreement"] = agreed[item["model"]][item["issue"]]["status"]
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         return
     summary = ens.summary(regions)
     if format == "csv":
@@ -47,12 +56,14 @@ def forecast_draws(s, models, *, draws, seed, region, workers, scheduler, format
         return
     table = Table(title=f"{escape(s.title)}: {draws} draws, seed {seed}", title_justify="left")
     cols = ["issue", "model", "point", "mean", "sd", "p10", "p50", "p90"] + [f"P[{lo:g},{hi:g}]" for lo, hi in regions]
+    cols += ["decided? (process, inputs as stated)"] if agreed else []
     for c in cols:
         table.add_column(c, justify="left" if c in ("issue", "model") else "right")
     for row in summary.to_dict(orient="records"):
         cells = [escape(row["issue_name"]), row["model"], _fmt(row["outcome"]), _fmt(row["mean"]), _fmt(row["sd"]),
                  _fmt(row["p10"]), _fmt(row["p50"]), _fmt(row["p90"])]
         cells += [_fmt(row[f"p_{lo:g}_{hi:g}"], 3) for lo, hi in regions]
+        cells += [escape(short(agreed[row["model"]][row["issue"]]))] if agreed else []
         table.add_row(*cells)
     out.print(table)
     if u.none and not (s.arrays().position_low == s.arrays().position_low).any():

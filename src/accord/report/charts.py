@@ -238,6 +238,22 @@ def forecast_table(results: dict) -> tuple[list[str], list[list]]:
     return header, body
 
 
+def agreement_table(results: dict) -> tuple[list[str], list[list]]:
+    """Rows of issue × model: whether the process agrees each forecast (``agreed``, ``blocked``,
+    ``no change``, ``never opens``), from the forecasts' ``agreement`` keys; empty without them."""
+    rows = [r for r in results.get("forecast", {}).get("forecasts", []) if "agreement" in r]
+    if not rows:
+        return [], []
+    _, issues, _ = _names(results)
+    models = list(dict.fromkeys(r["model"] for r in rows))
+    words = {"unchanged": "no change", "closed": "never opens"}
+    table: dict[str, dict] = {}
+    for r in rows:
+        table.setdefault(r["issue"], {})[r["model"]] = words.get(r["agreement"], r["agreement"])
+    return ["issue", *models], [[issues.get(i, {}).get("name", i), *[by.get(m) for m in models]]
+                                for i, by in table.items()]
+
+
 def offers_table(results: dict) -> tuple[list[str], list[list]]:
     """Every offer, exchange or bargain of the iterative models, one row each."""
     rows = []

@@ -52,6 +52,7 @@ def render_report(results: dict, *, scenario: Scenario | None = None, provenance
         "provenance": provenance or {},
         "charts": figures,
         "forecast_table": charts.forecast_table(results),
+        "agreement_table": charts.agreement_table(results),
         "distribution_table": charts.distribution_table(results),
         "process_table": charts.process_table(results),
         "offers_table": (offers_header, offers[:MAX_OFFERS]),

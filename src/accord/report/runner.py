@@ -60,6 +60,7 @@ def run_scenario(
     """Forecast, trajectories of the iterative models, and the optional extras (see module doc)."""
     from accord.forecast import forecast, model_kwargs
     from accord.models import registry
+    from accord.process.agreement import agreement, has_agenda
 
     report = progress or (lambda _f, _m: None)
     params = {k: dict(v) for k, v in (params or {}).items()}
@@ -76,6 +77,8 @@ def run_scenario(
 
     report(0.0, "forecasting")
     fc = forecast(scenario, names, seed=seed, params=params)
+    if has_agenda(scenario):
+        fc.agreement = agreement(scenario, names, seed=seed, params=params)
     step("forecast done")
 
     trajectories: dict[str, dict] = {}

@@ -231,6 +231,7 @@ def run_page(request: Request, run_id: RunId):
         context |= {
             "charts": charts.all_charts(results),
             "forecast_table": charts.forecast_table(results),
+            "agreement_table": charts.agreement_table(results),
             "offers_table": charts.offers_table(results),
             "distribution_table": charts.distribution_table(results),
             "process_table": charts.process_table(results),
