@@ -95,3 +95,20 @@ def test_dropping_a_precondition_changes_only_its_dependents(s, data):
         assert base.agreed[0, j] == what_if.agreed[0, j]
         assert base.stage[0, j] == what_if.stage[0, j]
         assert np.array_equal(base.outcome[:, j], what_if.outcome[:, j], equal_nan=True)
+
+
+@settings(max_examples=30, deadline=None)
+@given(agendas(), st.integers(0, 2**16), st.sampled_from(["compromise", "median", "nash"]))
+def test_strategic_draws_give_probabilities_and_plain_json(s, seed, model):
+    import json
+
+    r = run_process(s, model, draws=4, seed=seed)
+    doc = json.loads(json.dumps(r.to_json(), allow_nan=False))
+    for p in doc["preconditions"]:
+        assert 0 <= p["p_dropped"] <= 1 and 0 <= p["p_conceded"] <= 1 and p["why"]
+    for v in doc["vetoes"]:
+        assert 0 <= v["p_used"] <= 1 and 0 <= v["p_bought"] <= 1
+    for pk in doc["packages"]:
+        assert 2 <= len(pk["issues"]) <= 3 and 0 < pk["p"] <= 1
+    for item in doc["issues"]:
+        assert abs(sum(item["p_via"].values()) - item["p_agreed"]) < 1e-9

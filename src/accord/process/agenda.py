@@ -39,6 +39,12 @@ class Agenda:
             level = np.maximum(level, np.where(self.requires, level[None, :] + 1, 1).max(axis=1, initial=1))
         return int(level.max(initial=1))
 
+    def take(self, index) -> Agenda:
+        """The agenda of some issues only (their rules and vetoes; preconditions among them)."""
+        idx = list(index)
+        return Agenda(tuple(self.issue_ids[j] for j in idx), tuple(self.kind[j] for j in idx), self.threshold[idx],
+                      self.counted[:, idx], self.veto[:, idx], self.requires[np.ix_(idx, idx)])
+
 
 def agenda(scenario: Scenario, arrays: ScenarioArrays | None = None) -> Agenda:
     """The rules, vetoes and preconditions of ``scenario`` as an :class:`Agenda`."""

@@ -86,10 +86,9 @@ def search(gain, accepts, involved, agenda: Agenda, weight, failed, ok_change, n
         possible = failed[:, idx].all(axis=1) & ~taken[:, idx].any(axis=1)
         if not possible.any():
             continue
-        acc = accepts.copy()
-        acc[:, :, idx] = package_accepts(gain, accepts, involved, members, no_trade, tolerance)
-        ok, _, _ = decide(acc, agenda, weight)
-        passes = possible & ok[:, idx].all(axis=1) & ok_change[:, idx].all(axis=1)
+        acc = package_accepts(gain, accepts, involved, members, no_trade, tolerance)
+        ok, _, _ = decide(acc, agenda.take(idx), weight[..., idx])
+        passes = possible & ok.all(axis=1) & ok_change[:, idx].all(axis=1)
         if passes.any():
             taken[:, idx] |= passes[:, None]
             formed.append((members, passes))
