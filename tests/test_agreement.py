@@ -42,4 +42,5 @@ def test_report_and_web_results_show_the_agreement_table():
     results = run_scenario(s, ["compromise", "median"])
     html = render_report(results, scenario=s)
     assert 'id="agreement-table"' in html and "never opens" in html
+    assert 'id="process-moves"' in html and "Package delegation + ceasefire" in html
     assert short({"status": "agreed", "stage": 2}) == "agreed at stage 2"
