@@ -15,7 +15,6 @@ from accord.process import run_process
 from accord.process.run import _gaps
 from accord.process.strategy import holdout
 from accord.scenario import Linkage, ProcessSettings, Stage
-
 from test_process import item, make
 
 
