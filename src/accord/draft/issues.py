@@ -300,7 +300,7 @@ def find_issues(reports: list[Report], statements: list[Statement], ents: Entiti
                     phrases += [px, *pys]
                     raw_conditions.append((px, pys, r.id, s.index, s.text))
     clusters = _cluster(phrases)
-    frequency = Counter(t for r in reports for s in r.sentences for t in _words_of(s.text))
+    frequency = Counter(t for r in reports for s in r.sentences for t in words_of(s.text))
     issues = [_issue(c, reports, statements, frequency) for c in clusters]
     conds = {id(p) for px, pys, *_ in raw_conditions for p in (px, *pys)}
     for issue in issues:
@@ -346,7 +346,7 @@ def _cluster(phrases: list[Phrase]) -> list[list[Phrase]]:
 _PREFERRED = {"condition": 0, "at-issue": 1, "contention": 2, "demand": 3}
 
 
-def _words_of(text: str) -> set[str]:
+def words_of(text: str) -> set[str]:
     words = {SYNONYMS.get(w, w) for w in re.findall(r"[\w’'-]+", re.sub(r"[’']s\b", "", text.lower()))}
     return words | {w[:-1] for w in words if len(w) > 4 and w.endswith("s") and not w.endswith("ss")}
 
@@ -363,13 +363,13 @@ def _issue(phrases: list[Phrase], reports: list[Report], statements: list[Statem
     n_sentences = sum(len(r.sentences) for r in reports)
     for r in reports:
         for s in r.sentences:
-            words = _words_of(s.text)
+            words = words_of(s.text)
             rare = [t for t in key_terms & words if frequency.get(t, 0) <= max(2, 0.25 * n_sentences)]
             if rare and (r.id, s.index) not in evidence:
                 evidence.append((r.id, s.index))
     parties = []
     for st in statements:
-        words = _words_of(st.text)
+        words = words_of(st.text)
         if st.party and (words & key_terms or (st.report, st.sentence_index) in evidence):
             if st.party not in parties:
                 parties.append(st.party)

@@ -94,8 +94,9 @@ def parse_report(raw: bytes | str, name: str = "<text>", source_id: str = "repor
     check_text(text, name)
     paragraphs = split_paragraphs(text)
     sentences = split_sentences(text, paragraphs)
-    if not title:
-        first = text[paragraphs[0][0]:paragraphs[0][1]]
+    if not title:  # the headline: the first short paragraph of four words or more
+        heads = [text[a:b] for a, b in paragraphs[:4]]
+        first = next((h for h in heads if len(h.split()) >= 4 and len(h) < 160), heads[0])
         title = first if len(first) < 160 else first[:157] + "…"
     return Report(id=source_id, name=name, title=title.strip(), text=text, paragraphs=tuple(paragraphs),
                   sentences=tuple(sentences))
