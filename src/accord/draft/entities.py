@@ -466,7 +466,7 @@ def _role_party(r: Report, toks: list[Token], m: Mention, anchors: list[Mention]
 
     # Left: "US Secretary of State John Kerry", "his Russian opposite number, Foreign Minister
     # Sergei Lavrov", "the UN envoy for Syria, Staffan de Mistura", "Russia's Lavrov".
-    titled, candidates, remit = False, [], False
+    titled, candidates = False, []
     j = k - 1
     steps = 0
     while j >= 0 and toks[j].start >= sent.start and steps < 12:
@@ -478,9 +478,8 @@ def _role_party(r: Report, toks: list[Token], m: Mention, anchors: list[Mention]
             if a.relational:
                 return None  # "Russian ally Bashar al-Assad": an ally, not a Russian
             before = toks[_index_at(toks, a.start) - 1].lower if _index_at(toks, a.start) > 0 else ""
-            if before in REMIT_PREPS or (before == "the" and toks[_index_at(toks, a.start) - 2].lower in REMIT_PREPS):
-                remit = True
-            else:
+            # "envoy for Syria": the remit, not the employer
+            if not (before in REMIT_PREPS or (before == "the" and toks[_index_at(toks, a.start) - 2].lower in REMIT_PREPS)):
                 candidates.append(a)
             j = _index_at(toks, a.start) - 1
             steps += 1

@@ -51,7 +51,8 @@ support view views position positions stance concerns concern frustration determ
 momentum chance sort rules rule future state states country countries world region government
 monday tuesday wednesday thursday friday saturday sunday january february march april may june july
 august september october november december today yesterday tomorrow week weeks month months year years
-day days weekend morning evening night must immediately soon now group groups
+day days weekend morning evening night must immediately soon now group groups countries nations text
+texts language deal deals one two three four five six seven eight nine ten dozen both
 """.split())
 _PRONOUNS = frozenset("it they he she we him them us me i you".split())
 _STOP_WORDS = FUNCTION_WORDS | frozenset("""
@@ -119,13 +120,15 @@ def noun_phrase(text: str, *, max_words: int = 6) -> str:
         if lw in ("’s", "'s") and words:
             words[-1] += w
             continue
-        if not words and lw in _STOP_WORDS:
-            continue
         if w in _PRONOUNS:
             break
+        if not words and lw in _STOP_WORDS:
+            continue
         if lw in ("and", "or", "but", "nor") or lw in _VERBS or (lw in _PREPS and lw != "of"):
             break
         if words and lw == "of" and len(words) >= max_words - 1:
+            break
+        if words and (lw in _CLAUSE_WORDS or lw in _ADVERBS):
             break
         if words and re.fullmatch(r"[a-z]+(?:ed|ing)", w) and lw not in gz.TITLES and lw not in SYNONYMS:
             break
@@ -137,6 +140,54 @@ def noun_phrase(text: str, *, max_words: int = 6) -> str:
     return " ".join(words)
 
 
+_CLAUSE_WORDS = frozenset("that which who whom whose where when while".split())
+_ADVERBS = frozenset("only first then also still again now never finally already soon even just".split())
+_PARTICLES = frozenset("back down up out off away".split())
+
+
+def _is_actor(np: str) -> bool:
+    """Whether a phrase only names parties or pronouns ("Iran", "the United States", "we")."""
+    g = gz.load()
+    if g.lookup(np) or np.lower() in _PRONOUNS:
+        return True
+    words = [re.sub(r"[’']s$", "", w) for w in np.split()]
+    return all(g.lookup(w) or w.lower() in _PRONOUNS or w.lower() in _ROLES for w in words)
+
+
+#: Words of office that name people ("officials", "minister"), not the fields of an office
+#: ("trade", "finance", "climate"), which can be the matter itself.
+_ROLES = gz.TITLES - frozenset("""
+foreign defence defense finance trade economy energy environment climate interior prime deputy supreme
+special high opposite number state military mission source sources
+""".split())
+
+
+def matter(text: str) -> str:
+    """What a clause is about: its subject, unless the subject is a party; then the object of its
+    verb. "Iran must first roll back its uranium enrichment" -> "uranium enrichment"; "the United
+    States would lift sanctions" -> "sanctions"; "Assad must go" -> "Assad"."""
+    np = noun_phrase(text)
+    words = np.split()
+    rest = text[text.find(np) + len(np):].lstrip().split()[:1] if np else []
+    if (len(words) >= 2 and _is_actor(" ".join(words[:-1])) and words[-1].islower()
+            and rest and (rest[0].lower() in _PREPS or rest[0].lower() in _STOP_WORDS)):
+        np = ""  # "Iran returns to compliance": a party and its verb, not a noun phrase
+    if np and not _is_actor(np):
+        return np
+    toks = [m.group(0) for m in _WORD.finditer(text)]
+    k = 0
+    while k < len(toks) and (toks[k].lower() in _STOP_WORDS or toks[k][:1].isupper() or toks[k] in ("’s", "'s")
+                             or toks[k].lower() in _PRONOUNS):
+        k += 1
+    while k < len(toks) and (toks[k].lower() in _VERBS or toks[k].lower() in _ADVERBS
+                             or (toks[k].lower().endswith("ly") and len(toks[k]) > 4)):
+        k += 1
+    k += 1  # the verb
+    while k < len(toks) and (toks[k].lower() in _PARTICLES or toks[k].lower() in _PREPS):
+        k += 1
+    return noun_phrase(" ".join(toks[k:])) if k < len(toks) else ""
+
+
 def noun_phrases(text: str) -> list[str]:
     """Every noun phrase of a list: "both the rebel representation and the terror blacklist are
     agreed" -> ["rebel representation", "terror blacklist"]."""
@@ -144,8 +195,11 @@ def noun_phrases(text: str) -> list[str]:
                     text, maxsplit=1)[0]
     text = re.sub(r"^\s*(?:both|either|all of|each of)\s+", "", text)
     out = []
-    for part in re.split(r",\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+", text):
-        np = noun_phrase(part)
+    for k, part in enumerate(re.split(r",\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+", text)):
+        first = part.split()[:1]
+        if k and first and re.fullmatch(r"[a-z]+ed", first[0]):
+            part = part.split(None, 1)[1] if len(part.split()) > 1 else ""  # "… and curbed fentanyl exports"
+        np = matter(part)
         if np:
             out.append(np)
     return out
@@ -185,13 +239,13 @@ def _party_words(ents: Entities) -> frozenset[str]:
 
 
 _CONTENTION = re.compile(
-    r"\b(?:disagree\w*|disputes?|disputed|squabbl\w+|bargain\w*|rows?|rifts?|differences|wrangl\w+|divided|"
+    r"\b(?:disagree\w*|disputes?|disputed|squabbl\w+|bargain\w*|rows?|rifts?|differences|wrangl\w+|divided|split|"
     r"clash\w*|tensions?|deadlock|impasse|stalemate|talks|negotiations?|negotiat\w+|agree\w*|deal|compromise|"
     r"concessions?|fight\w*|quarrel\w*|feud\w*|standoff)[”\x22\u2019]?\s+(?:[\w’'-]+\s+){0,3}?(?:over|about|on)\s+(?P<np>[^,;.]+)",
     re.I)
 _AT_ISSUE = re.compile(r"\b(?:at issue|at stake|in dispute|the sticking points?|the main obstacles?)\s+(?:is|are|was|were|remains?)\s+(?P<np>[^;.]+)", re.I)
 _DEMAND = re.compile(
-    r"\b(?:demand\w*|calls? for|called for|insist\w* on|reject\w*|oppos(?:e|es|ed|ing)|seek\w*|sought|"
+    r"\b(?:demand\w*|call(?:s|ed|ing)? for|insist\w* on|reject\w*|resist\w*|oppos(?:e|es|ed|ing)|seek\w*|sought|"
     r"propos\w+|(?:agree\w*|committed) (?:to|on)(?=\s+(?:a|an|the|its|their|any|new)\s)|pledg\w+ to|want\w* to \w+|refus\w+ to \w+|push\w* for|"
     r"press\w* for|backs|backed|backing|support\w*|lift|lifting|ease|easing)\s+(?:that\s+)?(?P<np>[^,;.]+)", re.I)
 _DEMAND_THAT = re.compile(r"\b(?:demand\w*|insist\w*|declaring|urg\w+)\s+that\s+(?P<clause>[^,;.]+)", re.I)
@@ -215,17 +269,22 @@ def _phrases(reports: list[Report], statements: list[Statement], ents: Entities)
                         for obj in re.finditer(r"\bto\s+[a-z]+(?:\s+(?:up|out|down))?\s+(?P<np>[^,;.]+)", m.group("np")):
                             out.append(Phrase(noun_phrase(obj.group("np")), r.id, s.index, source, party))
             for m in _DEMAND_THAT.finditer(s.text):
-                clause = " ".join(m.group("clause").split()[:4])
-                out.append(Phrase(clause, r.id, s.index, "demand", party))
+                clause = m.group("clause")
+                subject = noun_phrase(clause)
+                person = subject and subject[:1].isupper() and not _is_actor(subject) and len(subject.split()) <= 3
+                # "demand that Assad step down": the person and what is asked of him
+                text = " ".join(clause.split()[:4]) if person else matter(clause)
+                out.append(Phrase(text, r.id, s.index, "demand", party))
     for p in out:
         p.terms = terms_of(p.text, ents)
     return [p for p in out if p.terms]
 
 
 # -- conditions ------------------------------------------------------------------------------------------
-_MODAL_NOT = re.compile(r"\b(?:should|will|would|must|can|could|shall|may)\s+not\s+(?P<verb>(?:[\w’'-]+\s+){0,3}?)"
+_MODAL_NOT = re.compile(r"\b(?:should|will|would|must|can|could|shall|may)\s+not\s+(?P<verb>(?:[\w’'-]+\s+){0,5}?)"
                         r"(?:until|unless|before)\s+(?P<y>[^;.]+)", re.I)
-_NO_UNTIL = re.compile(r"\bno\s+(?P<x>[\w’'-]+(?:\s+[\w’'-]+){0,3}?)\s+(?:[\w’'-]+\s+){0,4}?(?:until|unless|before|without)\s+(?P<y>[^;.]+)", re.I)
+_NO_UNTIL = re.compile(r"\bno\s+(?P<x>[\w’'-]+(?:\s+[\w’'-]+){0,5}?)\s+(?:until|unless|before|without)\s+(?P<y>[^;.]+)", re.I)
+_BEFORE = re.compile(r"\b(?:must|should|has to|have to|needs? to)\s+(?:come|happen|be\s+\w+)\s+(?:first\s+)?before\s+(?P<x>[^;.]+)", re.I)
 _ONLY = re.compile(r"\bonly\s+(?:after|if|once|when)\s+(?P<y>[^;.]+)", re.I)
 _PRECONDITION = re.compile(r"\b(?:a\s+)?(?:pre)?condition\s+for\s+(?P<x>[^,;.]+?)\s+(?:is|was|remains|would be)\s+(?P<y>[^;.]+)", re.I)
 _CONDITIONAL = re.compile(r"\b(?:conditional|contingent|dependent)\s+(?:on|upon)\s+(?P<y>[^;.]+)", re.I)
@@ -239,7 +298,7 @@ def _subject_before(text: str, end: int) -> str:
     tail = head[cut + 1:].strip()
     tail = re.sub(r"^(?:that|then|so)\s+", "", tail)
     words = tail.split()[-6:]
-    return noun_phrase(" ".join(words))
+    return matter(" ".join(words))
 
 
 def conditions(sentence: str) -> list[tuple[str, list[str]]]:
@@ -257,11 +316,17 @@ def conditions(sentence: str) -> list[tuple[str, list[str]]]:
     for m in _MODAL_NOT.finditer(sentence):
         x = _subject_before(sentence, m.start())
         verb = m.group("verb").split()
-        if verb and (not x or x.lower() in ("it", "they", "he", "she", "we")):
-            x = noun_phrase(" ".join(verb[1:])) or verb[0]
+        if verb and (not x or _is_actor(x)):
+            x = matter("it " + " ".join(verb)) or verb[0]
         ys = noun_phrases(m.group("y"))
         if x and ys:
             out.append((x, ys))
+    for m in _BEFORE.finditer(sentence):  # "tariff cuts must come before any talks on export controls"
+        y = _subject_before(sentence, m.start())
+        x = matter(re.sub(r"^(?:any|all|the)\s+(?:discussion|talk|talks|debate|negotiations?)\s+(?:of|on|about)\s+", "",
+                          m.group("x")))
+        if x and y:
+            out.append((x, [y]))
     for m in _ONLY.finditer(sentence):
         x = _subject_before(sentence, m.start())
         ys = noun_phrases(m.group("y"))
@@ -354,7 +419,7 @@ def words_of(text: str) -> set[str]:
 def _issue(phrases: list[Phrase], reports: list[Report], statements: list[Statement],
            frequency: Counter) -> CandidateIssue:
     terms = Counter(t for p in phrases for t in p.terms)
-    named = sorted(phrases, key=lambda p: (_PREFERRED[p.source], -sum(terms[t] for t in p.terms) / len(p.terms),
+    named = sorted(phrases, key=lambda p: (_PREFERRED[p.source] > 2, -len(p.terms), _PREFERRED[p.source],
                                            abs(len(p.text.split()) - 2), p.sentence))
     name = named[0].text
     name = name[:1].upper() + name[1:]

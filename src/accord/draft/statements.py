@@ -99,9 +99,7 @@ def _report_statements(r: Report, ents: Entities) -> list[Statement]:
     prev_para_speaker: tuple[int, Statement] | None = None
     for p, (pa, pb) in enumerate(r.paragraphs):
         para = r.text[pa:pb]
-        quotes = sorted(((m.start(1) + pa - 1, m.end(1) + pa + 1, m.group(1)) for pat in _QUOTES for m in pat.finditer(para)),
-                        key=lambda q: q[0])
-        quotes = [q for k, q in enumerate(quotes) if not any(o[0] < q[0] < o[1] for o in quotes[:k])]
+        quotes = _quotes_in(r.text, pa, pb)
         last_in_para = None
         for qa, qb, words in quotes:
             n_words = len(words.split())
@@ -127,12 +125,20 @@ def _report_statements(r: Report, ents: Entities) -> list[Statement]:
             for s in range(s_first.index, s_last.index + 1):
                 quoted_sentences.add(s)
         prev_para_speaker = (p, last_in_para) if last_in_para and last_in_para.party else None
+    quote_spans = [(q0, q1) for p0, p1 in r.paragraphs for q0, q1, _ in _quotes_in(r.text, p0, p1)]
     for s in r.sentences:
-        if s.index in quoted_sentences:
-            continue
-        out += _reported(r, s, mentions, ents, out)
+        spans = [q for q in quote_spans if q[0] < s.end and s.start < q[1]] if s.index in quoted_sentences else []
+        out += _reported(r, s, mentions, ents, out, spans)
     out.sort(key=lambda st: (st.sentence_index, st.kind != "quote"))
     return out
+
+
+def _quotes_in(text: str, pa: int, pb: int) -> list[tuple[int, int, str]]:
+    """(start, end, words) of the quotations in a paragraph, outermost only, marks included."""
+    para = text[pa:pb]
+    quotes = sorted(((m.start(1) + pa - 1, m.end(1) + pa + 1, m.group(1)) for pat in _QUOTES for m in pat.finditer(para)),
+                    key=lambda q: q[0])
+    return [q for k, q in enumerate(quotes) if not any(o[0] < q[0] < o[1] for o in quotes[:k])]
 
 
 def _speech_verb_at(words: list[tuple[int, int, str]], k: int) -> bool:
@@ -163,8 +169,10 @@ def _attribute_quote(r: Report, qa: int, qb: int, mentions, ents: Entities, earl
     after = _words(r.text[qb:end], qb)
     # "…," a senior US official said / "…," said Lavrov / "…," he told reporters
     for k, (a, b, w) in enumerate(after[:14]):
-        if w in ("“", '"') or (w in (".", "!", "?") and k > 0):
+        if w in ("“", '"', ";") or (w in (".", "!", "?") and k > 0):
             break
+        if w.lower() in ("while", "whereas", "but") or (w == "," and k > 1):
+            break  # another clause: "…" to a deal, while France said …
         if _speech_verb_at(after, k):
             if k > 0:
                 span = (after[0][0], a)
@@ -189,6 +197,8 @@ def _attribute_quote(r: Report, qa: int, qb: int, mentions, ents: Entities, earl
             start = _clause_start(before, k)
             found = _resolve(r, (before[start][0] if start < len(before) else before[k][0], before[k][0]),
                              mentions, ents, earlier)
+            if found is None and start > 0:  # "Mora … said …, but warned that “…”": the sentence's subject
+                found = _resolve(r, (before[0][0], before[k][0]), mentions, ents, earlier)
             if found:
                 return (*found[:3], before[k][2], "named before the quote" if found[3] == "named" else found[3])
             break
@@ -279,8 +289,10 @@ def _speaker_words(r: Report, m: Mention, a: int, b: int) -> str:
     return r.text[words[start][0]:words[end][1]]
 
 
-def _reported(r: Report, s, mentions: list[Mention], ents: Entities, earlier: list[Statement]) -> list[Statement]:
-    """Reported speech in one sentence: one statement per clause whose verb is a speech verb."""
+def _reported(r: Report, s, mentions: list[Mention], ents: Entities, earlier: list[Statement],
+              quotes: list[tuple[int, int]] = ()) -> list[Statement]:
+    """Reported speech in one sentence: one statement per clause whose verb is a speech verb
+    (clauses that hold a quotation were attributed with it)."""
     words = _words(s.text, s.start)
     out = []
     clause_starts = [0] + [j + 1 for j, w in enumerate(words)
@@ -290,6 +302,8 @@ def _reported(r: Report, s, mentions: list[Mention], ents: Entities, earlier: li
     for c0, c1 in bounds:
         while c1 - 1 > c0 and words[c1 - 1][2].lower() in ("but", ";", ",", "and"):
             c1 -= 1
+        if any(q0 < words[c1 - 1][1] and words[c0][0] < q1 for q0, q1 in quotes):
+            continue
         for k in range(c0, c1):
             if not _speech_verb_at(words, k):
                 continue
@@ -320,8 +334,15 @@ def _co_speakers(st: Statement, phrase: str, a: int, mentions: list[Mention], en
     envoy for Syria, Staffan de Mistura, want …")."""
     if " and " not in phrase or re.search(r"\b(?:which|who)\b", phrase):
         return []
-    others = {resolve_party(m.party, ents.parties): m for m in mentions
-              if a <= m.start < a + len(phrase) and m.person and not m.place and not m.relational}
+    # the joined subject: the names before the verb, not a place or a remit ("envoy for Syria")
+    others = {}
+    for m in mentions:
+        if not (a <= m.start < a + len(phrase)) or m.place or m.relational or m.party is None:
+            continue
+        before = phrase[:m.start - a].rstrip().lower()
+        if m.person is None and (before.endswith((" for", " to", " in", " of", " with", " on")) or m.how == "demonym"):
+            continue
+        others.setdefault(resolve_party(m.party, ents.parties), m)
     return [Statement(st.report, st.sentence_index, st.text, st.sentence, st.kind, m.text, party, m.person, st.verb,
                       st.how + " (one of several speakers)", st.cues)
             for party, m in sorted(others.items(), key=lambda kv: kv[1].start) if party and party != st.party]
