@@ -117,6 +117,10 @@ class Draft:
                     rationale="Drafted: no estimate yet." + ("" if said else " The actor is named in the evidence but said nothing on it."),
                     evidence=tuple(Evidence(st.text, st.report, st.sentence) for st in said[:MAX_EVIDENCE]),
                 ))
+        # in the order a file lists them (by actor, then issue), so the skeleton reads back the same
+        a_order = {a.id: k for k, a in enumerate(actors)}
+        i_order = {i.id: k for k, i in enumerate(issues)}
+        stances.sort(key=lambda st: (a_order[st.actor], i_order[st.issue]))
         preconditions = tuple(
             Precondition(p.issue, p.requires, p.owner, rationale=f"{p.text} ({p.report})") for p in self.preconditions
         )

@@ -98,7 +98,6 @@ def _report_statements(r: Report, ents: Entities) -> list[Statement]:
     quoted_sentences: set[int] = set()
     prev_para_speaker: tuple[int, Statement] | None = None
     for p, (pa, pb) in enumerate(r.paragraphs):
-        para = r.text[pa:pb]
         quotes = _quotes_in(r.text, pa, pb)
         last_in_para = None
         for qa, qb, words in quotes:
