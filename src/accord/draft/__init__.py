@@ -5,7 +5,7 @@ between them, drafted from one or more reports for an analyst to finish.
 >>> d = draft_text("Russian Foreign Minister Sergei Lavrov said on Monday that Moscow will not "
 ...                "sign the deal until the sanctions are lifted.", recogniser="rules")
 >>> [(a["name"], a["aliases"]) for a in d.to_json()["actors"]]
-[('Russia', ['Sergei Lavrov', 'Russian', 'Moscow'])]
+[('Russia', ['Russian', 'Sergei Lavrov', 'Moscow'])]
 
 The pipeline: :mod:`~accord.draft.text` (reading, checks, sentences) -> :mod:`~accord.draft.entities`
 (parties and people) -> :mod:`~accord.draft.statements` (who said what) -> :mod:`~accord.draft.issues`
