@@ -231,3 +231,14 @@ def test_two_reports_share_parties_and_people():
     a = actors(d)
     assert [s.id for s in d.to_scenario().sources] == ["iran-nuclear-talks", "trade-talks"]
     assert a["united-states"]["mentions"] > 10
+
+
+def test_a_speaker_after_the_words_and_a_name_that_ends_like_a_verb(recogniser):
+    d = draft_text("Germany and France had pressed Hungary to drop its objections, diplomats said. "
+                   "The United States and China agreed on Monday to suspend the tariffs. "
+                   "Poland wants the funds released, EU officials said.", recogniser=recogniser)
+    got = said(d)
+    assert (None, "Germany and France had pressed Hungary to drop its objections") in got
+    assert ("united-states", "agreed on Monday to suspend the tariffs") in got
+    assert ("china", "agreed on Monday to suspend the tariffs") in got  # one of two speakers
+    assert ("eu", "Poland wants the funds released") in got

@@ -493,6 +493,8 @@ def _role_party(r: Report, toks: list[Token], m: Mention, anchors: list[Mention]
                 break
         elif t.is_cap and w not in _NOT_NAMES and j == k - 1:
             pass  # a first name the recogniser left out
+        elif t.is_cap and j + 1 < len(toks) and toks[j + 1].lower in gz.TITLES:
+            pass  # part of a title: "Treasury Secretary", "State Department official"
         else:
             break
         j -= 1

@@ -144,6 +144,8 @@ def _speech_verb_at(words: list[tuple[int, int, str]], k: int) -> bool:
     w = words[k][2].lower()
     if not SPEECH_VERBS.fullmatch(w):
         return False
+    if words[k][2][:1].isupper() and k > 0:
+        return False  # a name: "the United States", "Small Island States"
     if k > 0 and words[k - 1][2].lower() in _BE:
         return False  # passive: "are agreed upon", "was told"
     if w in _NEEDS:
@@ -308,6 +310,20 @@ def _reported(r: Report, s, mentions: list[Mention], ents: Entities, earlier: li
                 continue
             if _BASE.fullmatch(words[k][2].lower()) and any(w[2].lower() == "to" for w in words[c0:k]):
                 continue  # "flew to Moscow to meet Putin and urge him": a purpose, not a statement
+            inverted = k == c1 - 1 or (k + 1 < c1 and words[k + 1][2] in (".", ","))
+            comma = max((j for j in range(c0, k) if words[j][2] == ","), default=None)
+            if inverted and comma is not None and k - comma <= 6:
+                # "Germany and France had pressed Hungary, diplomats said": the speaker follows the words
+                found = _resolve(r, (words[comma + 1][0], words[k][0]), mentions, ents, earlier + out)
+                text = r.text[words[c0][0]:words[comma][0]].strip()
+                speaker = r.text[words[comma + 1][0]:words[k][0]].strip()
+                if found:
+                    out.append(Statement(r.id, s.index, text, s.text, "reported", found[0], found[1], found[2],
+                                         words[k][2], "named after the words", cues_of(text)))
+                else:
+                    out.append(Statement(r.id, s.index, text, s.text, "reported", speaker, None, None, words[k][2],
+                                         "unattributed", cues_of(text)))
+                break
             found = _resolve(r, (words[c0][0], words[k][0]), mentions, ents, earlier + out) if k > c0 else None
             if found is None and c0 > 0:
                 found = _resolve(r, (words[0][0], words[k][0]), mentions, ents, earlier + out)
