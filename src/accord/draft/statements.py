@@ -305,7 +305,13 @@ def _reported(r: Report, s, mentions: list[Mention], ents: Entities, earlier: li
             c1 -= 1
         if any(q0 < words[c1 - 1][1] and words[c0][0] < q1 for q0, q1 in quotes):
             continue
-        for k in range(c0, c1):
+        last = c1 - 1
+        while last > c0 and words[last][2] in (".", "!", "?"):
+            last -= 1
+        # "…, EU officials said.": the verb that ends the clause, with its speaker after a comma, goes first
+        order = ([last] if _speech_verb_at(words, last) and any(w[2] == "," for w in words[max(c0, last - 6):last])
+                 else []) + list(range(c0, c1))
+        for k in order:
             if not _speech_verb_at(words, k):
                 continue
             if _BASE.fullmatch(words[k][2].lower()) and any(w[2].lower() == "to" for w in words[c0:k]):
