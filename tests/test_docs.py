@@ -35,3 +35,36 @@ def test_readme_starts_with_the_two_commands():
     lines = (ROOT / "README.md").read_text().splitlines()
     code = [ln for ln in lines[:8] if ln.startswith("make ")]
     assert code[0].startswith("make run") and code[1].startswith("make test")
+
+
+def test_tutorial_from_news_runs(run_cli, tmp_path, monkeypatch):
+    """Every block of docs/tutorial-from-news.md runs, in order, from a copy of the repository's
+    layout (the seed report beside it as ../shared/seed)."""
+    import shlex
+    import shutil
+
+    seed = ROOT.parent / "shared" / "seed" / "kerry-in-moscow-2015.txt"
+    if not seed.exists():
+        pytest.skip("the seed report is not beside the checkout")
+    work = tmp_path / "repo"
+    (work / "examples").mkdir(parents=True)
+    shutil.copy(ROOT / "examples" / "syria-issg-2015.yaml", work / "examples")
+    (tmp_path / "shared" / "seed").mkdir(parents=True)
+    shutil.copy(seed, tmp_path / "shared" / "seed")
+    monkeypatch.chdir(work)
+    text = (ROOT / "docs" / "tutorial-from-news.md").read_text()
+    blocks = re.findall(r"```(sh|python)\n(.*?)```", text, re.S)
+    assert len(blocks) >= 7
+    for kind, body in blocks:
+        if kind == "python":
+            exec(compile(body, "tutorial-from-news.md", "exec"), {})
+            continue
+        for line in body.strip().splitlines():
+            command, _, fallback = line.partition(" || ")
+            args = shlex.split(command)
+            assert args[0] == "accord"
+            code, out, err = run_cli(*args[1:])
+            assert code == (2 if fallback else 0), (line, err)
+            if fallback:
+                assert "no estimate yet" in err
+    assert (work / "syria-estimated.yaml").exists() and (work / "syria-with-evidence.yaml").exists()

@@ -279,3 +279,46 @@ def test_csv_cells_cannot_become_spreadsheet_formulas():
 def test_actor_record_unchanged():
     # The editor relies on these fields existing; fail loudly if the record changes shape.
     assert {"id", "name", "capability", "group", "colour", "description", "rationale"} <= set(Actor.__dataclass_fields__)
+
+
+DRAFT_YAML = """
+title: a draft with evidence
+sources: [{id: r1, title: "a report"}]
+actors:
+  - {id: a, name: Alpha, capability: unknown}
+  - {id: b, name: Beta, capability: 2}
+issues:
+  - {id: deal, name: The deal}
+stances:
+  a:
+    deal:
+      position: unknown
+      salience: unknown
+      evidence:
+        - {quote: "no deal until the sanctions go", source: r1, sentence: "Alpha said: no deal until the sanctions go."}
+  b:
+    deal: [40, 0.5]
+"""
+
+
+def test_editor_shows_a_stances_evidence_beside_it_and_keeps_it(client):
+    sid = client.post("/api/scenarios", json={"yaml": DRAFT_YAML}).json()["scenario_id"]
+    page = client.get(f"/scenarios/{sid}").text
+    cell = page[page.index('id="evidence-0-0"'):]
+    cell = cell[: cell.index("</td>")]
+    assert "<q>no deal until the sanctions go</q>" in cell and "<cite>r1</cite>" in cell
+    assert "Alpha said: no deal until the sanctions go." in cell
+    assert 'href="#evidence-0-0"' in page  # the grid cell points at it
+    data = editor_form(page)
+    assert data["s0_0_position"] == "unknown" and data["a0_capability"] == "unknown"
+    # rename the actor and estimate the salience: the evidence follows, the position stays unknown
+    data["a0_id"], data["s0_0_salience"] = "alpha", "0.8"
+    r = client.post(f"/scenarios/{sid}", data=data | {"action": "save"}, follow_redirects=False)
+    assert r.status_code == 303, r.text[:2000]
+    doc = client.get(f"/api/scenarios/{sid}").json()["document"]
+    stance = doc["stances"]["alpha"]["deal"]
+    assert stance["position"] == "unknown" and stance["salience"] == 0.8
+    assert stance["evidence"][0]["quote"] == "no deal until the sanctions go"
+    # a run of the draft fails, naming the values to fill in
+    run = client.post(f"/api/scenarios/{sid}/runs", json={"models": ["compromise"], "wait": True}).json()
+    assert run["status"] == "failed" and "stances[alpha][deal].position" in run["message"]

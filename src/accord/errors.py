@@ -63,6 +63,22 @@ class InputFileError(ScenarioError):
     """A file that cannot be read at all (missing, too large, wrong encoding, wrong format)."""
 
 
+class UnknownEstimateError(AccordError):
+    """A draft scenario reached a model: some values still say "no estimate yet" (``unknown``).
+
+    ``missing`` lists where, e.g. ``"stances[us][assad-fate].position"``.
+    """
+
+    def __init__(self, missing: Iterable[str], shown: int = 12):
+        self.missing = list(missing)
+        listed = ", ".join(self.missing[:shown])
+        more = f" and {len(self.missing) - shown} more" if len(self.missing) > shown else ""
+        super().__init__(
+            f"the scenario is a draft: {len(self.missing)} value(s) have no estimate yet ({listed}{more}); "
+            "no model can run until each `unknown` is replaced by a number"
+        )
+
+
 class ModelError(AccordError):
     """A model cannot run on this input (for example, it needs a status quo that is missing)."""
 

@@ -14,6 +14,12 @@ salience
     How much the issue matters to the actor, 0 (not at all) to 1 (drops everything else for it).
 status quo
     Where the issue stays if nothing is agreed (the reversion point; DEU's ``rp``).
+unknown
+    "No estimate yet": a capability, position or salience a draft leaves to the analyst (``None``
+    here, ``unknown`` in a file). A draft validates; :meth:`Scenario.arrays`, the way into every
+    model, refuses it and names what to fill in (:class:`~accord.errors.UnknownEstimateError`).
+evidence
+    A statement behind a stance: the words, the report they come from and the sentence they are in.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from datetime import date as _date
 
 import numpy as np
 
-from accord.errors import Problem, ScenarioError
+from accord.errors import Problem, ScenarioError, UnknownEstimateError
 
 DECISION_RULES = ("none", "consensus", "unanimity", "majority")
 
@@ -36,7 +42,7 @@ class Actor:
 
     id: str
     name: str
-    capability: float
+    capability: float | None  # None: no estimate yet
     group: str | None = None
     colour: str | None = None
     description: str = ""
@@ -79,17 +85,31 @@ class Issue:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """What a stance rests on: ``quote`` (the words), ``source`` (the id of a scenario source) and
+    ``sentence`` (the sentence of the report the words are in)."""
+
+    quote: str
+    source: str = ""
+    sentence: str = ""
+
+
+@dataclass(frozen=True)
 class Stance:
-    """An actor's position and salience on one issue, with optional uncertainty."""
+    """An actor's position and salience on one issue, with optional uncertainty and evidence.
+
+    ``position`` or ``salience`` is ``None`` while nobody has estimated it (a draft).
+    """
 
     actor: str
     issue: str
-    position: float
-    salience: float
+    position: float | None
+    salience: float | None
     low: float | None = None
     high: float | None = None
     rationale: str = ""
     source: str = ""
+    evidence: tuple[Evidence, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -297,9 +317,25 @@ class Scenario:
             raise ScenarioError(problems)
         return self
 
+    def unknown_estimates(self) -> list[str]:
+        """Where this draft still says "no estimate yet": ``actors[ID].capability`` and
+        ``stances[ACTOR][ISSUE].position`` / ``.salience``, in file order (empty when complete)."""
+        out = [f"actors[{a.id}].capability" for a in self.actors if a.capability is None]
+        for st in self.stances:
+            out += [f"stances[{st.actor}][{st.issue}].{name}"
+                    for name in ("position", "salience") if getattr(st, name) is None]
+        return out
+
     # -- numbers ----------------------------------------------------------------------------
     def arrays(self) -> ScenarioArrays:
-        """The scenario as arrays (see :class:`ScenarioArrays`)."""
+        """The scenario as arrays (see :class:`ScenarioArrays`).
+
+        Every model starts here, so this is where a draft is refused: an
+        :class:`~accord.errors.UnknownEstimateError` names every value still ``unknown``.
+        """
+        missing = self.unknown_estimates()
+        if missing:
+            raise UnknownEstimateError(missing)
         a_index = {a: k for k, a in enumerate(self.actor_ids)}
         i_index = {i: k for k, i in enumerate(self.issue_ids)}
         n, m = len(a_index), len(i_index)
@@ -404,13 +440,15 @@ def validate(s: Scenario) -> list[Problem]:
         elif a.id in seen:
             out.append(Problem(f"duplicate actor id {a.id!r}", where + ".id"))
         seen.add(a.id)
-        if not _finite(a.capability):
+        if a.capability is None:
+            pass  # no estimate yet: a draft (arrays() refuses it)
+        elif not _finite(a.capability):
             out.append(Problem(f"capability must be a finite number, got {a.capability!r}", where + ".capability"))
         elif a.capability < 0:
             out.append(Problem(f"capability must be >= 0, got {a.capability}", where + ".capability"))
         if a.patience is not None and not (_finite(a.patience) and 0 < a.patience <= 1):
             out.append(Problem(f"patience must be in (0, 1], got {a.patience!r}", where + ".patience"))
-    if s.actors and all(_finite(a.capability) and a.capability == 0 for a in s.actors):
+    if s.actors and all(a.capability is not None and _finite(a.capability) and a.capability == 0 for a in s.actors):
         out.append(Problem("every actor has capability 0: at least one must be positive", "actors"))
     actor_ids = seen
 
@@ -443,6 +481,7 @@ def validate(s: Scenario) -> list[Problem]:
                 out.append(Problem(f"unknown actor {who!r}", where))
 
     pairs: set[tuple[str, str]] = set()
+    known_sources = {src.id for src in s.sources}
     for st in s.stances:
         where = f"stances[{st.actor}][{st.issue}]"
         if st.actor not in actor_ids:
@@ -454,19 +493,30 @@ def validate(s: Scenario) -> list[Problem]:
         pairs.add((st.actor, st.issue))
         issue = issues.get(st.issue)
         lo, hi = (issue.lower, issue.upper) if issue else (-math.inf, math.inf)
-        if not _finite(st.position):
+        if st.position is None:
+            if st.low is not None or st.high is not None:
+                out.append(Problem("low and high bound a position: give the position, or leave low and high "
+                                   "out while it is unknown", where))
+        elif not _finite(st.position):
             out.append(Problem(f"position must be a finite number, got {st.position!r}", where + ".position"))
         elif not lo <= st.position <= hi:
             out.append(Problem(f"position {st.position:g} is off the scale [{lo:g}, {hi:g}]", where + ".position"))
-        if not _finite(st.salience) or not 0 <= st.salience <= 1:
+        if st.salience is not None and (not _finite(st.salience) or not 0 <= st.salience <= 1):
             out.append(Problem(f"salience must be between 0 and 1, got {st.salience!r}", where + ".salience"))
+        for k, ev in enumerate(st.evidence):
+            if not isinstance(ev.quote, str) or not ev.quote.strip():
+                out.append(Problem("evidence needs the quoted words (quote)", f"{where}.evidence[{k}].quote"))
+            if ev.source and ev.source not in known_sources:
+                expected = ", ".join(sorted(known_sources)) or "none declared"
+                out.append(Problem(f"evidence source {ev.source!r} is not one of the scenario's sources ({expected})",
+                                   f"{where}.evidence[{k}].source"))
         for name in ("low", "high"):
             v = getattr(st, name)
             if v is None:
                 continue
             if not _finite(v) or not lo <= v <= hi:
                 out.append(Problem(f"{name} must be on the scale [{lo:g}, {hi:g}], got {v!r}", f"{where}.{name}"))
-        if _finite(st.position):
+        if st.position is not None and _finite(st.position):
             low = st.low if _finite(st.low) else st.position
             high = st.high if _finite(st.high) else st.position
             if not low <= st.position <= high:

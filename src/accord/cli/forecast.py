@@ -224,6 +224,11 @@ def validate(
     s = _load(scenario, input_format)
     out.print(f"[green]ok[/green]: {scenario}: {len(s.actors)} actors, {len(s.issues)} issues, "
               f"{len(s.stances)} stances, {len(s.preconditions)} preconditions, {len(s.linkages)} linkages")
+    missing = s.unknown_estimates()
+    if missing:
+        out.print(f"[yellow]draft[/yellow]: {len(missing)} value(s) say `unknown` (no estimate yet); models refuse "
+                  "the scenario until each is a number: " + escape(", ".join(missing[:12]))
+                  + (f" and {len(missing) - 12} more" if len(missing) > 12 else ""))
 
 
 @app.command()

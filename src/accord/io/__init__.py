@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from accord.errors import InputFileError
+from accord.errors import InputFileError, UnknownEstimateError
 from accord.io import csv_formats, yaml_format
 from accord.io._files import read_text, write_atomic
 from accord.scenario import Scenario
@@ -123,6 +123,9 @@ def write_scenario(scenario: Scenario, path: str | os.PathLike, format: str | No
     }.get(p.suffix.lower())
     if fmt is None:
         raise InputFileError(f"{path}: cannot tell which format to write; pass --to, one of {', '.join(FORMATS)}")
+    if fmt != "yaml" and scenario.unknown_estimates():
+        # Only accord YAML can say "no estimate yet"; the other formats need every number.
+        raise UnknownEstimateError(scenario.unknown_estimates())
     if fmt == "yaml":
         write_atomic(p, yaml_format.dumps(scenario))
     elif fmt == "tidy":

@@ -16,6 +16,7 @@ from accord.errors import InputFileError, Problem, ScenarioError
 from accord.scenario import (
     Actor,
     DecisionRule,
+    Evidence,
     Issue,
     Linkage,
     Precondition,
@@ -28,6 +29,8 @@ from accord.scenario import (
 )
 
 FORMAT_VERSION = 1
+#: How a file says "no estimate yet" for a capability, position or salience (a draft).
+UNKNOWN = "unknown"
 
 
 class _Map(dict):
@@ -111,6 +114,42 @@ class _Reader:
             self.fail(f"{key} must be a finite number, got {v!r}", f"{where}.{key}", m.line_of(key))
         return v
 
+    def estimate(self, m: _Map, key: str, where: str) -> float | None:
+        """A required number that a draft may leave as ``unknown`` (then None)."""
+        v = m.get(key)
+        if isinstance(v, str) and v.strip().lower() == UNKNOWN:
+            return None
+        if isinstance(v, str):
+            self.fail(f"{key} must be a number or {UNKNOWN!r} (no estimate yet), got {v!r}", f"{where}.{key}",
+                      m.line_of(key))
+            return math.nan
+        return self.number(m, key, where)
+
+    def evidence(self, sm: _Map, where: str) -> tuple[Evidence, ...]:
+        raw = sm.get("evidence")
+        if raw is None:
+            return ()
+        if not isinstance(raw, list):
+            self.fail("evidence must be a list of entries with quote, source and sentence", f"{where}.evidence",
+                      sm.line_of("evidence"))
+            return ()
+        out = []
+        for k, item in enumerate(raw):
+            here = f"{where}.evidence[{k}]"
+            self.lines[here] = raw.item_lines[k]
+            if isinstance(item, str):  # a bare quote
+                out.append(Evidence(quote=item))
+                continue
+            em = self.mapping(item, here, raw.item_lines[k])
+            if em is None:
+                continue
+            for key in em:
+                if key not in ("quote", "source", "sentence"):
+                    self.fail(f"unknown field {key!r} (expected quote, source, sentence)", f"{here}.{key}", em.line_of(key))
+            out.append(Evidence(quote=self.text(em, "quote", here, required=True), source=self.text(em, "source", here),
+                                sentence=self.text(em, "sentence", here)))
+        return tuple(out)
+
     def text(self, m: _Map, key: str, where: str, *, required: bool = False, default: str = "") -> str:
         if key not in m or m[key] is None:
             if required:
@@ -164,7 +203,7 @@ class _Reader:
         return Actor(
             id=aid,
             name=self.text(m, "name", where, default=aid),
-            capability=self.number(m, "capability", where),
+            capability=self.estimate(m, "capability", where),
             group=self.text(m, "group", where) or None,
             colour=self.text(m, "colour", where) or self.text(m, "color", where) or None,
             description=self.text(m, "description", where),
@@ -280,12 +319,13 @@ class _Reader:
                 out.append(Stance(
                     actor=str(actor),
                     issue=str(issue),
-                    position=self.number(sm, "position", where),
-                    salience=self.number(sm, "salience", where),
+                    position=self.estimate(sm, "position", where),
+                    salience=self.estimate(sm, "salience", where),
                     low=self.number(sm, "low", where, required=False),
                     high=self.number(sm, "high", where, required=False),
                     rationale=self.text(sm, "rationale", where),
                     source=self.text(sm, "source", where),
+                    evidence=self.evidence(sm, where),
                 ))
         return out
 
@@ -385,7 +425,7 @@ def to_document(s: Scenario) -> dict:
     if s.sources:
         doc["sources"] = [clean(vars(src)) for src in s.sources]
     doc["actors"] = [
-        clean({"id": a.id, "name": a.name, "capability": _plain(a.capability), "group": a.group,
+        clean({"id": a.id, "name": a.name, "capability": _estimate(a.capability), "group": a.group,
                "colour": a.colour, "patience": _plain(a.patience), "description": a.description,
                "rationale": a.rationale})
         for a in s.actors
@@ -411,10 +451,12 @@ def to_document(s: Scenario) -> dict:
     doc["issues"] = issues
     stances: dict[str, dict[str, Any]] = {}
     for st in s.stances:
-        stances.setdefault(st.actor, {})[st.issue] = clean({
-            "position": _plain(st.position), "salience": _plain(st.salience), "low": _plain(st.low),
-            "high": _plain(st.high), "rationale": st.rationale, "source": st.source,
-        }) | {"position": _plain(st.position), "salience": _plain(st.salience)}
+        stances.setdefault(st.actor, {})[st.issue] = {
+            "position": _estimate(st.position), "salience": _estimate(st.salience)
+        } | clean({
+            "low": _plain(st.low), "high": _plain(st.high), "rationale": st.rationale, "source": st.source,
+            "evidence": [clean(vars(ev)) for ev in st.evidence],
+        })
     doc["stances"] = stances
     if s.preconditions:
         doc["preconditions"] = [
@@ -435,6 +477,11 @@ def to_document(s: Scenario) -> dict:
     if s.meta:
         doc["meta"] = _plain_tree(s.meta)
     return doc
+
+
+def _estimate(v):
+    """A number, or :data:`UNKNOWN` where a draft has no estimate yet."""
+    return UNKNOWN if v is None else _plain(v)
 
 
 def _plain(v):

@@ -2,8 +2,9 @@
 
 Rows are indexed by their place in the form (``a3_name``, ``i1_status_quo``, ``s3_1_salience``),
 so renaming an actor or an issue keeps its stances. Parts the editor does not show (sources,
-preconditions, linkages, meta) are carried over from the version being edited, following renamed
-and removed actors and issues.
+preconditions, linkages, meta, each stance's evidence) are carried over from the version being
+edited, following renamed and removed actors and issues. A capability, position or salience may
+read ``unknown`` (no estimate yet), as in a drafted scenario.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from accord.scenario import (
     DECISION_RULES,
     Actor,
     DecisionRule,
+    Evidence,
     Issue,
     Linkage,
     Precondition,
@@ -31,6 +33,7 @@ ISSUE_FIELDS = ("id", "name", "lower", "upper", "status_quo", "anchors", "rule",
                 "veto", "group", "description", "rationale")
 STANCE_FIELDS = ("position", "salience", "low", "high", "rationale", "source")
 MAX_ROWS = 2000
+UNKNOWN = "unknown"  # "no estimate yet", as in accord YAML (io.yaml_format.UNKNOWN)
 
 
 def _num(v) -> str:
@@ -38,6 +41,10 @@ def _num(v) -> str:
         return ""
     v = float(v)
     return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+
+
+def _est(v) -> str:
+    return UNKNOWN if v is None else _num(v)
 
 
 def draft_from_scenario(s: Scenario) -> dict:
@@ -48,13 +55,13 @@ def draft_from_scenario(s: Scenario) -> dict:
     for st in s.stances:
         if st.actor in a_index and st.issue in i_index:
             stances[(a_index[st.actor], i_index[st.issue])] = {
-                "position": _num(st.position), "salience": _num(st.salience), "low": _num(st.low),
+                "position": _est(st.position), "salience": _est(st.salience), "low": _num(st.low),
                 "high": _num(st.high), "rationale": st.rationale, "source": st.source,
             }
     return {
         "title": s.title, "date": s.date, "description": s.description,
         "actors": [
-            {"orig": a.id, "id": a.id, "name": a.name, "capability": _num(a.capability), "group": a.group or "",
+            {"orig": a.id, "id": a.id, "name": a.name, "capability": _est(a.capability), "group": a.group or "",
              "colour": a.colour or "", "description": a.description, "rationale": a.rationale}
             for a in s.actors
         ],
@@ -146,6 +153,12 @@ class _Parser:
             return math.nan
         return v
 
+    def estimate(self, text: str, field: str, where: str):
+        """A required number, or None where the field says ``unknown`` (no estimate yet)."""
+        if text.strip().lower() in (UNKNOWN, "?"):
+            return None
+        return self.number(text, field, where)
+
 
 def _ids(text: str) -> tuple[str, ...]:
     return tuple(x.strip() for x in re.split(r"[,\s]+", text) if x.strip())
@@ -162,7 +175,7 @@ def scenario_from_draft(draft: dict, base: Scenario | None = None) -> tuple[Scen
             p.fail(f"a{k}_colour", f"colour must look like #1f77b4, got {colour!r}", where + ".colour")
         actors.append(Actor(
             id=a["id"], name=a["name"] or a["id"],
-            capability=p.number(a["capability"], f"a{k}_capability", where + ".capability"),
+            capability=p.estimate(a["capability"], f"a{k}_capability", where + ".capability"),
             group=a["group"] or None, colour=colour, description=a["description"], rationale=a["rationale"],
         ))
     issues = []
@@ -201,8 +214,8 @@ def scenario_from_draft(draft: dict, base: Scenario | None = None) -> tuple[Scen
             continue
         stances.append(Stance(
             actor=actor, issue=issue,
-            position=p.number(cell["position"], f"s{a}_{i}_position", where + ".position"),
-            salience=p.number(cell["salience"], f"s{a}_{i}_salience", where + ".salience"),
+            position=p.estimate(cell["position"], f"s{a}_{i}_position", where + ".position"),
+            salience=p.estimate(cell["salience"], f"s{a}_{i}_salience", where + ".salience"),
             low=p.number(cell["low"], f"s{a}_{i}_low", where + ".low", required=False),
             high=p.number(cell["high"], f"s{a}_{i}_high", where + ".high", required=False),
             rationale=cell["rationale"], source=cell["source"],
@@ -224,10 +237,31 @@ def scenario_from_draft(draft: dict, base: Scenario | None = None) -> tuple[Scen
     return (None if problems else scenario), problems, fields
 
 
+def evidence_cells(draft: dict, base: Scenario | None) -> dict[tuple[int, int], tuple[Evidence, ...]]:
+    """The evidence of ``base``'s stances, keyed by the draft's (actor row, issue row), following
+    each row's original id (the form does not send evidence back)."""
+    if base is None:
+        return {}
+    a_rows = {a["orig"]: k for k, a in enumerate(draft["actors"]) if a.get("orig")}
+    i_rows = {i["orig"]: k for k, i in enumerate(draft["issues"]) if i.get("orig")}
+    return {
+        (a_rows[st.actor], i_rows[st.issue]): st.evidence
+        for st in base.stances
+        if st.evidence and st.actor in a_rows and st.issue in i_rows
+    }
+
+
 def _carry_over(s: Scenario, base: Scenario, draft: dict) -> Scenario:
-    """Sources, preconditions, linkages and meta of ``base``, with renames and removals applied."""
+    """Sources, preconditions, linkages, meta and stance evidence of ``base``, with renames and
+    removals applied."""
     a_map = {a["orig"]: a["id"] for a in draft["actors"] if a["orig"]}
     i_map = {i["orig"]: i["id"] for i in draft["issues"] if i["orig"]}
+    old = {(st.actor, st.issue): st.evidence for st in base.stances if st.evidence}
+    back_a = {new: orig for orig, new in a_map.items()}
+    back_i = {new: orig for orig, new in i_map.items()}
+    stances = tuple(
+        replace(st, evidence=old.get((back_a.get(st.actor), back_i.get(st.issue)), ())) for st in s.stances
+    )
     preconditions = []
     for pre in base.preconditions:
         if pre.issue not in i_map or any(r not in i_map for r in pre.requires):
@@ -249,8 +283,8 @@ def _carry_over(s: Scenario, base: Scenario, draft: dict) -> Scenario:
             issues=(i_map[a], "*" if b == "*" else i_map[b]),
             actor=None if link.actor is None else a_map[link.actor], rationale=link.rationale,
         ))
-    return replace(s, sources=base.sources, preconditions=tuple(preconditions), linkages=tuple(linkages),
-                   meta=base.meta)
+    return replace(s, stances=stances, sources=base.sources, preconditions=tuple(preconditions),
+                   linkages=tuple(linkages), meta=base.meta)
 
 
 _WHERE = re.compile(r"^(actors|issues|stances)\[([^\]]*)\](?:\[([^\]]*)\])?\.?([a-z_.]*)")

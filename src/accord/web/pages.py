@@ -114,13 +114,14 @@ def editor(request: Request, scenario_id: ScenarioId, version: OptionalNumber = 
     scenario, info = store.load(scenario_id, version)
     latest = store.latest_number(scenario_id)
     return _editor_page(request, scenario_id, forms.draft_from_scenario(scenario), info.number, latest,
-                        message=message[:200])
+                        message=message[:200], base=scenario)
 
 
 def _editor_page(request, scenario_id, draft, parent, latest, *, problems=(), fields=None, message="",
-                 conflict=None, status=200):
+                 conflict=None, status=200, base=None):
     return render(request, "editor.html", {
         "scenario_id": scenario_id, "draft": draft, "parent": parent, "latest": latest,
+        "evidence": forms.evidence_cells(draft, base),
         "problems": list(problems), "fields": fields or {}, "message": message, "conflict": conflict,
         "rules": forms.RULE_KINDS, "default_colour": forms.default_colour,
         "groups": sorted({a["group"] for a in draft["actors"] if a["group"]}),
@@ -139,17 +140,17 @@ async def editor_post(request: Request, scenario_id: ScenarioId):
     action = form.get("action", "save")
     if action in ("add-actor", "add-issue"):
         forms.add_rows(draft, actors=int(action == "add-actor"), issues=int(action == "add-issue"))
-        return _editor_page(request, scenario_id, draft, parent, latest, message="row added; not saved yet")
+        return _editor_page(request, scenario_id, draft, parent, latest, message="row added; not saved yet", base=base)
     scenario, problems, fields = forms.scenario_from_draft(draft, base)
     if problems:
         return _editor_page(request, scenario_id, draft, parent, latest, problems=problems, fields=fields,
-                            status=422)
+                            status=422, base=base)
     if action == "check":
-        return _editor_page(request, scenario_id, draft, parent, latest, message="no problems found")
+        return _editor_page(request, scenario_id, draft, parent, latest, message="no problems found", base=base)
     try:
         info = store.save(scenario_id, scenario, parent=parent, message=str(form.get("message", ""))[:1000])
     except Conflict as exc:
-        return _editor_page(request, scenario_id, draft, parent, exc.latest, conflict=str(exc), status=409)
+        return _editor_page(request, scenario_id, draft, parent, exc.latest, conflict=str(exc), status=409, base=base)
     return _see(f"/scenarios/{scenario_id}?message=saved+version+{info.number}")
 
 
