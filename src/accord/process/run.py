@@ -9,6 +9,7 @@ that failed are then tried as packages (:mod:`accord.process.packages`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -111,101 +112,59 @@ def run_process(
         a = _sample(scenario, a, draws, np.random.default_rng(input_ss), uncertainty)
     else:
         a = a.replace(position=a.position[None], salience=a.salience[None])
-    n_d = a.position.shape[0]
     negotiate = negotiator(m_, scenario, a, np.random.default_rng(model_ss), dict(params or {}), carry_positions)
 
     span = a.upper - a.lower
     cap = np.asarray(a.capability, dtype=float)[..., :, None]
-    position = np.asarray(a.position, dtype=float).copy()
-    salience = np.broadcast_to(a.salience, position.shape)
-    shape_dm, shape_dnm = (n_d, a.n_issues), position.shape
-    agreed = np.zeros(shape_dm, dtype=bool)
-    via = np.zeros(shape_dm, dtype=np.int8)
-    stage = np.zeros(shape_dm, dtype=int)
-    opened = np.zeros(shape_dm, dtype=int)
-    proposal = np.full(shape_dm, np.nan)
-    support = np.full(shape_dm, np.nan)
-    accepts = np.ones(shape_dnm, dtype=bool)
-    blocking = np.zeros(shape_dnm, dtype=bool)
-    outcome_gap = np.zeros(shape_dnm)
-    move_gap = np.zeros(shape_dnm)
-    bought = np.zeros(shape_dnm, dtype=bool)
-    judged = position.copy()
-    stated = position.copy()
+    salience = np.broadcast_to(a.salience, a.position.shape)
+    st = _Stages.start(np.asarray(a.position, dtype=float), n_stages)
+    stated = st.position.copy()
     moved_enough = EPS * span
-    open_by_stage = np.zeros((n_stages, *shape_dm), dtype=bool)
     weight = np.where(a.involved, cap * (salience if majority_weight == "capability-salience" else 1.0), 0.0)
-    strategic = strategy == "strategic"
-    book = _Chips(scenario, a, n_d) if strategic else None
+    book = _Chips(scenario, a, st.agreed.shape[0]) if strategy == "strategic" else None
     no_trade = forbidden_linkages(scenario)
-    banned = no_trade.all(axis=0)
-    packages: dict[tuple[int, ...], PackageLog] = {}
-    for t in range(1, n_stages + 1):
-        if strategic:
-            requires = book.requires()
-            if book.owned.any() and not agreed.all():
-                # Every actor looks at every issue as if it were decided now.
-                preview, ended = negotiate(position, np.ones(shape_dm, dtype=bool))
-                by = ended if accept_by == "current" else stated
-                acc, _, _ = acceptance(by, salience, a.involved, a.status_quo, preview, span, tolerance=tolerance)
-                ok, _, blk = decide(acc, ag, weight)
-                ok &= np.isfinite(preview) & (np.isnan(a.status_quo) | (np.abs(preview - a.status_quo) > moved_enough))
-                state = chips.ChipState(
-                    gain=chips.gains(by, salience, a.involved, a.status_quo, a.lower, a.upper, preview),
-                    passes=ok, blocking=blk, delta=book.patience(t, n_stages),
-                    affinity=chips.affinity(by, salience, a.involved, a.lower, a.upper),
-                    capability=np.broadcast_to(a.capability, (n_d, a.n_actors)),
-                    ally_pressure=scenario.process.ally_pressure, horizon=n_stages - t + 1)
-                book.decide(state, t, agreed, open_issues(agreed, requires))
-                requires = book.requires()
-        else:
-            requires = ag.requires
-        open_ = open_issues(agreed, requires)
-        open_by_stage[t - 1] = open_
-        if not open_.any():
-            continue
-        offer, ended = negotiate(position, open_)
+
+    def judge(offer, ended):
+        """Who accepts ``offer`` (by the positions a stage ends with, or the stated ones)."""
         by = ended if accept_by == "current" else stated
         acc, og, mg = acceptance(by, salience, a.involved, a.status_quo, offer, span, tolerance=tolerance)
-        alone = acc
-        if strategic:
-            acc = acc | (book.conceding & open_[..., None, :])
-        ok, sup, blk = decide(acc, ag, weight)
         change = np.isnan(a.status_quo) | (np.abs(offer - a.status_quo) > moved_enough)
-        ok &= np.isfinite(offer) & change
-        now = open_ & ok
-        via = np.where(now, np.where(np.any(acc & ~alone, axis=-2), VIA["concession"], VIA["alone"]), via)
-        if strategic:
-            g = chips.gains(by, salience, a.involved, a.status_quo, a.lower, a.upper, offer)
-            found = search(g, acc, a.involved, ag, weight, open_ & ~now, open_ & change & np.isfinite(offer),
-                           no_trade, banned, tolerance)
-            for members, draws_ in found:
-                idx = list(members)
-                log = packages.setdefault(members, PackageLog(members, np.zeros(n_d, dtype=int),
-                                                              np.zeros((n_d, a.n_actors))))
-                log.stage[draws_] = t
-                log.gains[draws_] = g[draws_][:, :, idx].sum(axis=2)
-                bought[np.ix_(draws_, np.arange(a.n_actors), idx)] = ~acc[np.ix_(draws_, np.arange(a.n_actors), idx)]
-                took = np.zeros(shape_dm, dtype=bool)
-                took[np.ix_(draws_, idx)] = True
-                now |= took
-                via = np.where(took, VIA["package"], via)
-                acc = np.where(took[..., None, :], True, acc)
-                blk = np.where(took[..., None, :], False, blk)
-        opened = np.where(open_ & (opened == 0), t, opened)
-        stage = np.where(now, t, stage)
-        agreed |= now
-        proposal = np.where(open_, offer, proposal)
-        support = np.where(open_, sup, support)
-        o3 = open_[..., None, :]
-        accepts = np.where(o3, acc, accepts)
-        blocking = np.where(o3, blk & ~now[..., None, :], blocking)
-        outcome_gap = np.where(o3, og, outcome_gap)
-        move_gap = np.where(o3, mg, move_gap)
-        judged = np.where(o3, by, judged)
-        position = np.where(o3 & ~now[..., None, :], ended, position)
-        if strategic:
-            book.settle(t, agreed)
+        return by, acc, og, mg, np.isfinite(offer) & change
+
+    for t in range(1, n_stages + 1):
+        if book is not None and book.owned.any() and not st.agreed.all():
+            # Every actor looks at every issue as if it were decided now, and the chips move.
+            preview, ended = negotiate(st.position, np.ones(st.agreed.shape, dtype=bool))
+            by, acc, _, _, moves = judge(preview, ended)
+            ok, _, blk = decide(acc, ag, weight)
+            state = chips.ChipState(
+                gain=chips.gains(by, salience, a.involved, a.status_quo, a.lower, a.upper, preview),
+                passes=ok & moves, blocking=blk, delta=book.patience(t),
+                affinity=chips.affinity(by, salience, a.involved, a.lower, a.upper),
+                capability=np.broadcast_to(a.capability, (st.agreed.shape[0], a.n_actors)),
+                ally_pressure=scenario.process.ally_pressure, horizon=n_stages - t + 1)
+            book.decide(state, t, st.agreed, open_issues(st.agreed, book.requires()))
+        open_ = open_issues(st.agreed, ag.requires if book is None else book.requires())
+        st.open_by_stage[t - 1] = open_
+        if not open_.any():
+            continue
+        offer, ended = negotiate(st.position, open_)
+        by, alone, og, mg, moves = judge(offer, ended)
+        acc = alone if book is None else alone | (book.conceding & open_[..., None, :])
+        ok, sup, blk = decide(acc, ag, weight)
+        now = open_ & ok & moves
+        st.via = np.where(now, np.where(np.any(acc & ~alone, axis=-2), VIA["concession"], VIA["alone"]), st.via)
+        if book is not None:
+            gain = chips.gains(by, salience, a.involved, a.status_quo, a.lower, a.upper, offer)
+            found = search(gain, acc, a.involved, ag, weight, open_ & ~now, open_ & moves, no_trade,
+                           no_trade.all(axis=0), tolerance)
+            took = book.take_packages(found, t, gain, acc, st)
+            now |= took
+            acc = np.where(took[..., None, :], True, acc)
+            blk = np.where(took[..., None, :], False, blk)
+        st.record(t, open_, now, offer, sup, acc, blk, og, mg, by, ended)
+        if book is not None:
+            book.settle(t, st.agreed)
     notes = []
     no_q = [i for i, q in zip(a.issue_ids, a.status_quo, strict=True) if np.isnan(q)]
     if no_q:
@@ -216,13 +175,59 @@ def run_process(
         notes.append(f"{m_.name} is iterative: positions carry over between stages; forecasts are judged by {judge}")
     return ProcessResult(
         scenario=scenario, model=m_.name, agenda=ag, status_quo=np.asarray(a.status_quo, dtype=float),
-        n_stages=n_stages, n_draws=int(draws), agreed=agreed, stage=stage, opened=opened,
-        outcome=np.where(agreed, proposal, a.status_quo), proposal=proposal, support=support,
-        accepts=accepts, blocking=blocking, outcome_gap=outcome_gap, move_gap=move_gap,
-        position=judged, open_by_stage=open_by_stage, seed=seed, dropped=dropped, notes=notes,
-        majority_weight=majority_weight, tolerance=float(tolerance), strategy=strategy, via=via,
-        chips=book.summary() if strategic else None, packages=list(packages.values()), bought=bought,
+        n_stages=n_stages, n_draws=int(draws), agreed=st.agreed, stage=st.stage, opened=st.opened,
+        outcome=np.where(st.agreed, st.proposal, a.status_quo), proposal=st.proposal, support=st.support,
+        accepts=st.accepts, blocking=st.blocking, outcome_gap=st.outcome_gap, move_gap=st.move_gap,
+        position=st.judged, open_by_stage=st.open_by_stage, seed=seed, dropped=dropped, notes=notes,
+        majority_weight=majority_weight, tolerance=float(tolerance), strategy=strategy, via=st.via,
+        chips=book.summary() if book is not None else None,
+        packages=list(book.packages.values()) if book is not None else [], bought=st.bought,
     )
+
+
+@dataclass
+class _Stages:
+    """What the stage loop keeps per draw and issue (and actor): see :class:`ProcessResult`."""
+
+    position: np.ndarray
+    agreed: np.ndarray
+    via: np.ndarray
+    stage: np.ndarray
+    opened: np.ndarray
+    proposal: np.ndarray
+    support: np.ndarray
+    accepts: np.ndarray
+    blocking: np.ndarray
+    outcome_gap: np.ndarray
+    move_gap: np.ndarray
+    bought: np.ndarray
+    judged: np.ndarray
+    open_by_stage: np.ndarray
+
+    @classmethod
+    def start(cls, position: np.ndarray, n_stages: int) -> _Stages:
+        dm, dnm = position.shape[:1] + position.shape[2:], position.shape
+        return cls(
+            position=position.copy(), agreed=np.zeros(dm, dtype=bool), via=np.zeros(dm, dtype=np.int8),
+            stage=np.zeros(dm, dtype=int), opened=np.zeros(dm, dtype=int), proposal=np.full(dm, np.nan),
+            support=np.full(dm, np.nan), accepts=np.ones(dnm, dtype=bool), blocking=np.zeros(dnm, dtype=bool),
+            outcome_gap=np.zeros(dnm), move_gap=np.zeros(dnm), bought=np.zeros(dnm, dtype=bool),
+            judged=position.copy(), open_by_stage=np.zeros((n_stages, *dm), dtype=bool))
+
+    def record(self, t, open_, now, offer, sup, acc, blk, og, mg, by, ended) -> None:
+        """Stage t's result: what opened, what was agreed, and where the rest stands."""
+        self.opened = np.where(open_ & (self.opened == 0), t, self.opened)
+        self.stage = np.where(now, t, self.stage)
+        self.agreed |= now
+        self.proposal = np.where(open_, offer, self.proposal)
+        self.support = np.where(open_, sup, self.support)
+        o3 = open_[..., None, :]
+        self.accepts = np.where(o3, acc, self.accepts)
+        self.blocking = np.where(o3, blk & ~now[..., None, :], self.blocking)
+        self.outcome_gap = np.where(o3, og, self.outcome_gap)
+        self.move_gap = np.where(o3, mg, self.move_gap)
+        self.judged = np.where(o3, by, self.judged)
+        self.position = np.where(o3 & ~now[..., None, :], ended, self.position)
 
 
 class _Chips:
@@ -248,6 +253,7 @@ class _Chips:
                         for k in ("hold_owner", "hold_others", "gate_gain", "demand_gain", "gate_passes")}
         self.conceding = np.zeros((n_d, a.n_actors, a.n_issues), dtype=bool)
         self._pending: list[tuple[int, np.ndarray]] = []
+        self.packages: dict[tuple[int, ...], PackageLog] = {}
         base = scenario.process.patience
         self.delta = np.array([x.patience if x.patience is not None else base for x in scenario.actors])
         dates = [s.date for s in scenario.process.stages]
@@ -260,7 +266,7 @@ class _Chips:
             req[:, self.gate[k], :] |= self.active[:, k, None] & self.demands[k][None, :]
         return req
 
-    def patience(self, t: int, n_stages: int) -> np.ndarray:
+    def patience(self, t: int) -> np.ndarray:
         """Each actor's discount factor for the delay from stage t to the next."""
         gap = self.gaps[t - 1] if t - 1 < len(self.gaps) else 1.0
         return np.broadcast_to(self.delta ** gap, (self.active.shape[0], self.delta.size))
@@ -282,6 +288,22 @@ class _Chips:
             conceding = live & (d.code == chips.CONCEDED)
             self.conceding |= d.conceders[:, :, None] & self.demands[k][None, None, :] & conceding[:, None, None]
             self._pending.append((k, conceding))
+
+    def take_packages(self, found, t: int, gain: np.ndarray, acc: np.ndarray, st: _Stages) -> np.ndarray:
+        """Log the packages formed at stage t and mark who gave ground in them; returns the issues
+        they agree, per draw."""
+        took = np.zeros(st.agreed.shape, dtype=bool)
+        actors = np.arange(gain.shape[1])
+        for members, draws_ in found:
+            idx = list(members)
+            log = self.packages.setdefault(members, PackageLog(members, np.zeros(took.shape[0], dtype=int),
+                                                               np.zeros((took.shape[0], gain.shape[1]))))
+            log.stage[draws_] = t
+            log.gains[draws_] = gain[draws_][:, :, idx].sum(axis=2)
+            st.bought[np.ix_(draws_, actors, idx)] = ~acc[np.ix_(draws_, actors, idx)]
+            took[np.ix_(draws_, idx)] = True
+        st.via = np.where(took, VIA["package"], st.via)
+        return took
 
     def settle(self, t: int, agreed: np.ndarray) -> None:
         """Counterparts who gave in: the chip did its work where the demands are now agreed."""
