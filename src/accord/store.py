@@ -35,8 +35,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import delete, func, insert, select, text, update
-from sqlalchemy.dialects import postgresql as pg_dialect
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -45,7 +43,14 @@ from accord import __version__
 from accord.errors import BadStore, Conflict, NotFound, StoreError, StoreLocked, StoreUnavailable
 from accord.jsonable import jsonable
 from accord.scenario import Scenario
-from accord.store_backend import LOCK_TIMEOUT, Target, database_error, make_engine, parse_target
+from accord.store_backend import (
+    LOCK_TIMEOUT,
+    Target,
+    database_error,
+    insert_for,
+    make_engine,
+    parse_target,
+)
 from accord.store_schema import (
     SCHEMA_VERSION,
     prepare,
@@ -455,14 +460,14 @@ class Store:
 
     def set_setting(self, key: str, value: str) -> None:
         with self._write() as conn:
-            stmt = _insert_for(conn)(settings).values(key=key, value=value)
+            stmt = insert_for(conn)(settings).values(key=key, value=value)
             conn.execute(stmt.on_conflict_do_update(index_elements=[settings.c.key], set_={"value": value}))
 
     def add_setting(self, key: str, value: str) -> bool:
         """Set ``key`` unless it is set already; whether this call set it (of two programs that
         try at once, exactly one does)."""
         with self._write() as conn:
-            stmt = _insert_for(conn)(settings).values(key=key, value=value)
+            stmt = insert_for(conn)(settings).values(key=key, value=value)
             return conn.execute(stmt.on_conflict_do_nothing(index_elements=[settings.c.key])).rowcount == 1
 
     # -- helpers ------------------------------------------------------------------------------
@@ -486,11 +491,6 @@ class Store:
         )
         conn.execute(insert(versions).values(**values))
         return _version_info(values)
-
-
-def _insert_for(conn: Connection):
-    """The back-end's INSERT, which knows ON CONFLICT."""
-    return pg_dialect.insert if conn.dialect.name == "postgresql" else sqlite_dialect.insert
 
 
 def _to_yaml(scenario: Scenario) -> str:

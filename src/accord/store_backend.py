@@ -230,6 +230,15 @@ def _sqlite_engine(target: Target, timeout: float) -> Engine:
     return engine
 
 
+def insert_for(conn):
+    """The back-end's INSERT construct, which has ``on_conflict_do_update`` / ``_do_nothing``."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
 # -- failures -------------------------------------------------------------------------------------
 #: PostgreSQL error codes (SQLSTATE) that mean "wait and try again".
 _PG_BUSY = {"55P03": "a lock another session holds", "40001": "a concurrent transaction",

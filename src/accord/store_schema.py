@@ -155,18 +155,19 @@ def read_version(conn: Connection, where: str) -> int | None:
 
 
 def prepare(conn: Connection, where: str) -> int | None:
-    """Bring the database ``conn`` is in to :data:`SCHEMA_VERSION`; the version it had before
-    (None for a new store). Run inside a write transaction that holds the store's lock, so two
+    """Bring the database ``conn`` is in to :data:`SCHEMA_VERSION`; the version it had before when
+    this call migrated it (None when it created the store or found nothing to do). Run inside a write transaction that holds the store's lock, so two
     programs opening an old store at once migrate it once."""
     version = read_version(conn, where)
     if version is None:
         metadata.create_all(conn)
         _write_meta(conn)
         return None
-    if version < SCHEMA_VERSION:
-        for step in range(version, SCHEMA_VERSION):
-            MIGRATIONS[step](conn)
-        _write_meta(conn)
+    if version == SCHEMA_VERSION:
+        return None  # another program migrated it while this one waited for the lock
+    for step in range(version, SCHEMA_VERSION):
+        MIGRATIONS[step](conn)
+    _write_meta(conn)
     return version
 
 
