@@ -195,3 +195,42 @@ def test_settings(store):
     store.set_setting("k", "1")
     store.set_setting("k", "2")
     assert store.get_setting("k") == "2"
+
+
+def test_values_sqlite_takes_and_postgresql_needs_care_with(store):
+    """Seeds up to 2**32 - 1 (the web form's limit), NUL characters in titles and messages, ids
+    far beyond any row: the same answers on both back-ends."""
+    title = "nul\x00title"
+    v1 = store.create_scenario(small(title=title))
+    v2 = store.save(v1.scenario_id, small(2.0, title=title), parent=1, message="a\x00b")
+    assert v2.message == "a\ufffdb" and store.versions(v1.scenario_id)[0].message == "a\ufffdb"
+    assert store.load(v1.scenario_id)[0].title == title  # the YAML keeps it
+    assert store.list_scenarios()[0].title == "nul\ufffdtitle"
+    run = store.create_run(v1.scenario_id, 2, models=["mean"], seed=2**32 - 1, variant="x\x00")
+    assert store.run_info(run.id).seed == 2**32 - 1
+    for call in (lambda: store.load(2**62), lambda: store.run_info(2**62), lambda: store.load(v1.scenario_id, 2**62)):
+        with pytest.raises(NotFound):
+            call()
+
+
+def test_counts_settings_once_and_schema_version(store):
+    from accord.store import SCHEMA_VERSION
+
+    assert store.counts() == {"scenarios": 0, "versions": 0, "runs": 0}
+    v1 = store.create_scenario(small())
+    store.save(v1.scenario_id, small(2.0), parent=1)
+    store.create_run(v1.scenario_id, 1, models=["mean"], seed=0)
+    assert store.counts() == {"scenarios": 1, "versions": 2, "runs": 1}
+    assert store.add_setting("once", "a") is True
+    assert store.add_setting("once", "b") is False
+    assert store.get_setting("once") == "a"
+    assert store.schema_version() == SCHEMA_VERSION and store.migrated_from is None
+
+
+def test_password_never_shown(pg_url):
+    from sqlalchemy import make_url
+
+    password = make_url(pg_url).password
+    store = Store(pg_url)
+    assert password and password not in store.where and "***" in store.where
+    store.close()

@@ -52,6 +52,7 @@ from accord.store_backend import (
     parse_target,
 )
 from accord.store_schema import (
+    MAX_ROW_ID,
     SCHEMA_VERSION,
     prepare,
     read_version,
@@ -252,6 +253,8 @@ class Store:
         """Store ``scenario`` as the version after ``parent``; :class:`Conflict` if that is stale."""
         text = _to_yaml(scenario)
         now = _now()
+        if not _row_id(scenario_id):
+            raise NotFound(f"no scenario {scenario_id}")
         try:
             with self._write() as conn:
                 # FOR UPDATE serialises concurrent saves on PostgreSQL; SQLite already holds the
@@ -347,6 +350,8 @@ class Store:
             self._require(conn, scenario_id)
             if number is None:
                 number = self._latest_number(conn, scenario_id)
+            elif not _row_id(number):
+                raise NotFound(f"scenario {scenario_id} has no version {number}")
             row = conn.execute(
                 select(versions).where((versions.c.scenario_id == scenario_id) & (versions.c.number == number))
             ).mappings().first()
@@ -376,6 +381,8 @@ class Store:
         """Record a run (status ``queued``) of a stored version."""
         with self._write() as conn:
             self._require(conn, scenario_id)
+            if not _row_id(version):
+                raise NotFound(f"scenario {scenario_id} has no version {version}")
             found = conn.execute(
                 select(versions.c.id).where((versions.c.scenario_id == scenario_id) & (versions.c.number == version))
             ).first()
@@ -414,12 +421,16 @@ class Store:
             values["results"] = dumps_json(results)
         if not values:
             return
+        if not _row_id(run_id):
+            raise NotFound(f"no run {run_id}")
         with self._write() as conn:
             done = conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
             if done.rowcount == 0:
                 raise NotFound(f"no run {run_id}")
 
     def run_info(self, run_id: int) -> RunInfo:
+        if not _row_id(run_id):
+            raise NotFound(f"no run {run_id}")
         with self._read() as conn:
             row = conn.execute(select(runs).where(runs.c.id == run_id)).mappings().first()
         if row is None:
@@ -428,6 +439,8 @@ class Store:
 
     def run_results(self, run_id: int) -> dict | None:
         """The results JSON of a run (None until it has finished)."""
+        if not _row_id(run_id):
+            raise NotFound(f"no run {run_id}")
         with self._read() as conn:
             row = conn.execute(select(runs.c.results).where(runs.c.id == run_id)).first()
         if row is None:
@@ -438,6 +451,8 @@ class Store:
         """Runs, newest first (of one scenario when ``scenario_id`` is given)."""
         query = select(*[c for c in runs.c if c.name != "results"]).order_by(runs.c.id.desc()).limit(limit)
         if scenario_id is not None:
+            if not _row_id(scenario_id):
+                return []
             query = query.where(runs.c.scenario_id == scenario_id)
         with self._read() as conn:
             rows = conn.execute(query).mappings().all()
@@ -468,12 +483,13 @@ class Store:
         try at once, exactly one does)."""
         with self._write() as conn:
             stmt = insert_for(conn)(settings).values(key=key, value=value)
-            return conn.execute(stmt.on_conflict_do_nothing(index_elements=[settings.c.key])).rowcount == 1
+            stmt = stmt.on_conflict_do_nothing(index_elements=[settings.c.key]).returning(settings.c.key)
+            return conn.execute(stmt).first() is not None
 
     # -- helpers ------------------------------------------------------------------------------
     @staticmethod
     def _require(conn: Connection, scenario_id: int) -> None:
-        if conn.execute(select(scenarios.c.id).where(scenarios.c.id == scenario_id)).first() is None:
+        if not _row_id(scenario_id) or conn.execute(select(scenarios.c.id).where(scenarios.c.id == scenario_id)).first() is None:
             raise NotFound(f"no scenario {scenario_id}")
 
     @staticmethod
@@ -491,6 +507,12 @@ class Store:
         )
         conn.execute(insert(versions).values(**values))
         return _version_info(values)
+
+
+def _row_id(value: int) -> bool:
+    """Whether ``value`` can be an id or a version number at all (PostgreSQL refuses to compare
+    its 32-bit integer columns with larger numbers instead of finding nothing)."""
+    return 1 <= value <= MAX_ROW_ID
 
 
 def _to_yaml(scenario: Scenario) -> str:

@@ -141,6 +141,8 @@ def check_sqlite_file(path: Path) -> None:
         raise BadStore(f"cannot read {path}: {exc.strerror or exc}") from None
     if size == 0:
         return
+    if len(head) < len(SQLITE_MAGIC) and SQLITE_MAGIC.startswith(head):
+        raise BadStore(f"{path} is damaged: a truncated SQLite file of {size} bytes, shorter than its own header")
     if not head.startswith(SQLITE_MAGIC):
         raise BadStore(f"{path} is not a SQLite database ({_describe(head)}); accord's store is a SQLite "
                        "file that accord creates itself: give the name of a new file or of an accord store")

@@ -44,6 +44,8 @@ from accord.errors import BadStore
 
 SCHEMA_VERSION = 2
 APPLICATION = "accord"
+#: The largest id or version number a store holds (32-bit integer columns).
+MAX_ROW_ID = 2**31 - 1
 
 metadata = MetaData()
 
