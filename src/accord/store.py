@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,12 +40,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from accord import __version__
+from accord import __version__, store_backend
 from accord.errors import BadStore, Conflict, NotFound, StoreError, StoreLocked, StoreUnavailable
 from accord.jsonable import jsonable
 from accord.scenario import Scenario
 from accord.store_backend import (
-    LOCK_TIMEOUT,
     Target,
     database_error,
     insert_for,
@@ -151,7 +151,7 @@ class Store:
 
     ``url`` is a SQLAlchemy URL or a SQLite file path (default :func:`default_url`); ``timeout``
     is how many seconds an operation waits for a lock another program holds before it fails with
-    :class:`StoreLocked`. Opening checks the database (:class:`BadStore` for one that is not an
+    :class:`StoreLocked` (default :data:`accord.store_backend.LOCK_TIMEOUT`). Opening checks the database (:class:`BadStore` for one that is not an
     accord store, is damaged, read-only or newer than this accord) and migrates a store made by
     an older accord (``migrated_from`` then gives its schema version).
 
@@ -163,8 +163,9 @@ class Store:
     [2, 1]
     """
 
-    def __init__(self, url: str | None = None, *, timeout: float = LOCK_TIMEOUT):
-        self.target: Target = parse_target(url if url else default_url())
+    def __init__(self, url: str | None = None, *, timeout: float | None = None):
+        self.target: Target = parse_target(default_url() if url is None else url)
+        timeout = store_backend.LOCK_TIMEOUT if timeout is None else timeout
         self.url = self.target.url.render_as_string(hide_password=False)
         self.where = self.target.shown  #: the store as messages name it (no password)
         self.backend = self.target.backend
@@ -210,8 +211,10 @@ class Store:
             yield
         except IntegrityError:
             raise
-        except DBAPIError as exc:
+        except (DBAPIError, sqlite3.Error) as exc:  # sqlite3's own: from the raw connection in _open
             raise database_error(exc, self.target, self.timeout) from exc
+        except UnicodeDecodeError as exc:  # SQLite hands back text that was stored as UTF-8
+            raise BadStore(f"{self.where} is damaged: it holds text that is not UTF-8 ({exc.reason})") from exc
         except PoolTimeout as exc:
             raise StoreLocked(f"{self.where}: every connection to the database is in use; try again") from exc
 
@@ -445,7 +448,7 @@ class Store:
             row = conn.execute(select(runs.c.results).where(runs.c.id == run_id)).first()
         if row is None:
             raise NotFound(f"no run {run_id}")
-        return None if row[0] is None else json.loads(row[0])
+        return None if row[0] is None else _stored_json(row[0], f"results of run {run_id}")
 
     def list_runs(self, scenario_id: int | None = None, *, limit: int = 500) -> list[RunInfo]:
         """Runs, newest first (of one scenario when ``scenario_id`` is given)."""
@@ -529,10 +532,19 @@ def _version_info(r) -> VersionInfo:
     )
 
 
+def _stored_json(text: str | None, what: str):
+    """Stored JSON text, or :class:`BadStore` when it cannot be read (a damaged database)."""
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        raise BadStore(f"the stored {what} is damaged: not JSON ({str(text)[:60]!r})") from None
+
+
 def _run_info(r) -> RunInfo:
     return RunInfo(
-        id=r["id"], scenario_id=r["scenario_id"], version=r["version"], models=json.loads(r["models"]),
-        variant=r["variant"], params=json.loads(r["params"]), seed=r["seed"], draws=r["draws"],
+        id=r["id"], scenario_id=r["scenario_id"], version=r["version"],
+        models=_stored_json(r["models"], f"run {r['id']}'s models"), variant=r["variant"],
+        params=_stored_json(r["params"], f"run {r['id']}'s parameters"), seed=r["seed"], draws=r["draws"],
         accord_version=r["accord_version"], status=r["status"], progress=r["progress"], message=r["message"] or "",
         created_at=r["created_at"], finished_at=r["finished_at"],
     )

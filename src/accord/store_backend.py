@@ -10,8 +10,8 @@ database failure turned into a message that names the store and what is wrong
 
 from __future__ import annotations
 
+import codecs
 import os
-import string
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -139,6 +139,7 @@ def check_sqlite_file(path: Path) -> None:
         size = path.stat().st_size
     except OSError as exc:
         raise BadStore(f"cannot read {path}: {exc.strerror or exc}") from None
+    _check_writable(path)
     if size == 0:
         return
     if len(head) < len(SQLITE_MAGIC) and SQLITE_MAGIC.startswith(head):
@@ -164,13 +165,28 @@ def check_sqlite_file(path: Path) -> None:
                        f"counts ({size} of {pages * page_size} bytes; a truncated or partly copied file)")
 
 
+def _check_writable(path: Path) -> None:
+    """A store is written to: the file, and its folder (SQLite keeps a -wal and a -shm file
+    beside it) or those two files when they exist already."""
+    if not os.access(path, os.R_OK | os.W_OK):
+        raise BadStore(f"{path} is read-only for this user; accord writes to its store (every save, every "
+                       "run): make it writable (chmod u+w) or copy it to a file you may write")
+    side = [path.with_name(path.name + s) for s in ("-wal", "-shm")]
+    for f in side:
+        if f.exists() and not os.access(f, os.R_OK | os.W_OK):
+            raise BadStore(f"{path} cannot be written: {f.name} beside it is read-only for this user")
+    if not all(f.exists() for f in side) and not os.access(path.parent, os.W_OK | os.X_OK):
+        raise BadStore(f"{path} is in a read-only folder ({path.parent}): SQLite writes its -wal and -shm files "
+                       "beside the store; make the folder writable or copy the file somewhere writable")
+
+
 def _describe(head: bytes) -> str:
     """A few words on what a file that is not a SQLite database seems to be."""
-    try:
-        text = head.decode("utf-8")
+    try:  # the first 100 bytes may end inside a character: an incremental decoder leaves it out
+        text = codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except UnicodeDecodeError:
         text = None
-    if text is not None and all(c in string.printable for c in text):
+    if text is not None and all(c.isprintable() or c in "\t\r\n\f\v" for c in text):
         first = text.strip().splitlines()[0][:40] if text.strip() else ""
         return f"it is a text file starting {first!r}" if first else "it is a text file of blank lines"
     return f"its first bytes are {head[:8].hex(' ')}"
@@ -180,7 +196,8 @@ def _describe(head: bytes) -> str:
 def make_engine(target: Target, timeout: float = LOCK_TIMEOUT) -> Engine:
     """An engine for ``target``; SQLite files are looked at first (:func:`check_sqlite_file`).
 
-    SQLite: write-ahead logging with ``synchronous=FULL``, foreign keys on, a busy timeout of
+    SQLite: ``synchronous=FULL`` (write-ahead logging is set by the store, see
+    :meth:`accord.store.Store._open`), foreign keys on, a busy timeout of
     ``timeout`` seconds, and transactions begun by SQLAlchemy (``BEGIN IMMEDIATE`` for writers, so
     the read-check-insert of a save is atomic). PostgreSQL: psycopg 3, ``lock_timeout`` of
     ``timeout`` seconds, connections checked before use.
@@ -217,8 +234,8 @@ def _sqlite_engine(target: Target, timeout: float) -> Engine:
         cur = dbapi_conn.cursor()
         try:
             cur.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
-            if not target.memory:
-                cur.execute("PRAGMA journal_mode=WAL")
+            # Write-ahead logging is switched on by the store once it has seen that the file is
+            # its own (it is a setting kept in the file: a foreign database must not get it).
             cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA foreign_keys=ON")
         finally:
@@ -269,6 +286,12 @@ def database_error(exc: DBAPIError, target: Target, timeout: float = LOCK_TIMEOU
             return StoreUnavailable(f"{where} cannot be written: SQLite says {first!r}")
         return StoreUnavailable(f"{where}: SQLite says {first!r}")
     code = getattr(orig, "sqlstate", None)
+    if code is None:  # psycopg gives no SQLSTATE for a refused connection; its message says why
+        detail = str(orig).lower()
+        code = ("28P01" if "authentication failed" in detail or "no password supplied" in detail
+                else "3D000" if "does not exist" in detail and "database" in detail
+                else "28000" if "no pg_hba.conf entry" in detail else None)
+        first = next((line.strip() for line in str(orig).splitlines() if "FATAL" in line), first)
     if code in _PG_BUSY:
         return StoreLocked(f"{where} is busy: the change waited for {_PG_BUSY[code]} and gave up "
                            f"(lock timeout {timeout:g} s); nothing was changed: try again")

@@ -23,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     insert,
+    text,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -110,6 +111,9 @@ def build(url: str) -> None:
                 "status", "progress", "message", "results", "created_at", "finished_at")
         conn.execute(insert(t["runs"]), [dict(zip(keys, r, strict=True)) for r in RUNS])
         conn.execute(insert(t["settings"]), [{"key": "examples_loaded", "value": "1"}])
+        if conn.dialect.name == "postgresql":  # rows were given their ids: move the sequences on
+            for name in ("scenarios", "versions", "runs"):
+                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), MAX(id)) FROM {name}"))
     engine.dispose()
 
 

@@ -28,7 +28,7 @@ def open_store(db: str | None):
     migrated it from an older schema."""
     from accord.store import SCHEMA_VERSION, Store
 
-    store = Store(db or None)
+    store = Store(db)
     if store.migrated_from is not None:
         err.print(f"migrated {store.where} from store schema version {store.migrated_from} to {SCHEMA_VERSION}")
     return store

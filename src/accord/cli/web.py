@@ -32,7 +32,7 @@ def serve(
         )
     if token is not None and len(token) < 8:
         raise AccordError("--token must be at least 8 characters")
-    application = create_app(db or None, token, examples=examples)
+    application = create_app(db, token, examples=examples)
     store = application.state.store
     if store.migrated_from is not None:
         from accord.store import SCHEMA_VERSION
