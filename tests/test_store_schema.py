@@ -188,7 +188,7 @@ def test_another_applications_sqlite_database_is_refused_and_left_untouched(tmp_
     conn.close()
 
 
-@pytest.mark.parametrize("kind", ["one accord name", "accord names plus one", "foreign meta"])
+@pytest.mark.parametrize("kind", ["one accord name", "accord names plus one", "foreign meta", "only a view"])
 def test_lookalikes_of_an_accord_store_are_refused(store_url, kind):
     engine = create_engine(store_url if "://" in store_url else f"sqlite:///{store_url}")
     with engine.begin() as conn:
@@ -197,16 +197,18 @@ def test_lookalikes_of_an_accord_store_are_refused(store_url, kind):
         elif kind == "accord names plus one":
             store_v1.metadata.create_all(conn)
             conn.execute(text("CREATE TABLE invoices (id INTEGER PRIMARY KEY)"))
+        elif kind == "only a view":
+            conn.execute(text("CREATE VIEW answer AS SELECT 42 AS x"))
         else:
             conn.execute(text("CREATE TABLE accord_meta (key TEXT PRIMARY KEY, value TEXT)"))
             conn.execute(text("INSERT INTO accord_meta VALUES ('application', 'accordion-tuner')"))
-        before = set(inspect(conn).get_table_names())
+        before = set(inspect(conn).get_table_names()) | set(inspect(conn).get_view_names())
     engine.dispose()
     with pytest.raises(BadStore, match="not an accord store"):
         Store(store_url)
     engine = create_engine(store_url if "://" in store_url else f"sqlite:///{store_url}")
     with engine.connect() as conn:
-        assert set(inspect(conn).get_table_names()) == before
+        assert set(inspect(conn).get_table_names()) | set(inspect(conn).get_view_names()) == before
     engine.dispose()
 
 
@@ -216,3 +218,13 @@ def test_an_empty_file_becomes_a_new_store(tmp_path):
     store = Store(str(path))
     assert store.schema_version() == SCHEMA_VERSION and store.migrated_from is None
     store.close()
+
+
+def test_an_accord_store_missing_a_table_is_damaged(store_url):
+    Store(store_url).close()
+    engine = create_engine(store_url if "://" in store_url else f"sqlite:///{store_url}")
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE runs"))
+    engine.dispose()
+    with pytest.raises(BadStore, match="is damaged: it is an accord store without its table"):
+        Store(store_url)

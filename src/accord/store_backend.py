@@ -97,7 +97,10 @@ def parse_target(target: str) -> Target:
 
 
 def _resolve(path: str) -> Path:
-    return Path(path).expanduser().absolute()
+    try:
+        return Path(path).expanduser().absolute()
+    except RuntimeError:  # "~someone" for a user this machine does not know
+        raise StoreError(f"{path!r}: cannot tell whose home folder {path.split('/')[0]!r} is") from None
 
 
 def _redact(text: str) -> str:

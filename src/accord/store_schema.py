@@ -127,7 +127,9 @@ def read_version(conn: Connection, where: str) -> int | None:
     Raises :class:`BadStore` for a database that is not an accord store, and for a store of a
     schema version newer than :data:`SCHEMA_VERSION`.
     """
-    names = set(inspect(conn).get_table_names())
+    look = inspect(conn)
+    names = set(look.get_table_names())
+    others = set(look.get_view_names())  # a database with only views is somebody's too
     if meta.name in names:
         rows = dict(conn.execute(select(meta.c.key, meta.c.value)).all())
         if rows.get("application") != APPLICATION:
@@ -138,18 +140,23 @@ def read_version(conn: Connection, where: str) -> int | None:
         except (KeyError, ValueError):
             raise BadStore(f"{where} is damaged: its accord_meta table gives no schema version "
                            f"({rows.get('schema_version')!r})") from None
+        missing = {t for t in metadata.tables if t != meta.name} - names
+        if version == SCHEMA_VERSION and missing:
+            raise BadStore(f"{where} is damaged: it is an accord store without its table(s) "
+                           f"{', '.join(sorted(missing))}")
         if version > SCHEMA_VERSION:
             raise BadStore(f"{where} is a store of schema version {version}, written by "
                            f"{rows.get('written_by') or 'a newer accord'}; this accord ({__version__}) knows "
                            f"schema versions up to {SCHEMA_VERSION}. Upgrade accord (pip install -U accord) "
                            "to open it")
         return version
-    if not names:
+    if not names and not others:
         return None
-    if names == set(V1_COLUMNS) and all(
+    if names == set(V1_COLUMNS) and not others and all(
         V1_COLUMNS[t] <= {c["name"] for c in inspect(conn).get_columns(t)} for t in V1_COLUMNS
     ):
         return 1
+    names |= others
     shown = ", ".join(sorted(names)[:8]) + (", …" if len(names) > 8 else "")
     raise BadStore(f"{where} is not an accord store: it holds another application's tables ({shown}). accord "
                    "adds no tables to a database that has others; give the name of a new file (or, on "
