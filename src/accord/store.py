@@ -149,11 +149,12 @@ def _plain(value: str, limit: int | None = None) -> str:
 class Store:
     """Versioned scenarios and their runs in one database (see the module docstring).
 
-    ``url`` is a SQLAlchemy URL or a SQLite file path (default :func:`default_url`); ``timeout``
-    is how many seconds an operation waits for a lock another program holds before it fails with
-    :class:`StoreLocked` (default :data:`accord.store_backend.LOCK_TIMEOUT`). Opening checks the database (:class:`BadStore` for one that is not an
-    accord store, is damaged, read-only or newer than this accord) and migrates a store made by
-    an older accord (``migrated_from`` then gives its schema version).
+    ``url`` is a database URL or a SQLite file path (default :func:`default_url`; forms in
+    :func:`accord.store_backend.parse_target`); ``timeout`` is how many seconds an operation
+    waits for a lock another program holds before it fails with :class:`StoreLocked` (default
+    :data:`accord.store_backend.LOCK_TIMEOUT`). Opening checks the database (:class:`BadStore`
+    for one that is not an accord store, is damaged, read-only or newer than this accord) and
+    migrates a store made by an older accord (``migrated_from`` then gives its schema version).
 
     >>> from accord.scenario import from_arrays
     >>> store = Store("sqlite://")
