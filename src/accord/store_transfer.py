@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Float, Integer, String, Table, func, insert, select, text
+from sqlalchemy import BigInteger, Float, Integer, String, Table, func, insert, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -310,7 +310,7 @@ def _checked_row(table: Table, row: dict, where: str) -> dict:
         if isinstance(kind, Integer):
             if isinstance(value, bool) or not isinstance(value, int):
                 raise StoreError(f"{where}: {name} must be a whole number, got {value!r:.40}")
-            limit = 2**63 if kind.__class__.__name__ == "BigInteger" else 2**31
+            limit = 2**63 if isinstance(kind, BigInteger) else 2**31
             if not -limit <= value < limit or (col.primary_key and value < 1):
                 raise StoreError(f"{where}: {name} = {value} is out of range")
         elif isinstance(kind, Float):
