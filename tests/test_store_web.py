@@ -108,3 +108,24 @@ def test_the_web_app_on_each_back_end(store_url):
     with TestClient(create_app(store_url)) as client:  # a second start loads no examples again
         assert all(s["id"] != sid for s in client.get("/api/scenarios").json())
         assert len(client.get("/api/scenarios").json()) == len(scenarios) - 1
+
+
+def test_concurrent_api_saves_from_one_parent_one_201_and_clear_409s(store_url):
+    from test_store_concurrency import together
+
+    with TestClient(create_app(store_url, examples=False)) as client:
+        created = client.post("/api/scenarios", json={"document": {
+            "accord": 1, "title": "race", "actors": [{"id": "a", "capability": 1}, {"id": "b", "capability": 1}],
+            "issues": [{"id": "i"}], "stances": {"a": {"i": {"position": 0, "salience": 1}},
+                                                 "b": {"i": {"position": 100, "salience": 1}}}}})
+        sid = created.json()["scenario_id"]
+        yaml_text = client.get(f"/api/scenarios/{sid}").json()["yaml"]
+        answers = together(10, lambda i: client.post(
+            f"/api/scenarios/{sid}/versions", json={"parent": 1, "yaml": yaml_text, "message": f"client {i}"}))
+        codes = sorted(r.status_code for r in answers)
+        assert codes == [201] + [409] * 9
+        for r in answers:
+            if r.status_code == 409:
+                body = r.json()
+                assert body["parent"] == 1 and body["latest"] == 2 and "your changes were not saved" in body["detail"]
+        assert [v["number"] for v in client.get(f"/api/scenarios/{sid}/versions").json()] == [2, 1]
