@@ -1,11 +1,14 @@
-"""The versioned store: saves never overwrite, stale saves conflict, runs keep their provenance."""
+"""The versioned store: saves never overwrite, stale saves conflict, runs keep their provenance.
+
+Every test that takes ``store`` runs on SQLite and on PostgreSQL (see ``store_url`` in conftest).
+"""
 
 from __future__ import annotations
 
 import threading
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
@@ -23,8 +26,8 @@ def small(cap_b: float = 1.0, title: str = "two actors"):
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = Store(str(tmp_path / "accord.db"))
+def store(store_url):
+    s = Store(store_url)
     yield s
     s.close()
 
@@ -95,11 +98,10 @@ def test_concurrent_saves_on_one_parent_let_exactly_one_through(store):
     assert [v.number for v in store.versions(v1.scenario_id)] == [2, 1]
 
 
-@settings(max_examples=25, deadline=None)
-@given(st.lists(st.integers(0, 3), min_size=1, max_size=12))
-def test_versions_stay_contiguous_whatever_the_parents(lags):
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lags=st.lists(st.integers(0, 3), min_size=1, max_size=12))
+def test_versions_stay_contiguous_whatever_the_parents(store, lags):
     """Saving with a parent `lag` versions behind the latest succeeds only when lag is 0."""
-    store = Store("sqlite://")
     v = store.create_scenario(small())
     expected = 1
     for k, lag in enumerate(lags):
@@ -111,7 +113,6 @@ def test_versions_stay_contiguous_whatever_the_parents(lags):
         except Conflict:
             assert parent != expected
     assert [x.number for x in store.versions(v.scenario_id)] == list(range(expected, 0, -1))
-    store.close()
 
 
 def test_duplicate_and_delete(store):
@@ -166,11 +167,13 @@ def test_unfinished_runs_are_marked_failed_on_restart(store):
     assert info.status == "failed" and "interrupted" in info.message
 
 
-def test_sqlite_is_durable_wal_with_full_sync(store):
+def test_sqlite_is_durable_wal_with_full_sync(tmp_path):
+    store = Store(str(tmp_path / "accord.db"))
     with store.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    store.close()
 
 
 def test_default_location(monkeypatch, tmp_path):
@@ -192,3 +195,42 @@ def test_settings(store):
     store.set_setting("k", "1")
     store.set_setting("k", "2")
     assert store.get_setting("k") == "2"
+
+
+def test_values_sqlite_takes_and_postgresql_needs_care_with(store):
+    """Seeds up to 2**32 - 1 (the web form's limit), NUL characters in titles and messages, ids
+    far beyond any row: the same answers on both back-ends."""
+    title = "nul\x00title"
+    v1 = store.create_scenario(small(title=title))
+    v2 = store.save(v1.scenario_id, small(2.0, title=title), parent=1, message="a\x00b")
+    assert v2.message == "a\ufffdb" and store.versions(v1.scenario_id)[0].message == "a\ufffdb"
+    assert store.load(v1.scenario_id)[0].title == title  # the YAML keeps it
+    assert store.list_scenarios()[0].title == "nul\ufffdtitle"
+    run = store.create_run(v1.scenario_id, 2, models=["mean"], seed=2**32 - 1, variant="x\x00")
+    assert store.run_info(run.id).seed == 2**32 - 1
+    for call in (lambda: store.load(2**62), lambda: store.run_info(2**62), lambda: store.load(v1.scenario_id, 2**62)):
+        with pytest.raises(NotFound):
+            call()
+
+
+def test_counts_settings_once_and_schema_version(store):
+    from accord.store import SCHEMA_VERSION
+
+    assert store.counts() == {"scenarios": 0, "versions": 0, "runs": 0}
+    v1 = store.create_scenario(small())
+    store.save(v1.scenario_id, small(2.0), parent=1)
+    store.create_run(v1.scenario_id, 1, models=["mean"], seed=0)
+    assert store.counts() == {"scenarios": 1, "versions": 2, "runs": 1}
+    assert store.add_setting("once", "a") is True
+    assert store.add_setting("once", "b") is False
+    assert store.get_setting("once") == "a"
+    assert store.schema_version() == SCHEMA_VERSION and store.migrated_from is None
+
+
+def test_password_never_shown(pg_url):
+    from sqlalchemy import make_url
+
+    password = make_url(pg_url).password
+    store = Store(pg_url)
+    assert password and password not in store.where and "***" in store.where
+    store.close()

@@ -85,3 +85,36 @@ class ModelError(AccordError):
 
 class ParameterError(ModelError, ValueError):
     """A model parameter out of its range or not one of its choices (a ValueError too)."""
+
+
+class StoreError(AccordError):
+    """A store operation that cannot be done as asked."""
+
+
+class NotFound(StoreError):
+    """No such scenario, version or run."""
+
+
+class Conflict(StoreError):
+    """A save on top of a version that is no longer the latest."""
+
+    def __init__(self, scenario_id: int, parent: int, latest: int):
+        self.scenario_id, self.parent, self.latest = scenario_id, parent, latest
+        super().__init__(
+            f"version {latest} of this scenario was saved after version {parent}, the one you edited; "
+            f"your changes were not saved. Open version {latest}, reapply your changes and save again."
+        )
+
+
+class StoreUnavailable(StoreError):
+    """The store's database cannot be used now (a server that does not answer, a full disk);
+    nothing was changed. The web app answers 503."""
+
+
+class StoreLocked(StoreUnavailable):
+    """Another program held the database's lock for longer than the store waits."""
+
+
+class BadStore(StoreUnavailable):
+    """The database is not a store accord can use as it is: not a database, damaged, another
+    application's, made by a newer accord, read-only, or unreachable as configured."""

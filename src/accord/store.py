@@ -1,8 +1,12 @@
 """Scenarios and runs kept in a database: every saved version and every run, nothing overwritten.
 
 The default store is a SQLite file at ``$ACCORD_DB`` or, when that is unset,
-``$XDG_DATA_HOME/accord/accord.db`` (``~/.local/share/accord/accord.db``). Any SQLAlchemy URL
-works (``postgresql+psycopg://user@host/db``); ``$ACCORD_DB`` may hold a URL or a file path.
+``$XDG_DATA_HOME/accord/accord.db`` (``~/.local/share/accord/accord.db``). A PostgreSQL server
+works by URL (``postgresql://user:password@host/db``, with ``pip install 'accord[postgres]'``);
+``$ACCORD_DB`` may hold a URL or a file path. Back-end details (URL forms, engines, turning
+database failures into messages) are in :mod:`accord.store_backend`; the tables, the schema
+version and the migrations in :mod:`accord.store_schema`; export and import in
+:mod:`accord.store_transfer`. See docs/store.md.
 
 Versions. A scenario is a sequence of versions 1, 2, 3, ... stored as canonical accord YAML. A
 save names the version it was edited from (``parent``); if that is no longer the latest version,
@@ -12,113 +16,61 @@ replacing their work. A unique (scenario, number) constraint backs this up when 
 Durability. Every write is one transaction. On SQLite the store uses write-ahead logging with
 ``synchronous=FULL`` and takes the write lock at ``BEGIN IMMEDIATE``, so a process killed in the
 middle of a save (even with SIGKILL) leaves every earlier version intact and the file readable.
+On PostgreSQL a save locks its scenario's row (``SELECT ... FOR UPDATE``) for the same effect.
+
+Failures. A store that cannot be used raises :class:`BadStore` (not a database, damaged, another
+application's, read-only, newer than this accord) and a lock held by another program for longer
+than ``timeout`` seconds raises :class:`StoreLocked`; both are :class:`StoreUnavailable`, the web
+app's 503. Nothing is changed by an operation that fails.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import (
-    Column,
-    Float,
-    ForeignKey,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-    create_engine,
-    delete,
-    event,
-    func,
-    insert,
-    select,
-    update,
-)
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.pool import StaticPool
+from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from accord import __version__
-from accord.errors import AccordError
+from accord import __version__, store_backend
+from accord.errors import BadStore, Conflict, NotFound, StoreError, StoreLocked, StoreUnavailable
 from accord.jsonable import jsonable
 from accord.scenario import Scenario
+from accord.store_backend import (
+    Target,
+    database_error,
+    insert_for,
+    make_engine,
+    parse_target,
+)
+from accord.store_schema import (
+    MAX_ROW_ID,
+    SCHEMA_VERSION,
+    prepare,
+    read_version,
+    runs,
+    scenarios,
+    settings,
+    versions,
+)
+
+__all__ = [
+    "BadStore", "Conflict", "NotFound", "RunInfo", "SCHEMA_VERSION", "ScenarioInfo", "Store", "StoreError",
+    "StoreLocked", "StoreUnavailable", "VersionInfo", "as_url", "default_path", "default_url",
+]
 
 RUN_STATES = ("queued", "running", "done", "failed")
-
-metadata = MetaData()
-
-scenarios = Table(
-    "scenarios", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("title", String(500), nullable=False),
-    Column("created_at", String(32), nullable=False),
-)
-
-versions = Table(
-    "versions", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("scenario_id", Integer, ForeignKey("scenarios.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("number", Integer, nullable=False),
-    Column("title", String(500), nullable=False),
-    Column("yaml", Text, nullable=False),
-    Column("n_actors", Integer, nullable=False),
-    Column("n_issues", Integer, nullable=False),
-    Column("message", String(1000), nullable=False, default=""),
-    Column("created_at", String(32), nullable=False),
-    UniqueConstraint("scenario_id", "number", name="uq_version_number"),
-)
-
-runs = Table(
-    "runs", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("scenario_id", Integer, ForeignKey("scenarios.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("version", Integer, nullable=False),
-    Column("models", Text, nullable=False),  # JSON list of model names
-    Column("variant", String(200)),
-    Column("params", Text, nullable=False),  # JSON {model: {param: value}}
-    Column("seed", Integer, nullable=False),
-    Column("draws", Integer, nullable=False, default=0),
-    Column("accord_version", String(50), nullable=False),
-    Column("status", String(20), nullable=False),
-    Column("progress", Float, nullable=False, default=0.0),
-    Column("message", Text, nullable=False, default=""),
-    Column("results", Text),  # JSON, see accord.report.runner.run_scenario
-    Column("created_at", String(32), nullable=False),
-    Column("finished_at", String(32)),
-)
-
-settings = Table(
-    "settings", metadata,
-    Column("key", String(100), primary_key=True),
-    Column("value", Text, nullable=False),
-)
-
-
-class StoreError(AccordError):
-    """A store operation that cannot be done as asked."""
-
-
-class NotFound(StoreError):
-    """No such scenario, version or run."""
-
-
-class Conflict(StoreError):
-    """A save on top of a version that is no longer the latest."""
-
-    def __init__(self, scenario_id: int, parent: int, latest: int):
-        self.scenario_id, self.parent, self.latest = scenario_id, parent, latest
-        super().__init__(
-            f"version {latest} of this scenario was saved after version {parent}, the one you edited; "
-            f"your changes were not saved. Open version {latest}, reapply your changes and save again."
-        )
+#: The key of the PostgreSQL advisory lock that makes opening (creating, migrating) a store
+#: one program at a time.
+_OPEN_LOCK = 0x616363  # "acc"
 
 
 @dataclass(frozen=True)
@@ -169,16 +121,13 @@ def default_path() -> Path:
 def default_url() -> str:
     """``$ACCORD_DB`` (a URL or a file path), else the SQLite file at :func:`default_path`."""
     env = os.environ.get("ACCORD_DB", "").strip()
-    if env:
-        return as_url(env)
-    return as_url(str(default_path()))
+    return as_url(env or str(default_path()))
 
 
 def as_url(target: str) -> str:
-    """A database URL from a URL or a SQLite file path."""
-    if "://" in target:
-        return target
-    return f"sqlite:///{Path(target).expanduser().resolve()}"
+    """A database URL from a URL or a SQLite file path, checked (:class:`StoreError` when it
+    names no database accord can use; see :func:`accord.store_backend.parse_target`)."""
+    return parse_target(target).url.render_as_string(hide_password=False)
 
 
 def _now() -> str:
@@ -190,44 +139,22 @@ def dumps_json(data) -> str:
     return json.dumps(jsonable(data), allow_nan=False, separators=(",", ":"))
 
 
-def _engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        memory = url in ("sqlite://", "sqlite:///:memory:")
-        if not memory:
-            path = url.split("///", 1)[1] if "///" in url else ""
-            if path:
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(
-            url,
-            connect_args={"check_same_thread": False, "timeout": 30},
-            poolclass=StaticPool if memory else None,
-        )
-
-        @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_conn, _record):
-            # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own implicit
-            # transactions would defer the write lock and ignore BEGIN IMMEDIATE).
-            dbapi_conn.isolation_level = None
-            cur = dbapi_conn.cursor()
-            if not memory:
-                cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=FULL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.close()
-
-        @event.listens_for(engine, "begin")
-        def _on_begin(conn):
-            # Writers take the lock up front so the read-check-insert of a save is atomic.
-            write = conn.get_execution_options().get("accord_write", False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
-
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+def _plain(value: str, limit: int | None = None) -> str:
+    """Text for a plain column: PostgreSQL cannot hold NUL characters in text, so they become
+    U+FFFD on both back-ends (the scenario's YAML keeps them, escaped)."""
+    value = value.replace("\x00", "\ufffd")
+    return value if limit is None else value[:limit]
 
 
 class Store:
     """Versioned scenarios and their runs in one database (see the module docstring).
+
+    ``url`` is a database URL or a SQLite file path (default :func:`default_url`; forms in
+    :func:`accord.store_backend.parse_target`); ``timeout`` is how many seconds an operation
+    waits for a lock another program holds before it fails with :class:`StoreLocked` (default
+    :data:`accord.store_backend.LOCK_TIMEOUT`). Opening checks the database (:class:`BadStore`
+    for one that is not an accord store, is damaged, read-only or newer than this accord) and
+    migrates a store made by an older accord (``migrated_from`` then gives its schema version).
 
     >>> from accord.scenario import from_arrays
     >>> store = Store("sqlite://")
@@ -237,26 +164,83 @@ class Store:
     [2, 1]
     """
 
-    def __init__(self, url: str | None = None):
-        self.url = as_url(url) if url else default_url()
-        self.engine = _engine(self.url)
-        metadata.create_all(self.engine)
+    def __init__(self, url: str | None = None, *, timeout: float | None = None):
+        self.target: Target = parse_target(default_url() if url is None else url)
+        timeout = store_backend.LOCK_TIMEOUT if timeout is None else timeout
+        self.url = self.target.url.render_as_string(hide_password=False)
+        self.where = self.target.shown  #: the store as messages name it (no password)
+        self.backend = self.target.backend
+        self.timeout = timeout
+        self.engine = make_engine(self.target, timeout)
+        try:
+            self.migrated_from: int | None = self._open()
+        except BaseException:
+            self.engine.dispose()
+            raise
 
     def close(self) -> None:
         self.engine.dispose()
 
+    def _open(self) -> int | None:
+        """Check the database, then create, migrate or accept it (see :mod:`accord.store_schema`).
+
+        The first look only reads, so a SQLite database of another application is refused before
+        anything (not even its journal mode) is changed.
+        """
+        with self._read() as conn:
+            version = read_version(conn, self.where)
+        if self.backend == "sqlite" and not self.target.memory:
+            with self._guard():
+                raw = self.engine.raw_connection()
+                try:
+                    raw.driver_connection.execute("PRAGMA journal_mode=WAL").fetchall()
+                finally:
+                    raw.close()
+        if version == SCHEMA_VERSION:
+            return None
+        with self._write() as conn:
+            if self.backend == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _OPEN_LOCK})
+            return prepare(conn, self.where)
+
     # -- transactions -------------------------------------------------------------------------
     @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Database failures as store errors that name the store (an IntegrityError passes: the
+        callers that expect one handle it)."""
+        try:
+            yield
+        except IntegrityError:
+            raise
+        except (DBAPIError, sqlite3.Error) as exc:  # sqlite3's own: from the raw connection in _open
+            raise database_error(exc, self.target, self.timeout) from exc
+        except UnicodeDecodeError as exc:  # SQLite hands back text that was stored as UTF-8
+            raise BadStore(f"{self.where} is damaged: it holds text that is not UTF-8 ({exc.reason})") from exc
+        except PoolTimeout as exc:
+            raise StoreLocked(f"{self.where}: every connection to the database is in use; try again") from exc
+
+    @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
+        with self._guard(), self.engine.connect() as conn:
             conn.execution_options(accord_write=True)
             with conn.begin():
                 yield conn
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn, conn.begin():
+        with self._guard(), self.engine.connect() as conn, conn.begin():
             yield conn
+
+    def schema_version(self) -> int:
+        """The schema version the database records (:data:`SCHEMA_VERSION` once opened)."""
+        with self._read() as conn:
+            return read_version(conn, self.where) or 0
+
+    def counts(self) -> dict[str, int]:
+        """How many scenarios, versions and runs the store holds."""
+        with self._read() as conn:
+            return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+                    for t in (scenarios, versions, runs)}
 
     # -- scenarios ----------------------------------------------------------------------------
     def create_scenario(self, scenario: Scenario, *, message: str = "created") -> VersionInfo:
@@ -265,7 +249,7 @@ class Store:
         now = _now()
         with self._write() as conn:
             sid = conn.execute(
-                insert(scenarios).values(title=scenario.title[:500], created_at=now)
+                insert(scenarios).values(title=_plain(scenario.title, 500), created_at=now)
             ).inserted_primary_key[0]
             return self._insert_version(conn, sid, 1, scenario, text, message, now)
 
@@ -273,6 +257,8 @@ class Store:
         """Store ``scenario`` as the version after ``parent``; :class:`Conflict` if that is stale."""
         text = _to_yaml(scenario)
         now = _now()
+        if not _row_id(scenario_id):
+            raise NotFound(f"no scenario {scenario_id}")
         try:
             with self._write() as conn:
                 # FOR UPDATE serialises concurrent saves on PostgreSQL; SQLite already holds the
@@ -288,7 +274,7 @@ class Store:
                 if parent != latest:
                     raise Conflict(scenario_id, parent, latest)
                 conn.execute(
-                    update(scenarios).where(scenarios.c.id == scenario_id).values(title=scenario.title[:500])
+                    update(scenarios).where(scenarios.c.id == scenario_id).values(title=_plain(scenario.title, 500))
                 )
                 return self._insert_version(conn, scenario_id, latest + 1, scenario, text, message, now)
         except IntegrityError:
@@ -368,6 +354,8 @@ class Store:
             self._require(conn, scenario_id)
             if number is None:
                 number = self._latest_number(conn, scenario_id)
+            elif not _row_id(number):
+                raise NotFound(f"scenario {scenario_id} has no version {number}")
             row = conn.execute(
                 select(versions).where((versions.c.scenario_id == scenario_id) & (versions.c.number == number))
             ).mappings().first()
@@ -397,13 +385,16 @@ class Store:
         """Record a run (status ``queued``) of a stored version."""
         with self._write() as conn:
             self._require(conn, scenario_id)
+            if not _row_id(version):
+                raise NotFound(f"scenario {scenario_id} has no version {version}")
             found = conn.execute(
                 select(versions.c.id).where((versions.c.scenario_id == scenario_id) & (versions.c.number == version))
             ).first()
             if found is None:
                 raise NotFound(f"scenario {scenario_id} has no version {version}")
             rid = conn.execute(insert(runs).values(
-                scenario_id=scenario_id, version=version, models=dumps_json(list(models)), variant=variant,
+                scenario_id=scenario_id, version=version, models=dumps_json(list(models)),
+                variant=None if variant is None else _plain(variant, 200),
                 params=dumps_json(params or {}), seed=int(seed), draws=int(draws),
                 accord_version=__version__, status="queued", progress=0.0, message="", created_at=_now(),
             )).inserted_primary_key[0]
@@ -429,17 +420,21 @@ class Store:
         if progress is not None:
             values["progress"] = float(min(max(progress, 0.0), 1.0))
         if message is not None:
-            values["message"] = message
+            values["message"] = _plain(message)
         if results is not None:
             values["results"] = dumps_json(results)
         if not values:
             return
+        if not _row_id(run_id):
+            raise NotFound(f"no run {run_id}")
         with self._write() as conn:
             done = conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
             if done.rowcount == 0:
                 raise NotFound(f"no run {run_id}")
 
     def run_info(self, run_id: int) -> RunInfo:
+        if not _row_id(run_id):
+            raise NotFound(f"no run {run_id}")
         with self._read() as conn:
             row = conn.execute(select(runs).where(runs.c.id == run_id)).mappings().first()
         if row is None:
@@ -448,16 +443,20 @@ class Store:
 
     def run_results(self, run_id: int) -> dict | None:
         """The results JSON of a run (None until it has finished)."""
+        if not _row_id(run_id):
+            raise NotFound(f"no run {run_id}")
         with self._read() as conn:
             row = conn.execute(select(runs.c.results).where(runs.c.id == run_id)).first()
         if row is None:
             raise NotFound(f"no run {run_id}")
-        return None if row[0] is None else json.loads(row[0])
+        return None if row[0] is None else _stored_json(row[0], f"results of run {run_id}")
 
     def list_runs(self, scenario_id: int | None = None, *, limit: int = 500) -> list[RunInfo]:
         """Runs, newest first (of one scenario when ``scenario_id`` is given)."""
         query = select(*[c for c in runs.c if c.name != "results"]).order_by(runs.c.id.desc()).limit(limit)
         if scenario_id is not None:
+            if not _row_id(scenario_id):
+                return []
             query = query.where(runs.c.scenario_id == scenario_id)
         with self._read() as conn:
             rows = conn.execute(query).mappings().all()
@@ -480,13 +479,21 @@ class Store:
 
     def set_setting(self, key: str, value: str) -> None:
         with self._write() as conn:
-            conn.execute(delete(settings).where(settings.c.key == key))
-            conn.execute(insert(settings).values(key=key, value=value))
+            stmt = insert_for(conn)(settings).values(key=key, value=value)
+            conn.execute(stmt.on_conflict_do_update(index_elements=[settings.c.key], set_={"value": value}))
+
+    def add_setting(self, key: str, value: str) -> bool:
+        """Set ``key`` unless it is set already; whether this call set it (of two programs that
+        try at once, exactly one does)."""
+        with self._write() as conn:
+            stmt = insert_for(conn)(settings).values(key=key, value=value)
+            stmt = stmt.on_conflict_do_nothing(index_elements=[settings.c.key]).returning(settings.c.key)
+            return conn.execute(stmt).first() is not None
 
     # -- helpers ------------------------------------------------------------------------------
     @staticmethod
     def _require(conn: Connection, scenario_id: int) -> None:
-        if conn.execute(select(scenarios.c.id).where(scenarios.c.id == scenario_id)).first() is None:
+        if not _row_id(scenario_id) or conn.execute(select(scenarios.c.id).where(scenarios.c.id == scenario_id)).first() is None:
             raise NotFound(f"no scenario {scenario_id}")
 
     @staticmethod
@@ -498,11 +505,18 @@ class Store:
     @staticmethod
     def _insert_version(conn, sid, number, scenario, text, message, now) -> VersionInfo:
         values = dict(
-            scenario_id=sid, number=number, title=scenario.title[:500], yaml=text,
-            n_actors=len(scenario.actors), n_issues=len(scenario.issues), message=message[:1000], created_at=now,
+            scenario_id=sid, number=number, title=_plain(scenario.title, 500), yaml=text,
+            n_actors=len(scenario.actors), n_issues=len(scenario.issues), message=_plain(message, 1000),
+            created_at=now,
         )
         conn.execute(insert(versions).values(**values))
         return _version_info(values)
+
+
+def _row_id(value: int) -> bool:
+    """Whether ``value`` can be an id or a version number at all (PostgreSQL refuses to compare
+    its 32-bit integer columns with larger numbers instead of finding nothing)."""
+    return 1 <= value <= MAX_ROW_ID
 
 
 def _to_yaml(scenario: Scenario) -> str:
@@ -519,10 +533,19 @@ def _version_info(r) -> VersionInfo:
     )
 
 
+def _stored_json(text: str | None, what: str):
+    """Stored JSON text, or :class:`BadStore` when it cannot be read (a damaged database)."""
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        raise BadStore(f"the stored {what} is damaged: not JSON ({str(text)[:60]!r})") from None
+
+
 def _run_info(r) -> RunInfo:
     return RunInfo(
-        id=r["id"], scenario_id=r["scenario_id"], version=r["version"], models=json.loads(r["models"]),
-        variant=r["variant"], params=json.loads(r["params"]), seed=r["seed"], draws=r["draws"],
+        id=r["id"], scenario_id=r["scenario_id"], version=r["version"],
+        models=_stored_json(r["models"], f"run {r['id']}'s models"), variant=r["variant"],
+        params=_stored_json(r["params"], f"run {r['id']}'s parameters"), seed=r["seed"], draws=r["draws"],
         accord_version=r["accord_version"], status=r["status"], progress=r["progress"], message=r["message"] or "",
         created_at=r["created_at"], finished_at=r["finished_at"],
     )

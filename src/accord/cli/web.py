@@ -15,14 +15,13 @@ from accord.errors import AccordError
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on. Anything but loopback needs --token.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
-    db: Annotated[str | None, typer.Option(help="Database: a SQLAlchemy URL or a SQLite file path (default: $ACCORD_DB or ~/.local/share/accord/accord.db).")] = None,
+    db: Annotated[str | None, typer.Option(help="Store: a SQLite file path or a database URL (sqlite:///PATH, postgresql://USER:PASSWORD@HOST/DB; default: $ACCORD_DB or ~/.local/share/accord/accord.db).")] = None,
     token: Annotated[str | None, typer.Option(envvar="ACCORD_TOKEN", help="Access token every request must carry (required for a non-loopback --host).")] = None,
     examples: Annotated[bool, typer.Option(help="Load the bundled example scenarios into a new store.")] = True,
 ) -> None:
     """Serve the web app: scenario library, editor, runs, results, reports."""
     import uvicorn
 
-    from accord.store import default_url
     from accord.web import create_app
     from accord.web.security import is_loopback
 
@@ -33,9 +32,14 @@ def serve(
         )
     if token is not None and len(token) < 8:
         raise AccordError("--token must be at least 8 characters")
-    application = create_app(db or None, token, examples=examples)
+    application = create_app(db, token, examples=examples)
+    store = application.state.store
+    if store.migrated_from is not None:
+        from accord.store import SCHEMA_VERSION
+
+        err.print(f"migrated {store.where} from store schema version {store.migrated_from} to {SCHEMA_VERSION}")
     where = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
-    err.print(f"accord web app on {where}{'?token=…' if token else ''} (store: {db or default_url()}); Ctrl-C stops it")
+    err.print(f"accord web app on {where}{'?token=…' if token else ''} (store: {store.where}); Ctrl-C stops it")
     uvicorn.run(application, host=host, port=port, log_level="warning")
 
 

@@ -20,7 +20,7 @@ from accord import __version__
 from accord.errors import AccordError, ScenarioError
 from accord.report.charts import plotly_js_path
 from accord.report.html import TEMPLATES as REPORT_TEMPLATES
-from accord.store import Conflict, NotFound, Store, StoreError
+from accord.store import Conflict, NotFound, Store, StoreError, StoreUnavailable
 from accord.web.render import render
 from accord.web.security import Guard
 
@@ -43,7 +43,8 @@ def example_files() -> list[Path]:
 
 def load_examples(store: Store) -> int:
     """Import the bundled examples once per store (deleting them later does not bring them back)."""
-    if store.get_setting(EXAMPLES_SETTING):
+    # Claimed before loading, so two servers starting on one new store load them once.
+    if store.get_setting(EXAMPLES_SETTING) or not store.add_setting(EXAMPLES_SETTING, "1"):
         return 0
     from accord.io import read_scenario
 
@@ -54,7 +55,6 @@ def load_examples(store: Store) -> int:
             n += 1
         except AccordError as exc:  # a broken example must not stop the app
             log.warning("example %s not loaded: %s", path.name, exc)
-    store.set_setting(EXAMPLES_SETTING, "1")
     return n
 
 
@@ -81,7 +81,10 @@ class Runs:
                 if now - last[0] < 0.3 and fraction < 1:
                     return
                 last[0] = now
-            self.store.update_run(run_id, progress=fraction, message=message)
+            try:
+                self.store.update_run(run_id, progress=fraction, message=message)
+            except StoreUnavailable:  # progress is a courtesy: a locked store must not fail the run
+                log.warning("run %s: progress not recorded, the store is unavailable", run_id)
 
         try:
             self.store.update_run(run_id, status="running", progress=0.0, message="starting")
@@ -191,6 +194,13 @@ def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StoreError)
     async def store_error(request: Request, exc: StoreError):
         return page_or_json(request, 422, str(exc))
+
+    @app.exception_handler(StoreUnavailable)
+    async def store_unavailable(request: Request, exc: StoreUnavailable):
+        # Locked, unreachable or unusable: nothing was changed, the request may be tried again.
+        response = page_or_json(request, 503, str(exc))
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.exception_handler(AccordError)
     async def accord_error(request: Request, exc: AccordError):

@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from accord.errors import AccordError
 from accord.scenario import Actor, Issue, Scenario, Stance
-from accord.store import Conflict, Store
+from accord.store import Conflict, Store, StoreUnavailable
 from accord.web import api, forms
 from accord.web.render import render
 from accord.web.security import CSRF_COOKIE, same_token
@@ -60,7 +61,7 @@ async def import_scenario(request: Request):
         scenario = api.import_bytes(raw, upload.filename, str(form.get("format") or "") or None)
     except AccordError as exc:
         return _library_error(request, f"{upload.filename} was not imported: {exc}", status=422)
-    info = _store(request).create_scenario(scenario, message=f"imported {upload.filename}")
+    info = await run_in_threadpool(_store(request).create_scenario, scenario, message=f"imported {upload.filename}")
     return _see(f"/scenarios/{info.scenario_id}?message=imported")
 
 
@@ -80,7 +81,7 @@ async def new_scenario(request: Request):
         issues=(Issue("issue1", "First issue"),),
         stances=(Stance("a", "issue1", 0.0, 0.5), Stance("b", "issue1", 100.0, 0.5)),
     )
-    info = _store(request).create_scenario(blank, message="new scenario")
+    info = await run_in_threadpool(_store(request).create_scenario, blank, message="new scenario")
     return _see(f"/scenarios/{info.scenario_id}")
 
 
@@ -88,7 +89,7 @@ async def new_scenario(request: Request):
 async def duplicate(request: Request, scenario_id: ScenarioId):
     form = await _form(request)
     version = _int_or_none(form.get("version"))
-    info = _store(request).duplicate(scenario_id, version)
+    info = await run_in_threadpool(_store(request).duplicate, scenario_id, version)
     return _see(f"/?message=duplicated+as+scenario+{info.scenario_id}")
 
 
@@ -103,7 +104,7 @@ async def delete(request: Request, scenario_id: ScenarioId):
     form = await _form(request)
     if form.get("confirm") != "yes":
         return _see(f"/scenarios/{scenario_id}/delete")
-    _store(request).delete_scenario(scenario_id)
+    await run_in_threadpool(_store(request).delete_scenario, scenario_id)
     return _see("/?message=deleted")
 
 
@@ -118,25 +119,45 @@ def editor(request: Request, scenario_id: ScenarioId, version: OptionalNumber = 
 
 
 def _editor_page(request, scenario_id, draft, parent, latest, *, problems=(), fields=None, message="",
-                 conflict=None, status=200, base=None):
-    return render(request, "editor.html", {
+                 conflict=None, unavailable=None, status=200, base=None):
+    response = render(request, "editor.html", {
         "scenario_id": scenario_id, "draft": draft, "parent": parent, "latest": latest,
         "evidence": forms.evidence_cells(draft, base),
         "problems": list(problems), "fields": fields or {}, "message": message, "conflict": conflict,
+        "unavailable": unavailable,
         "rules": forms.RULE_KINDS, "default_colour": forms.default_colour,
         "groups": sorted({a["group"] for a in draft["actors"] if a["group"]}),
         "details_open": any(f.endswith(("_low", "_high")) for f in (fields or {})),
     }, status=status)
+    if status == 503:
+        response.headers["Retry-After"] = "5"
+    return response
 
 
 @router.post("/scenarios/{scenario_id}", response_class=HTMLResponse)
 async def editor_post(request: Request, scenario_id: ScenarioId):
     form = await _form(request)
+    # The store is used from a worker thread: a save that waits for a locked database must not
+    # hold up every other request.
+    return await run_in_threadpool(_editor_submit, request, scenario_id, form)
+
+
+def _editor_submit(request: Request, scenario_id: int, form):
+    draft = forms.draft_from_form(form)
+    try:
+        return _editor_apply(request, scenario_id, form, draft)
+    except StoreUnavailable as exc:
+        # The edit was not saved: show it again, as typed, with what went wrong.
+        parent = _int_or_none(form.get("parent")) or 1
+        return _editor_page(request, scenario_id, draft, parent, parent, status=503,
+                            unavailable=f"Not saved: {exc} Your edits are kept below; save again in a moment.")
+
+
+def _editor_apply(request: Request, scenario_id: int, form, draft):
     store = _store(request)
     parent = _int_or_none(form.get("parent")) or store.latest_number(scenario_id)
     latest = store.latest_number(scenario_id)
     base, _ = store.load(scenario_id, min(parent, latest))
-    draft = forms.draft_from_form(form)
     action = form.get("action", "save")
     if action in ("add-actor", "add-issue"):
         forms.add_rows(draft, actors=int(action == "add-actor"), issues=int(action == "add-issue"))
@@ -158,8 +179,7 @@ async def editor_post(request: Request, scenario_id: ScenarioId):
 async def check(request: Request, scenario_id: ScenarioId):
     """Live validation for the editor: the problems and the field each one belongs to."""
     form = await _form(request)
-    store = _store(request)
-    base, _ = store.load(scenario_id)
+    base, _ = await run_in_threadpool(_store(request).load, scenario_id)
     draft = forms.draft_from_form(form)
     _, problems, fields = forms.scenario_from_draft(draft, base)
     return JSONResponse({"problems": [str(p) for p in problems], "fields": fields})
@@ -203,8 +223,9 @@ async def run_start(request: Request, scenario_id: ScenarioId):
         if rounds is not None and not 0 <= rounds <= 1000:
             raise AccordError("rounds must be between 0 and 1000")
         params = api.run_params(models, variant, rounds)
-        info = api.start_run(request, scenario_id, _int_or_none(form.get("version")), models, seed=seed,
-                             draws=draws, params=params, wait=False)
+        info = await run_in_threadpool(lambda: api.start_run(
+            request, scenario_id, _int_or_none(form.get("version")), models, seed=seed, draws=draws,
+            params=params, wait=False))
     except AccordError as exc:
         from urllib.parse import quote
 
