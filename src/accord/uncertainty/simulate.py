@@ -184,7 +184,10 @@ def simulate(
     u = uncertainty if uncertainty is not None else Uncertainty.from_meta(dict(scenario.meta))
     chosen = registry.resolve(list(models) if models else None)
     arrays = scenario.arrays()
-    kwargs = tuple(model_kwargs(scenario, m) | dict((params or {}).get(m.name, {})) for m in chosen)
+    # A model's Monte Carlo defaults (Model.draw_params), then what the scenario's records give it,
+    # then the user's parameters; the point forecast takes only the last two.
+    kwargs = tuple(dict(m.draw_params) | model_kwargs(scenario, m) | dict((params or {}).get(m.name, {}))
+                   for m in chosen)
     sizes = chunk_sizes(draws)
     seeds = np.random.SeedSequence(seed).spawn(len(sizes))
     tasks = [

@@ -231,7 +231,7 @@ def exchange_runs(
         One stream for every run (the runs draw from it in lockstep).
     exact : bool, optional
         Keep a decimal shadow so that near-ties resolve as in Decide's decimal arithmetic
-        (default: on for the deterministic equal-gain model).
+        (default: on for the deterministic equal-gain model; Monte Carlo runs pass False).
     engine : {"numba", "numpy"}, optional
         The compiled step loop or the NumPy reference (default: numba when it imports); the
         results are identical.
@@ -382,11 +382,13 @@ def forecast(a: ScenarioArrays, rng=None, *, variant=None, rounds=DEFAULT_ROUNDS
     rounds) and ``extra["before"]`` (the compromise of the initial positions). Stochastic variants and random ties
     average ``repetitions`` runs (all draws and repetitions run in lockstep, drawing from ``rng``);
     the deterministic model runs :data:`LOCKSTEP` draws at a time. ``exact`` as for
-    :func:`exchange_runs`: the decimal shadow is on by default for the equal-gain model, Monte
-    Carlo draws included, because exchanges put outcomes exactly on positions and the next
-    comparison then turns on the last digit (floats would settle such ties otherwise, and
-    trade10x5's positions would move by up to 8.7 points); ``exact=False`` is ~4x faster (Syria: 7
-    against 27-36 ms a draw).
+    :func:`exchange_runs`: the decimal shadow is on by default for the equal-gain model, because
+    exchanges put outcomes exactly on positions and the next comparison then turns on the last
+    digit (floats settle such ties otherwise: trade10x5's positions move by up to 8.7 points).
+    Monte Carlo runs pass ``exact=False`` unless told otherwise (``MODEL.draw_params``): the
+    draws then run whole in one compiled call (:mod:`._draws`), Syria ~1.3 against 16-30 ms a
+    draw, and the distribution they give moves by less than the near-ties move single runs
+    (docs/uncertainty.md, "Floats in Monte Carlo").
     """
     a = a.broadcast()
     batch = a.batch_shape
@@ -538,5 +540,8 @@ MODEL = Model(
     variants=VARIANTS,
     joint=True,
     order_invariant=False,
+    # Monte Carlo draws in floats (~20x faster than Decide's decimals, docs/uncertainty.md);
+    # single forecasts and trajectories keep the decimal shadow that reproduces Decide.
+    draw_params=(("exact", False),),
     summary="vote trading across issues: equal-gain exchanges of voting positions, highest gain first",
 )
