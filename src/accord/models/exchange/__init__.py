@@ -426,8 +426,9 @@ def forecast(a: ScenarioArrays, rng=None, *, variant=None, rounds=DEFAULT_ROUNDS
 def _final_outcomes(a: ScenarioArrays, power, forbidden, rounds) -> np.ndarray:
     """The compromise after the last round of the deterministic model in floats, per draw
     (n_draws, n_issues): :func:`exchange_runs`' arithmetic, all draws in one compiled call."""
-    from accord.models.exchange._draws import run_draws
+    from accord.models.exchange import _draws
 
+    engines.announce_compile(_draws)
     involved = np.asarray(a.involved, bool)
     n, m = involved.shape
     full = np.shape(a.position)
@@ -449,7 +450,7 @@ def _final_outcomes(a: ScenarioArrays, power, forbidden, rounds) -> np.ndarray:
             ban_pair = np.ascontiguousarray(fmask)
         else:
             ban_actor = np.ascontiguousarray(fmask)
-    voting = run_draws(x, w, sal, involved, ban_pair, ban_actor, int(rounds), SALIENCE_WEIGHT, FIXED_WEIGHT)
+    voting = _draws.run_draws(x, w, sal, involved, ban_pair, ban_actor, int(rounds), SALIENCE_WEIGHT, FIXED_WEIGHT)
     return compromise(lower + voting * (span / SCALE), w)
 
 
