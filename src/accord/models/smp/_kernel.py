@@ -270,14 +270,8 @@ def _scratch(n, d):
          np.empty((2, nb + 1, nb + 1)),  # resolve
          np.empty(n), np.empty((n, n)), np.empty(n))  # win probabilities
     npad = _padded(n)
-    flat = np.empty((9, n * npad))  # _challenges_default
-    who = np.empty((2, n * npad), np.int64)  # initiator and target of each flat (i, j) entry
-    for i in range(n):
-        for j in range(npad):
-            who[0, i * npad + j] = i
-            who[1, i * npad + j] = j
-    f = f + (flat,)
-    i = (np.empty(n, np.int64), np.zeros(n, np.int64), np.empty((n, nb + 1), np.int64), np.empty(n, np.int64), who)
+    f = f + (np.empty((10, n * npad)), np.empty((4, npad)))  # _challenges_default
+    i = (np.empty(n, np.int64), np.zeros(n, np.int64), np.empty((n, nb + 1), np.int64), np.empty(n, np.int64))
     b = (np.empty((n, n), np.bool_), np.empty(n, np.bool_), np.empty(n, np.bool_))
     return f, i, b
 
@@ -498,7 +492,7 @@ def _challenges(util, i, w, sal_sum, rule, commit, c_ij, c_ji, s_ij, s_ji, p_out
 
 
 @njit(**_JIT)
-def _challenges_default(util, w, sal_sum, flat, who):
+def _challenges_default(util, w, sal_sum, flat, keep):
     """:func:`_challenges` for every initiator at once, with KTAB's default voting rule and
     third-party commitment: P(i beats j) and i's expected gain in ``flat[7]``, ``flat[8]`` at
     i * npad + j.
@@ -510,9 +504,8 @@ def _challenges_default(util, w, sal_sum, flat, who):
     """
     n, npad = util.shape[0], util.shape[2]
     size = n * npad
-    c_ij, c_ji, s_ij, s_ji, unj_, uni_, unn_, p_out, g_out = (flat[0], flat[1], flat[2], flat[3], flat[4], flat[5],
-                                                               flat[6], flat[7], flat[8])
-    i_of, j_of = who[0], who[1]
+    c_ij, c_ji, s_ij, s_ji, unj_, uni_, unn_, p_out, g_out, vote = (
+        flat[0], flat[1], flat[2], flat[3], flat[4], flat[5], flat[6], flat[7], flat[8], flat[9])
     for i in range(n):
         a = util[i]
         uii, wi = a[i, i], w[i]
@@ -537,6 +530,16 @@ def _challenges_default(util, w, sal_sum, flat, who):
                 unj_[k] = row[j]
                 uni_[k] = uni
                 unn_[k] = unn
+        # t votes in every contest but its own (initiator t: row t; target t: column t). The
+        # loops below add its vote everywhere, branch-free and in separate passes (each with few
+        # arrays, so that LLVM vectorises them), and the entries t must not touch are put back:
+        # the same as adding an exact 0 to them.
+        for j in range(npad):
+            keep[0, j] = s_ij[t * npad + j]
+            keep[1, j] = s_ji[t * npad + j]
+        for i in range(n):
+            keep[2, i] = s_ij[i * npad + t]
+            keep[3, i] = s_ji[i * npad + t]
         for k in range(size):
             unj, uni, unn = unj_[k], uni_[k], unn_[k]
             cn = wt * (uni - unj)
@@ -545,11 +548,18 @@ def _challenges_default(util, w, sal_sum, flat, who):
             pin = cni / (cni + cnj)
             pjn = 1.0 - pin
             twice_i, twice_j = uni + uni, unj + unj
-            vn = wt * (((pin * (twice_i + unn)) + (pjn * (twice_j + unj)))
-                       - ((pin * (twice_i + uni)) + (pjn * (twice_j + unn))))
-            third = (i_of[k] != t) & (j_of[k] != t)
-            s_ij[k] += max(vn, 0.0) if third else 0.0
-            s_ji[k] -= min(vn, 0.0) if third else 0.0
+            vote[k] = wt * (((pin * (twice_i + unn)) + (pjn * (twice_j + unj)))
+                            - ((pin * (twice_i + uni)) + (pjn * (twice_j + unn))))
+        for k in range(size):
+            s_ij[k] += max(vote[k], 0.0)
+        for k in range(size):
+            s_ji[k] -= min(vote[k], 0.0)
+        for i in range(n):
+            s_ij[i * npad + t] = keep[2, i]
+            s_ji[i * npad + t] = keep[3, i]
+        for j in range(npad):
+            s_ij[t * npad + j] = keep[0, j]
+            s_ji[t * npad + j] = keep[1, j]
     for i in range(n):
         a = util[i]
         uii = a[i, i]
@@ -605,10 +615,10 @@ def _propose(pos, sal, sal_sum, cap, util, sw, b_init, b_rcvr, b_pi, b_pr, b_p, 
         w[i] = sal_sum[i] * cap[i]
     d = pos.shape[1]
     c_ij, c_ji, s_ij, s_ji, p, g = work[0], work[1], work[2], work[3], work[4], work[5]
-    flat, who = scr[0][18], scr[1][4]
+    flat, keep = scr[0][18], scr[0][19]
     default = rule == _PROPORTIONAL and commit == _SEMI_COMMIT
     if default:
-        _challenges_default(util, w, sal_sum, flat, who)
+        _challenges_default(util, w, sal_sum, flat, keep)
     npad = util.shape[2]
     nb = 0
     for i in range(n):
