@@ -5,8 +5,9 @@ actors 10-200 (7 issues), issues 1-50 (15 actors), draws 10-100,000 (15 x 7). Sc
 random (positions uniform on 0-100, saliences uniform on 0.1-1, capabilities uniform on
 1-100), perturbed as in benchmarks/montecarlo.py, run through ``simulate`` in this process
 (serial executor, one compiled-kernel thread: cost per core). Each cell is the cost per draw
-(ms) with enough draws for ~``--budget`` seconds; a cell whose run would take more than
-``--limit`` seconds is skipped and says so. Per model and dimension the growth exponent is the
+(ms; the model's forecasts of sampled inputs in simulate's chunks, without the run's fixed
+costs) with enough draws for ~``--budget`` seconds; a cell whose run would take more than
+``--limit`` seconds (3x that in the draws sweep) is skipped and says so. Per model and dimension the growth exponent is the
 least-squares slope of log(cost) against log(size) over the measured cells (cost ~ size^k);
 the draws sweep gives the whole run's seconds, and its exponent (over 1,000 draws and more, where
 the fixed cost of a run no longer counts) is ~1 when the cost per draw does not change with the
@@ -31,11 +32,12 @@ import tracemalloc
 import numba
 import numpy as np
 
-from accord.models import available
+from accord.forecast import model_kwargs
+from accord.models import available, registry
 from accord.scenario import from_arrays
 from accord.uncertainty.executors import Serial
-from accord.uncertainty.sampling import Uncertainty
-from accord.uncertainty.simulate import simulate
+from accord.uncertainty.sampling import Uncertainty, sample
+from accord.uncertainty.simulate import chunk_sizes, simulate
 
 NOISE = Uncertainty(position_sd=5, salience_sd=0.1, capability_concentration=100)
 ACTORS = (10, 20, 50, 100, 200)
@@ -54,14 +56,30 @@ def run(model: str, s, draws: int) -> float:
     return time.perf_counter() - t
 
 
+def draws_only(model: str, s, draws: int) -> float:
+    """Seconds for the model's forecasts of ``draws`` sampled inputs, in simulate's chunks of at
+    most 250 (no point forecast, no set-up: the cost that grows with the draws)."""
+    m = registry.get(model)
+    kw = model_kwargs(s, m) | dict(m.draw_params)
+    a = s.arrays()
+    rng = np.random.default_rng(1)
+    total = 0.0
+    for n in chunk_sizes(draws):
+        batch = sample(a, n, rng, NOISE)
+        t = time.perf_counter()
+        m.forecast(batch, rng=rng, **kw)
+        total += time.perf_counter() - t
+    return total
+
+
 def per_draw(model: str, s, budget: float, limit: float) -> tuple[float | None, int]:
     """Seconds per draw with about ``budget`` seconds of draws (None when it would pass ``limit``)."""
-    run(model, s, 2)  # warm: kernels, first-call costs
-    probe = run(model, s, 4) / 4
+    draws_only(model, s, 2)  # warm: kernels, first-call costs
+    probe = draws_only(model, s, 4) / 4
     if probe * 8 > limit:
         return None, 0
     d = int(min(max(8, budget / max(probe, 1e-7)), 20_000))
-    return run(model, s, d) / d, d
+    return draws_only(model, s, d) / d, d
 
 
 def exponent(xs, ys) -> float:
@@ -113,7 +131,7 @@ def main() -> None:
         cost = per_draw(model, syria_like, args.budget, args.limit)[0] or float("inf")
         by_d = []
         for d in draws:
-            by_d.append(run(model, syria_like, d) if cost * d <= args.limit else None)
+            by_d.append(run(model, syria_like, d) if cost * d <= 3 * args.limit else None)
         big_d = max((d for d, c in zip(draws, by_d, strict=True) if c), default=None)
         mem_d = peak(run, model, syria_like, big_d) if big_d else float("nan")
         cells += [f"{1e3 * c:9.3g}" if c else f"{'skip':>9}" for c in by_n]
