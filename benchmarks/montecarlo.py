@@ -62,13 +62,16 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer draws everywhere (a smoke run)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--parts", default="targets",
-                        help="comma-separated: targets (issue 22), models (cost per draw), together, scaling, eum")
+                        help="comma-separated: targets (issue 22), models (cost per draw), together, scaling, eum; "
+                             "smp or million alone")
     parser.add_argument("--baseline", default="3b140de",
                         help="git revision whose SMP kernel is the 'before' (main before issue 22)")
     parser.add_argument("--million", action="store_true", help="also run 1,000,000 draws on a local Dask cluster")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
     q = args.quick
+    if "million" in parts and "targets" not in parts:
+        million()
     if "smp" in parts:  # the SMP target alone (quick to repeat)
         smp_one_thread(read_scenario(ROOT / "examples" / "syria-issg-2015.yaml"), 200, args.repeat, args.baseline)
         return

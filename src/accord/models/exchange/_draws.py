@@ -10,14 +10,15 @@ reference's: every floating-point expression is :mod:`._reference`'s, in the sam
 
 Measured on Syria (15 actors × 7 issues, 10 rounds: ~400 candidates and ~69 realised exchanges a
 round, ~14,000 candidate calculations a draw), one draw after another, against the general
-kernel driven round by round (alternating runs in one process; benchmarks/exchange_draws.py):
+kernel driven round by round (alternating runs in one process; benchmarks/montecarlo.py):
 
 * the whole run compiled, the general kernel's helpers: 4.2 -> 3.1 ms a draw;
 * a candidate's calculation with its fields read once into locals and written once, the shadow's
   bookkeeping (sure flags, near-tie requests) left out: 3.1 -> 1.7;
 * no helper that takes arrays (numba increfs and decrefs every array argument and every view,
-  with atomic operations, at each call: 16 % of the time was in ``NRT_incref``): 1.7 -> see
-  docs/models/exchange.md, "Speed".
+  with atomic operations, at each call: 16 % of the time was in ``NRT_incref``): 1.7 -> 1.2-1.3;
+* the best gain kept per block of :data:`BLOCK` candidates, and the free (unbounded) moves kept
+  for candidates whose outcome alone moved: -> 1.0-1.2 (docs/models/exchange.md, "Speed").
 
 Layout: one row per candidate in a float table ``F`` (the constants one calculation reads, then
 the state that moves, so that a calculation touches four cache lines), an integer table ``G``
