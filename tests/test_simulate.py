@@ -10,6 +10,7 @@ import pytest
 
 from accord.forecast import forecast
 from accord.io import read_scenario
+from accord.models import registry
 from accord.scenario import from_arrays
 from accord.uncertainty import simulate as simulate_module
 from accord.uncertainty.executors import DaskExecutor, Processes, Serial
@@ -86,9 +87,14 @@ def test_worker_processes_run_kernels_on_one_thread_each():
 def test_one_draw_without_uncertainty_is_the_point_forecast(syria):
     bare = syria.replace(stances=tuple(s.__class__(**{**vars(s), "low": None, "high": None}) for s in syria.stances))
     ens = simulate(bare, None, 1, seed=3, uncertainty=Uncertainty())
-    point = forecast(bare, seed=3)
+    # ... in the arithmetic of the draws: the exchange model's draws run in floats
+    # (Model.draw_params), its point forecast in Decide's decimals.
+    params = {m.name: dict(m.draw_params) for m in registry.available() if m.draw_params}
+    assert params == {"exchange": {"exact": False}}
+    point = forecast(bare, seed=3, params=params)
     for m, x in ens.draws.items():
         np.testing.assert_allclose(x[0], point.outcomes[m], atol=1e-9, err_msg=m)
+    assert np.array_equal(ens.point["exchange"], forecast(bare, ["exchange"], seed=3).outcomes["exchange"])
 
 
 def test_summary_and_regions(syria):

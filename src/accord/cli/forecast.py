@@ -38,6 +38,8 @@ def forecast(
     workers: Annotated[int | None, typer.Option(help="Local worker processes for draws (default: one per core when the "
                                                 "first chunks show more than 15 s of work left, else 1).")] = None,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (tcp://HOST:PORT) or 'local'.")] = None,
+    stream: Annotated[bool, typer.Option(help="Keep running summaries, not every draw: memory stays flat for "
+                                         "millions of draws (quantiles to 1/1000 of the scale).")] = False,
     set_: Annotated[list[str] | None, typer.Option("--set", help="What-if edit, e.g. russia.assad-fate.position=40 (repeatable).")] = None,
     drop_actor: Annotated[list[str] | None, typer.Option(help="What-if: remove an actor (repeatable).")] = None,
     position_sd: Annotated[float | None, typer.Option(help="Default position uncertainty (sd, scale units) for stances without a range.")] = None,
@@ -59,7 +61,7 @@ def forecast(
         from accord.cli.simulate import forecast_draws
 
         forecast_draws(s, model, draws=draws, seed=seed, region=region, workers=workers,
-                       scheduler=scheduler, format=format.value,
+                       scheduler=scheduler, format=format.value, stream=stream,
                        uncertainty=dict(position_sd=position_sd, salience_sd=salience_sd,
                                         capability_concentration=capability_concentration), params=params)
         return

@@ -24,7 +24,8 @@ def _progress_bar(total_draws: int):
     )
 
 
-def forecast_draws(s, models, *, draws, seed, region, workers, scheduler, format, uncertainty, params=None) -> None:
+def forecast_draws(s, models, *, draws, seed, region, workers, scheduler, format, uncertainty, params=None,
+                   stream=False) -> None:
     from accord.uncertainty.sampling import Uncertainty
     from accord.uncertainty.simulate import parse_region, simulate
 
@@ -37,12 +38,12 @@ def forecast_draws(s, models, *, draws, seed, region, workers, scheduler, format
             bar.update(task, completed=done, total=total)
 
         ens = simulate(s, models, draws, seed, uncertainty=u, workers=workers, scheduler=scheduler, progress=progress,
-                       params=params)
+                       params=params, stream=stream, regions=regions)
     from accord.process.agreement import agreement, has_agenda, short
 
     # Whether each forecast is decided, from one process run on the stated inputs (`accord process
     # --draws` gives its probability over the same uncertainty).
-    agreed = agreement(s, list(ens.draws), seed=seed, params=params) if has_agenda(s) else {}
+    agreed = agreement(s, list(ens.models), seed=seed, params=params) if has_agenda(s) else {}
     if format == "json":
         doc = ens.to_json(regions)
         for item in doc["forecasts"]:

@@ -36,12 +36,14 @@ import io
 import math
 import os
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from accord.errors import InputFileError, Problem, ScenarioError
 from accord.io._files import read_text, write_atomic
 from accord.scenario import Actor, DecisionRule, Issue, Scenario, Stance, validate
+
+if TYPE_CHECKING:  # pandas is imported where frames are made: sniffing a file needs none
+    import pandas as pd
 
 ISSUE_COLUMNS = ("isnr", "prnr", "prname", "type", "council", "proc", "counvte", "intro", "rp", "out", "split")
 POSITION_COLUMNS = ("isnr", "actor", "position", "salience")
@@ -171,6 +173,8 @@ def _require(header: list[str], needed, name: str) -> None:
 
 
 def _issue_rows(rows, name: str, problems: list[Problem]) -> pd.DataFrame:
+    import pandas as pd
+
     out, seen = [], {}
     for line, r in rows:
         isnr = r.get("isnr", "")
@@ -224,6 +228,8 @@ def _read_folder(folder: Path):
 
 
 def _position_rows(rows, name: str, problems: list[Problem], known: set[str]) -> pd.DataFrame:
+    import pandas as pd
+
     out, seen = [], {}
     for line, r in rows:
         isnr, actor = r.get("isnr", ""), r.get("actor", "").lower()
@@ -260,6 +266,8 @@ def _position_column(header: list[str], code: str) -> str | None:
 
 
 def _read_single(path: Path):
+    import pandas as pd
+
     name = str(path)
     text = read_text(path)
     first = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
@@ -345,6 +353,8 @@ def _build(issues: pd.DataFrame, positions: pd.DataFrame, actors, title: str, mi
 
 def deu_table(scenario: Scenario) -> pd.DataFrame:
     """The per-issue DEU columns kept by :func:`read_deu`, indexed by ``isnr``."""
+    import pandas as pd
+
     rows = scenario.meta.get("deu") if scenario.meta else None
     if not rows:
         raise ScenarioError("this scenario has no DEU issue table (meta['deu']); read it with read_deu")

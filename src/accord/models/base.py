@@ -30,7 +30,9 @@ class Model:
     the model reproduces, the order of the actors can change the result).
     ``scenario_kwargs(scenario) -> dict`` gives the keyword arguments a
     model takes from the scenario's records beyond its arrays (forbidden linkages, a file's
-    model parameters).
+    model parameters). ``draw_params`` are (name, value) pairs a Monte Carlo run passes unless
+    the user sets them (the exchange model's Monte Carlo draws run in floats, see
+    docs/uncertainty.md); a single forecast never takes them.
     """
 
     name: str
@@ -47,6 +49,7 @@ class Model:
     needs_status_quo: bool = False
     order_invariant: bool = True
     scenario_kwargs: Callable | None = None
+    draw_params: tuple[tuple[str, object], ...] = ()
 
     @property
     def iterative(self) -> bool:

@@ -9,7 +9,10 @@ one of :data:`ENGINES` and must be available.
 from __future__ import annotations
 
 import importlib.util
+import os
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from accord.errors import ParameterError
 
@@ -41,8 +44,38 @@ def pick(engine: str | None, *, numpy: Callable, numba: Callable[[], Callable]) 
     if chosen != "numba":
         raise ParameterError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     try:
-        return numba()
+        fn = numba()
     except ImportError as exc:
         if engine is None:
             return numpy
         raise ParameterError(f"engine 'numba' is not available ({exc}); use engine='numpy'") from exc
+    announce_compile(sys.modules[fn.__module__])
+    return fn
+
+
+_ANNOUNCED: set[str] = set()
+
+
+def compiled(module) -> bool:
+    """Whether numba's on-disk cache holds kernels of ``module`` (compiled by an earlier run)."""
+    where = Path(module.__file__)
+    stem = where.stem
+    custom = os.environ.get("NUMBA_CACHE_DIR")
+    if custom:
+        return any(Path(custom).glob(f"**/{stem}.*.nbi"))
+    return any((where.parent / "__pycache__").glob(f"{stem}.*.nbi"))
+
+
+def announce_compile(module) -> None:
+    """Say once on stderr that the kernels of ``module`` are compiled now, when no earlier run
+    compiled them on this machine: the first run of an iterative model waits 10-60 s for it.
+    Only the kernels a command calls are compiled (numba compiles a function on its first call
+    and caches it beside the module), so a compromise forecast compiles nothing."""
+    name = module.__name__
+    if name in _ANNOUNCED:
+        return
+    _ANNOUNCED.add(name)
+    if not compiled(module):
+        model = name.split(".")[2] if name.startswith("accord.models.") else name
+        print(f"accord: compiling the {model} kernels for this machine (first use only: numba caches them; "
+              "10-60 s)", file=sys.stderr, flush=True)

@@ -4,9 +4,9 @@ blocks it (the ``issues`` of the JSON output)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from accord import __version__
 from accord.jsonable import number
@@ -14,6 +14,9 @@ from accord.process import strategy as chips
 from accord.process.agenda import Agenda
 from accord.process.rules import EPS
 from accord.scenario import Scenario
+
+if TYPE_CHECKING:  # pandas only to make a frame: a forecast's agreement column needs none
+    import pandas as pd
 
 #: How an agreed issue was agreed (``ProcessResult.via``): on its own, because the parties
 #: blocking a precondition's demand gave in, or in a package.
@@ -159,6 +162,8 @@ class ProcessResult:
     def to_frame(self) -> pd.DataFrame:
         """One row per issue: the scalar fields of :meth:`issues`."""
         rows = [{k: v for k, v in item.items() if not isinstance(v, (list, dict))} for item in self.issues()]
+        import pandas as pd
+
         return pd.DataFrame(rows)
 
 

@@ -112,7 +112,8 @@ def run_process(
         a = _sample(scenario, a, draws, np.random.default_rng(input_ss), uncertainty)
     else:
         a = a.replace(position=a.position[None], salience=a.salience[None])
-    negotiate = negotiator(m_, scenario, a, np.random.default_rng(model_ss), dict(params or {}), carry_positions)
+    kwargs = (dict(m_.draw_params) if draws else {}) | dict(params or {})  # Monte Carlo defaults
+    negotiate = negotiator(m_, scenario, a, np.random.default_rng(model_ss), kwargs, carry_positions)
 
     span = a.upper - a.lower
     cap = np.asarray(a.capability, dtype=float)[..., :, None]

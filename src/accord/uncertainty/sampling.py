@@ -21,7 +21,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtr, ndtri
 
 from accord.scenario import ScenarioArrays
 
@@ -68,6 +67,8 @@ def _triangular(rng, low, mode, high, size):
 
 
 def _truncated_normal(rng, mean, sd, lower, upper, size):
+    from scipy.special import ndtr, ndtri  # SciPy only when a run draws (~0.1 s to import)
+
     u = rng.random(size)
     with np.errstate(invalid="ignore", divide="ignore"):
         a = ndtr((lower - mean) / sd)

@@ -13,9 +13,9 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from accord import __version__
 from accord.errors import AccordError, ModelError, ParameterError
@@ -26,6 +26,10 @@ from accord.models import registry
 from accord.scenario import Scenario, ScenarioArrays
 from accord.uncertainty.executors import Executor, make_executor
 from accord.uncertainty.sampling import Uncertainty, sample
+from accord.uncertainty.streaming import Summary, batch_sizes, summarise
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Most draws per chunk: large enough to keep NumPy busy, small enough to spread over workers.
 CHUNK = 250
@@ -64,7 +68,9 @@ def parse_region(text: str) -> tuple[float, float]:
 
 @dataclass
 class Ensemble:
-    """Forecasts of many draws: ``draws[model]`` has shape (n_draws, n_issues)."""
+    """Forecasts of many draws: ``draws[model]`` has shape (n_draws, n_issues); with
+    ``simulate(..., stream=True)`` no draws are kept (``draws`` is empty) and ``stream`` holds
+    their running summary (:mod:`accord.uncertainty.streaming`)."""
 
     scenario: str
     issue_ids: tuple[str, ...]
@@ -74,13 +80,28 @@ class Ensemble:
     seed: int | None
     uncertainty: Uncertainty
     notes: dict[str, list[str]] = field(default_factory=dict)
+    stream: Summary | None = None
+    stream_models: tuple[str, ...] = ()
+    stream_regions: tuple[tuple[float, float], ...] = ()
+    scale: tuple[np.ndarray, np.ndarray] | None = None  # issues' lower and upper ends
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        """The models run, in order."""
+        return self.stream_models if self.stream is not None else tuple(self.draws)
 
     @property
     def n_draws(self) -> int:
+        if self.stream is not None:
+            return self.stream.total
         return next(iter(self.draws.values())).shape[0] if self.draws else 0
 
     def summary(self, regions: Sequence[tuple[float, float]] = ()) -> pd.DataFrame:
         """Per issue and model: point forecast, mean, sd, p10, p50, p90 and region probabilities."""
+        import pandas as pd
+
+        if self.stream is not None:
+            return pd.DataFrame(self._streamed_rows(regions))
         rows = []
         for model, x in self.draws.items():
             q = np.nanpercentile(x, [10, 50, 90], axis=0) if len(x) else np.full((3, x.shape[1]), np.nan)
@@ -100,8 +121,35 @@ class Ensemble:
                 rows.append(row)
         return pd.DataFrame(rows)
 
+    def _streamed_rows(self, regions) -> list[dict]:
+        st = self.stream
+        missing = [r for r in regions if tuple(r) not in self.stream_regions]
+        if missing:
+            raise AccordError(f"a streamed run counts only the regions given to simulate: {missing} were not")
+        q = st.quantiles([0.1, 0.5, 0.9], *self.scale)
+        sd = st.sd()
+        rows = []
+        for a, model in enumerate(self.stream_models):
+            for k, issue in enumerate(self.issue_ids):
+                n = int(st.n[a, k])
+                row = {
+                    "issue": issue, "issue_name": self.issue_names[k], "model": model,
+                    "outcome": float(self.point[model][k]), "mean": float(st.mean[a, k]) if n else np.nan,
+                    "sd": float(sd[a, k]), "p10": float(q[0, a, k]), "p50": float(q[1, a, k]),
+                    "p90": float(q[2, a, k]), "n": n,
+                }
+                for lo, hi in regions:
+                    c = st.regions[a, k, self.stream_regions.index((lo, hi))]
+                    row[f"p_{lo:g}_{hi:g}"] = float(c / n) if n else np.nan
+                rows.append(row)
+        return rows
+
     def to_frame(self) -> pd.DataFrame:
         """Every draw: columns ``draw``, ``issue``, ``model``, ``outcome``."""
+        import pandas as pd
+
+        if self.stream is not None:
+            raise AccordError("a streamed run keeps no draws (simulate(..., stream=False) keeps them)")
         frames = []
         for model, x in self.draws.items():
             n, m = x.shape
@@ -141,6 +189,25 @@ class _Task:
     uncertainty: Uncertainty
 
 
+@dataclass(frozen=True)
+class _Batch:
+    """Chunks one worker runs and summarises in order (streamed runs)."""
+
+    chunks: tuple[_Task, ...]
+    regions: tuple[tuple[float, float], ...]
+
+
+def _run_batch(batch: _Batch) -> Summary:
+    """Run a batch's chunks and merge their summaries in chunk order (runs in a worker)."""
+    a = batch.chunks[0].arrays
+    parts = []
+    for task in batch.chunks:
+        out = _run_chunk(task)
+        x = np.stack([out[m] for m in task.models])  # (n_models, n_draws, n_issues)
+        parts.append(Summary.of(x, a.lower, a.upper, batch.regions))
+    return summarise(parts)
+
+
 def _run_chunk(task: _Task) -> dict[str, np.ndarray]:
     """Sample one chunk of inputs and run every model on it (runs in a worker)."""
     streams = task.seed.spawn(1 + len(task.models))
@@ -170,6 +237,8 @@ def simulate(
     executor: Executor | None = None,
     progress: Callable[[int, int], None] | None = None,
     params: dict[str, dict] | None = None,
+    stream: bool = False,
+    regions: Sequence[tuple[float, float]] = (),
 ) -> Ensemble:
     """Forecast ``draws`` perturbed copies of ``scenario`` with each model.
 
@@ -178,18 +247,32 @@ def simulate(
     ``scheduler``. With none of the three, the first chunks run here and are timed; the rest goes
     to one local worker process per core when it would take more than :data:`AUTO_SECONDS` here.
     Which executor runs a chunk never changes the results.
+
+    ``stream=True`` keeps no draws: each worker summarises its chunks as it runs them (mean, sd,
+    the draws inside each of ``regions``, a histogram for the quantiles; see
+    :mod:`accord.uncertainty.streaming`), so memory stays flat however many draws; the tasks
+    are then :func:`~accord.uncertainty.streaming.batch_sizes` groups of chunks.
     """
     if draws < 1:
         raise AccordError("--draws must be at least 1")
     u = uncertainty if uncertainty is not None else Uncertainty.from_meta(dict(scenario.meta))
     chosen = registry.resolve(list(models) if models else None)
     arrays = scenario.arrays()
-    kwargs = tuple(model_kwargs(scenario, m) | dict((params or {}).get(m.name, {})) for m in chosen)
+    # A model's Monte Carlo defaults (Model.draw_params), then what the scenario's records give it,
+    # then the user's parameters; the point forecast takes only the last two.
+    kwargs = tuple(dict(m.draw_params) | model_kwargs(scenario, m) | dict((params or {}).get(m.name, {}))
+                   for m in chosen)
     sizes = chunk_sizes(draws)
     seeds = np.random.SeedSequence(seed).spawn(len(sizes))
     tasks = [
         _Task(arrays, tuple(m.name for m in chosen), kwargs, n, s, u) for n, s in zip(sizes, seeds, strict=True)
     ]
+    fn = _run_chunk
+    if stream:
+        fn = _run_batch
+        regions = tuple((float(lo), float(hi)) for lo, hi in regions)
+        cuts = np.cumsum([0, *batch_sizes(len(tasks))])
+        tasks = [_Batch(tuple(tasks[lo:hi]), regions) for lo, hi in zip(cuts[:-1], cuts[1:], strict=True)]
     done = 0
 
     def tick(k: int) -> None:
@@ -205,7 +288,7 @@ def simulate(
         seconds: list[float] = []
         while len(parts) < min(2, len(tasks)):
             t0 = time.perf_counter()
-            parts.append(_run_chunk(tasks[len(parts)]))
+            parts.append(fn(tasks[len(parts)]))
             seconds.append(time.perf_counter() - t0)
             tick(1)
             if not _auto(seconds, len(tasks) - len(parts), cores):
@@ -214,11 +297,18 @@ def simulate(
     own = executor is None
     ex = executor or make_executor(workers or 1, scheduler)
     try:
-        parts += ex.map(_run_chunk, tasks[len(parts):], progress=tick)
+        parts += ex.map(fn, tasks[len(parts):], progress=tick)
     finally:
         if own:
             ex.close()
     point = point_forecast(scenario, models=[m.name for m in chosen], seed=seed, params=params)
+    if stream:
+        return Ensemble(
+            scenario=scenario.title, issue_ids=arrays.issue_ids, issue_names=tuple(i.name for i in scenario.issues),
+            draws={}, point=point.outcomes, seed=seed, uncertainty=u, notes=point.notes, stream=summarise(parts),
+            stream_models=tuple(m.name for m in chosen), stream_regions=regions,
+            scale=(np.asarray(arrays.lower, float), np.asarray(arrays.upper, float)),
+        )
     return Ensemble(
         scenario=scenario.title,
         issue_ids=arrays.issue_ids,

@@ -231,7 +231,7 @@ def exchange_runs(
         One stream for every run (the runs draw from it in lockstep).
     exact : bool, optional
         Keep a decimal shadow so that near-ties resolve as in Decide's decimal arithmetic
-        (default: on for the deterministic equal-gain model).
+        (default: on for the deterministic equal-gain model; Monte Carlo runs pass False).
     engine : {"numba", "numpy"}, optional
         The compiled step loop or the NumPy reference (default: numba when it imports); the
         results are identical.
@@ -382,11 +382,13 @@ def forecast(a: ScenarioArrays, rng=None, *, variant=None, rounds=DEFAULT_ROUNDS
     rounds) and ``extra["before"]`` (the compromise of the initial positions). Stochastic variants and random ties
     average ``repetitions`` runs (all draws and repetitions run in lockstep, drawing from ``rng``);
     the deterministic model runs :data:`LOCKSTEP` draws at a time. ``exact`` as for
-    :func:`exchange_runs`: the decimal shadow is on by default for the equal-gain model, Monte
-    Carlo draws included, because exchanges put outcomes exactly on positions and the next
-    comparison then turns on the last digit (floats would settle such ties otherwise, and
-    trade10x5's positions would move by up to 8.7 points); ``exact=False`` is ~4x faster (Syria: 7
-    against 27-36 ms a draw).
+    :func:`exchange_runs`: the decimal shadow is on by default for the equal-gain model, because
+    exchanges put outcomes exactly on positions and the next comparison then turns on the last
+    digit (floats settle such ties otherwise: trade10x5's positions move by up to 8.7 points).
+    Monte Carlo runs pass ``exact=False`` unless told otherwise (``MODEL.draw_params``): the
+    draws then run whole in one compiled call (:mod:`._draws`), Syria ~1.3 against 16-30 ms a
+    draw, and the distribution they give moves by less than the near-ties move single runs
+    (docs/uncertainty.md, "Floats in Monte Carlo").
     """
     a = a.broadcast()
     batch = a.batch_shape
@@ -397,6 +399,12 @@ def forecast(a: ScenarioArrays, rng=None, *, variant=None, rounds=DEFAULT_ROUNDS
     kwargs = dict(repetitions=reps, rounds=rounds, variant=variant, p=p, forbidden=forbidden, power=power, ties=ties,
                   rng=rng, engine=engine, exact=exact, record=False)
     n, m = np.shape(a.position)[-2:]
+    if not stochastic and exact is False and rounds and engines.name(engine) == "numba":
+        # Floats, first-in-order ties: every draw's whole run in one compiled call (_draws).
+        after = _final_outcomes(a, power, forbidden, rounds)
+        x0 = np.where(a.involved, np.asarray(a.position, float), np.nan).reshape(-1, n, m)
+        before = np.array([compromise(x0[d], w) for d, w in enumerate(_weights(a, power).reshape(-1, n, m))])
+        return ModelResult(outcome=after.reshape(batch + (m,)), extra={"before": before.reshape(batch + (m,))})
     if stochastic:  # the runs draw from rng in lockstep: one call keeps the stream's order
         runs = exchange_runs(a, **kwargs)
     else:  # independent runs, in groups small enough for their tables to stay in the cache
@@ -413,6 +421,37 @@ def forecast(a: ScenarioArrays, rng=None, *, variant=None, rounds=DEFAULT_ROUNDS
     after = np.array([r.outcome_after[-1] if len(r.outcome_after) else before[k // reps] for k, r in enumerate(runs)])
     outcome = after.reshape(-1, reps, m).mean(axis=1)
     return ModelResult(outcome=outcome.reshape(batch + (m,)), extra={"before": before.reshape(batch + (m,))})
+
+
+def _final_outcomes(a: ScenarioArrays, power, forbidden, rounds) -> np.ndarray:
+    """The compromise after the last round of the deterministic model in floats, per draw
+    (n_draws, n_issues): :func:`exchange_runs`' arithmetic, all draws in one compiled call."""
+    from accord.models.exchange import _draws
+
+    engines.announce_compile(_draws)
+    involved = np.asarray(a.involved, bool)
+    n, m = involved.shape
+    full = np.shape(a.position)
+    pos = np.asarray(a.position, float).reshape(-1, n, m)
+    lower, upper = np.asarray(a.lower, float), np.asarray(a.upper, float)
+    span = upper - lower
+    sal = np.where(involved, np.asarray(a.salience, float), 0.0)
+    sal = np.ascontiguousarray(np.broadcast_to(sal, full).reshape(pos.shape))
+    if power is None:
+        cap = np.broadcast_to(np.asarray(a.capability, float)[..., None], full).reshape(pos.shape)
+    else:
+        cap = np.broadcast_to(np.asarray(power, float), pos.shape)
+    x = np.where(involved, (pos - lower) * (SCALE / span), np.nan)
+    w = np.where(involved, cap * sal, 0.0)
+    ban_pair, ban_actor = np.zeros((m, m), bool), np.zeros((n, m, m), bool)
+    fmask = _check_forbidden(forbidden, n, m)
+    if fmask is not None:
+        if fmask.ndim == 2:
+            ban_pair = np.ascontiguousarray(fmask)
+        else:
+            ban_actor = np.ascontiguousarray(fmask)
+    voting = _draws.run_draws(x, w, sal, involved, ban_pair, ban_actor, int(rounds), SALIENCE_WEIGHT, FIXED_WEIGHT)
+    return compromise(lower + voting * (span / SCALE), w)
 
 
 def _weights(a, power):
@@ -502,5 +541,8 @@ MODEL = Model(
     variants=VARIANTS,
     joint=True,
     order_invariant=False,
+    # Monte Carlo draws in floats (~20x faster than Decide's decimals, docs/uncertainty.md);
+    # single forecasts and trajectories keep the decimal shadow that reproduces Decide.
+    draw_params=(("exact", False),),
     summary="vote trading across issues: equal-gain exchanges of voting positions, highest gain first",
 )

@@ -166,9 +166,10 @@ def _many_runner(engine, sw, accommodate):
     (deterministic transitions, no ideal adjustment), else None."""
     if accommodate is not None or sw.state_transition == "stochastic" or _runner(engine, None) is core.run:
         return None
-    from accord.models.smp._kernel import run_last
+    from accord.models.smp import _kernel
 
-    return run_last
+    engines.announce_compile(_kernel)
+    return _kernel.run_last
 
 
 def _one_run(a: ScenarioArrays, cap, position, salience, sw, rng, rounds, min_delta_ratio, accommodate, probabilities,

@@ -250,6 +250,32 @@ def _election(u, cols, m, w, rule, vpm, pce, p, ws):
     return False
 
 
+# -- scratch space: allocated once per batch of runs, not in every turn ---------------------------
+# (a turn made ~20 small allocations; at 15 actors malloc, free and numba's reference counting of
+# the new arrays were ~15 % of a Monte Carlo draw)
+@njit(**_JIT)
+def _padded(n):
+    """n rounded up to a multiple of 8: the challenges' loop over targets runs in whole vectors
+    of AVX-512's 8 doubles (at 15 actors, 2 vector passes instead of one and 7 scalar steps)."""
+    return (n + 7) // 8 * 8
+
+
+@njit(**_JIT)
+def _scratch(n, d):
+    """Work arrays for every turn of runs with n actors and d dimensions (at most 2n bargains)."""
+    nb = 2 * n
+    f = (np.empty((n, n)), np.empty((n, n)), np.empty(n), np.empty((2, n, n)), np.empty(d * n),  # assess
+         np.empty(n), np.empty(d), np.empty(d), np.empty((6, _padded(n))),  # propose
+         np.empty(d * 2 * nb), np.empty(n * 2 * nb), np.empty((n, nb + 1)), np.empty(nb), np.empty(nb + 1),
+         np.empty((2, nb + 1, nb + 1)),  # resolve
+         np.empty(n), np.empty((n, n)), np.empty(n))  # win probabilities
+    npad = _padded(n)
+    f = f + (np.empty((10, n * npad)), np.empty((4, npad)))  # _challenges_default
+    i = (np.empty(n, np.int64), np.zeros(n, np.int64), np.empty((n, nb + 1), np.int64), np.empty(n, np.int64))
+    b = (np.empty((n, n), np.bool_), np.empty(n, np.bool_), np.empty(n, np.bool_))
+    return f, i, b
+
+
 # -- one state: distances, risk attitudes, utility estimates -------------------------------------
 # (explicit loops rather than array expressions and slice assignments throughout: the results
 # are the same, and numba compiles loops in a fraction of the time)
@@ -263,9 +289,9 @@ def _copy(src, dst):
 
 
 @njit(**_JIT)
-def _by_dimension(x):
-    """x (n, d) as a new contiguous (d, n) array."""
-    out = np.empty((x.shape[1], x.shape[0]))
+def _by_dimension(x, buf):
+    """x (n, d) as a contiguous (d, n) array in ``buf`` (at least n·d long)."""
+    out = buf[:x.shape[0] * x.shape[1]].reshape((x.shape[1], x.shape[0]))
     for i in range(x.shape[0]):
         for k in range(x.shape[1]):
             out[k, i] = x[i, k]
@@ -299,19 +325,17 @@ def _distances(ideal, sal, ss2, pts, out):
 
 
 @njit(**_JIT)
-def _assess(pos, ideal, sal, ss2, cap, sw, util, risk):
+def _assess(pos, ideal, sal, ss2, cap, sw, util, risk, scr):
     """:func:`accord.models.smp._reference.assess`: fills risk (n,) and util A[h, i, j] (n, n, n)."""
     n = pos.shape[0]
-    dist = np.empty((n, n))
-    _distances(ideal, sal, ss2, _by_dimension(pos), dist)
-    neutral = np.empty((n, n))
-    cols = np.empty(n, dtype=np.int64)
+    dist, neutral, p, ws, pts = scr[0][0], scr[0][1], scr[0][2], scr[0][3], scr[0][4]
+    cols = scr[1][0]
+    _distances(ideal, sal, ss2, _by_dimension(pos, pts), dist)
     for i in range(n):
         cols[i] = i
         for j in range(n):
             neutral[i, j] = 1 - dist[i, j]
-    p = np.empty(n)
-    if not _election(neutral, cols, n, cap, sw[0], sw[1], sw[2], p, np.empty((2, n, n))):
+    if not _election(neutral, cols, n, cap, sw[0], sw[1], sw[2], p, ws):
         return False
     p_min, p_max = p[0], p[0]
     for i in range(1, n):
@@ -403,7 +427,7 @@ def _challenges(util, i, w, sal_sum, rule, commit, c_ij, c_ji, s_ij, s_ji, p_out
     g_out (n,); entry i is meaningless.
     """
     a = util[i]
-    n = a.shape[0]
+    n, npad = a.shape[0], a.shape[1]  # targets past n are padding (util's rows are padded)
     uii, wi = a[i, i], w[i]
     for j in range(n):
         ci = _vote(rule, wi, uii, a[i, j])
@@ -412,6 +436,8 @@ def _challenges(util, i, w, sal_sum, rule, commit, c_ij, c_ji, s_ij, s_ji, p_out
         c_ji[j] = (1e-10 - min(ci, 0.0)) - min(cj, 0.0)
         s_ij[j] = c_ij[j]
         s_ji[j] = c_ji[j]
+    for j in range(n, npad):  # finite values the padding lanes compute with, never read
+        c_ij[j] = c_ji[j] = s_ij[j] = s_ji[j] = 1.0
     for t in range(n):
         if t == i:
             continue
@@ -419,7 +445,7 @@ def _challenges(util, i, w, sal_sum, rule, commit, c_ij, c_ji, s_ij, s_ji, p_out
         uni, unn, wt = row[i], row[t], w[t]
         twice_i = uni + uni
         if rule == _PROPORTIONAL and commit == _SEMI_COMMIT:  # KTAB's defaults, branch-free
-            for j in range(n):
+            for j in range(npad):
                 unj = row[j]
                 cn = wt * (uni - unj)
                 cni = c_ij[j] + max(cn, 0.0)
@@ -466,6 +492,90 @@ def _challenges(util, i, w, sal_sum, rule, commit, c_ij, c_ji, s_ij, s_ji, p_out
 
 
 @njit(**_JIT)
+def _challenges_default(util, w, sal_sum, flat, keep):
+    """:func:`_challenges` for every initiator at once, with KTAB's default voting rule and
+    third-party commitment: P(i beats j) and i's expected gain in ``flat[7]``, ``flat[8]`` at
+    i * npad + j.
+
+    The same sums in the same order (each (i, j) over third parties t in order), laid out so
+    that one pass over all (i, j) pairs serves a third party: at 15 actors a vector loop of 240
+    entries instead of 15 loops of 16, each with its own set-up and alias checks. A third party
+    who is the initiator or the target adds an exact 0, as in :func:`_challenges`.
+    """
+    n, npad = util.shape[0], util.shape[2]
+    size = n * npad
+    c_ij, c_ji, s_ij, s_ji, unj_, uni_, unn_, p_out, g_out, vote = (
+        flat[0], flat[1], flat[2], flat[3], flat[4], flat[5], flat[6], flat[7], flat[8], flat[9])
+    for i in range(n):
+        a = util[i]
+        uii, wi = a[i, i], w[i]
+        for j in range(npad):
+            k = i * npad + j
+            if j < n:
+                ci = wi * (uii - a[i, j])
+                cj = w[j] * (a[j, i] - a[j, j])
+                c_ij[k] = (1e-10 + max(ci, 0.0)) + max(cj, 0.0)
+                c_ji[k] = (1e-10 - min(ci, 0.0)) - min(cj, 0.0)
+            else:  # finite values the padding lanes compute with, never read
+                c_ij[k] = c_ji[k] = 1.0
+            s_ij[k] = c_ij[k]
+            s_ji[k] = c_ji[k]
+    for t in range(n):
+        wt = w[t]
+        for i in range(n):
+            row = util[i, t]
+            uni, unn = row[i], row[t]
+            for j in range(npad):
+                k = i * npad + j
+                unj_[k] = row[j]
+                uni_[k] = uni
+                unn_[k] = unn
+        # t votes in every contest but its own (initiator t: row t; target t: column t). The
+        # loops below add its vote everywhere, branch-free and in separate passes (each with few
+        # arrays, so that LLVM vectorises them), and the entries t must not touch are put back:
+        # the same as adding an exact 0 to them.
+        for j in range(npad):
+            keep[0, j] = s_ij[t * npad + j]
+            keep[1, j] = s_ji[t * npad + j]
+        for i in range(n):
+            keep[2, i] = s_ij[i * npad + t]
+            keep[3, i] = s_ji[i * npad + t]
+        for k in range(size):
+            unj, uni, unn = unj_[k], uni_[k], unn_[k]
+            cn = wt * (uni - unj)
+            cni = c_ij[k] + max(cn, 0.0)
+            cnj = c_ji[k] - min(cn, 0.0)
+            pin = cni / (cni + cnj)
+            pjn = 1.0 - pin
+            twice_i, twice_j = uni + uni, unj + unj
+            vote[k] = wt * (((pin * (twice_i + unn)) + (pjn * (twice_j + unj)))
+                            - ((pin * (twice_i + uni)) + (pjn * (twice_j + unn))))
+        for k in range(size):
+            s_ij[k] += max(vote[k], 0.0)
+        for k in range(size):
+            s_ji[k] -= min(vote[k], 0.0)
+        for i in range(n):
+            s_ij[i * npad + t] = keep[2, i]
+            s_ji[i * npad + t] = keep[3, i]
+        for j in range(npad):
+            s_ij[t * npad + j] = keep[0, j]
+            s_ji[t * npad + j] = keep[1, j]
+    for i in range(n):
+        a = util[i]
+        uii = a[i, i]
+        u_win = uii + uii
+        for j in range(n):
+            k = i * npad + j
+            uij = a[i, j]
+            p_ij = s_ij[k] / (s_ij[k] + s_ji[k])
+            p_ji = s_ji[k] / (s_ij[k] + s_ji[k])
+            eu_contest = p_ij * u_win + p_ji * (uij + uij)
+            eu_challenge = (1 - sal_sum[j]) * u_win + sal_sum[j] * eu_contest
+            p_out[k] = p_ij
+            g_out[k] = eu_challenge - (uii + uij)
+
+
+@njit(**_JIT)
 def _round4(x):
     return np.trunc(0.5 + x * 10000.0) / 10000.0
 
@@ -496,20 +606,28 @@ def _interpolate(pos, sal, i, j, pi, pj, how, bi, bj):
 
 
 @njit(**_JIT)
-def _propose(pos, sal, sal_sum, cap, util, sw, b_init, b_rcvr, b_pi, b_pr, b_p, b_gain, b_view):
+def _propose(pos, sal, sal_sum, cap, util, sw, b_init, b_rcvr, b_pi, b_pr, b_p, b_gain, b_view, scr):
     """:func:`accord.models.smp._reference.propose`: fills the bargain arrays, returns their number."""
     n = pos.shape[0]
     rule, commit, how, model = sw[0], sw[4], sw[5], sw[6]
-    w = np.empty(n)
+    w, ci, cj, work = scr[0][5], scr[0][6], scr[0][7], scr[0][8]
     for i in range(n):
         w[i] = sal_sum[i] * cap[i]
     d = pos.shape[1]
-    ci, cj = np.empty(d), np.empty(d)
-    work = np.empty((6, n))
     c_ij, c_ji, s_ij, s_ji, p, g = work[0], work[1], work[2], work[3], work[4], work[5]
+    flat, keep = scr[0][18], scr[0][19]
+    default = rule == _PROPORTIONAL and commit == _SEMI_COMMIT
+    if default:
+        _challenges_default(util, w, sal_sum, flat, keep)
+    npad = util.shape[2]
     nb = 0
     for i in range(n):
-        _challenges(util, i, w, sal_sum, rule, commit, c_ij, c_ji, s_ij, s_ji, p, g)
+        if default:
+            for j in range(n):
+                p[j] = flat[7, i * npad + j]
+                g[j] = flat[8, i * npad + j]
+        else:
+            _challenges(util, i, w, sal_sum, rule, commit, c_ij, c_ji, s_ij, s_ji, p, g)
         best, best_gain, best_p = n, -np.inf, 0.0  # n: no target (a literal -1 costs a compilation)
         for j in range(n):
             if j != i and g[j] > core._MIN_SIG_EDU and g[j] > best_gain:
@@ -540,7 +658,7 @@ def _propose(pos, sal, sal_sum, cap, util, sw, b_init, b_rcvr, b_pi, b_pr, b_p, 
 
 
 @njit(**_JIT)
-def _resolve(pos, ideal, sal, ss2, cap, risk, util, sw, nb, b_init, b_rcvr, b_pi, b_pr, draws, new, chosen):
+def _resolve(pos, ideal, sal, ss2, cap, risk, util, sw, nb, b_init, b_rcvr, b_pi, b_pr, draws, new, chosen, scr):
     """:func:`accord.models.smp._reference.resolve`: fills new positions and chosen options."""
     n = pos.shape[0]
     _copy(pos, new)
@@ -551,15 +669,14 @@ def _resolve(pos, ideal, sal, ss2, cap, risk, util, sw, nb, b_init, b_rcvr, b_pi
     # table[a, o]: a's mean utility over all positions after option o (0: status quo), added
     # as KTAB does: the moved initiator, the moved receiver, then the others in order
     d = pos.shape[1]
-    moved = np.empty((d, 2 * nb))
+    moved = scr[0][9][:d * 2 * nb].reshape((d, 2 * nb))
     for k in range(d):
         for b in range(nb):
             moved[k, b] = b_pi[b, k]
             moved[k, nb + b] = b_pr[b, k]
-    dm = np.empty((n, 2 * nb))
+    dm = scr[0][10][:n * 2 * nb].reshape((n, 2 * nb))
     _distances(ideal, sal, ss2, moved, dm)
-    table = np.empty((n, nb + 1))
-    acc = np.empty(nb)
+    table, acc = scr[0][11], scr[0][12]
     for a in range(n):
         own, r, dma = util[a, a], risk[a], dm[a]
         s = 0.0
@@ -576,14 +693,14 @@ def _resolve(pos, ideal, sal, ss2, cap, risk, util, sw, nb, b_init, b_rcvr, b_pi
                 acc[b] += ox if (x != b_init[b] and x != b_rcvr[b]) else 0.0
         for b in range(nb):
             table[a, 1 + b] = acc[b] / n
-    count = np.zeros(n, dtype=np.int64)
-    queue = np.empty((n, nb + 1), dtype=np.int64)
+    count, queue = scr[1][1], scr[1][2]
+    for k in range(n):
+        count[k] = 0
     for b in range(nb):
         for k in (b_init[b], b_rcvr[b]):
             count[k] += 1
             queue[k, count[k]] = 1 + b  # a column of the table
-    p = np.empty(nb + 1)
-    ws = np.empty((2, nb + 1, nb + 1))
+    p, ws = scr[0][13], scr[0][14]
     for k in range(n):
         m = 1 + count[k]
         if m == 1:
@@ -613,7 +730,7 @@ def _resolve(pos, ideal, sal, ss2, cap, risk, util, sw, nb, b_init, b_rcvr, b_pi
 
 
 @njit(**_JIT)
-def _win_probabilities(pos, util, cap, sw, win, unique, p_unique):
+def _win_probabilities(pos, util, cap, sw, win, unique, p_unique, scr):
     """:func:`accord.models.smp._reference.win_probabilities` for one state.
 
     Fills ``win`` (n,), and in their first m entries ``unique`` (n,), the actors holding the
@@ -621,9 +738,10 @@ def _win_probabilities(pos, util, cap, sw, win, unique, p_unique):
     Returns m, or -1 if the election did not converge.
     """
     n, d = pos.shape
-    pts = _by_dimension(pos)
-    gap = np.empty(n)
-    close = np.empty((n, n), dtype=np.bool_)
+    pts = _by_dimension(pos, scr[0][4])
+    gap, u, p, ws = scr[0][15], scr[0][16], scr[0][17], scr[0][3]
+    close, covered, distinct = scr[2][0], scr[2][1], scr[2][2]
+    cols, rank = scr[1][0], scr[1][3]
     for i in range(n):
         for j in range(n):
             gap[j] = 0.0
@@ -634,10 +752,8 @@ def _win_probabilities(pos, util, cap, sw, win, unique, p_unique):
                 gap[j] = gap[j] + e * e
         for j in range(n):
             close[i, j] = np.sqrt(gap[j]) < core._POS_TOL
-    covered = np.zeros(n, dtype=np.bool_)
-    distinct = np.empty(n, dtype=np.bool_)
-    cols = np.empty(n, dtype=np.int64)
-    rank = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        covered[i] = False
     m = n - n  # not the literal 0: numba would compile the election once more for it
     for i in range(n):
         distinct[i] = not covered[i]
@@ -647,12 +763,10 @@ def _win_probabilities(pos, util, cap, sw, win, unique, p_unique):
             m += 1
             for j in range(n):
                 covered[j] = covered[j] or close[i, j]
-    u = np.empty((n, n))
     for v in range(n):
         for j in range(n):
             u[v, j] = util[v, v, j]
-    p = np.empty(n)
-    if not _election(u, cols, m, cap, sw[0], sw[1], sw[2], p, np.empty((2, m, m))):
+    if not _election(u, cols, m, cap, sw[0], sw[1], sw[2], p, ws):
         return -1
     for r in range(m):
         unique[r] = cols[r]
@@ -686,8 +800,9 @@ def _draw_compiled(rng, n):
 @njit(**_JIT)
 def _run(pos0, sal, cap, acc, lag, sw, rng, max_turns, min_turns, min_delta_ratio, probabilities,
          positions, ideals, risks, win, unique, p_unique, n_unique,
-         n_bargains, b_init, b_rcvr, b_pi, b_pr, b_p, b_gain, b_view, chosen):
-    """:func:`accord.models.smp._reference.run`: returns (states filled, stopped code, ok)."""
+         n_bargains, b_init, b_rcvr, b_pi, b_pr, b_p, b_gain, b_view, chosen, scr):
+    """:func:`accord.models.smp._reference.run`: returns (states filled, stopped code, ok).
+    ``scr``: :func:`_scratch` for n actors and d dimensions."""
     n, d = pos0.shape
     sal_sum = np.empty(n)
     ss2 = np.empty(n)
@@ -697,13 +812,13 @@ def _run(pos0, sal, cap, acc, lag, sw, rng, max_turns, min_turns, min_delta_rati
             s = s + sal[i, k]
             q = q + sal[i, k] * sal[i, k]
         sal_sum[i], ss2[i] = s, q
-    util = np.empty((n, n, n))
+    util = np.full((n, n, _padded(n)), 0.5)  # padded rows: see _challenges
     _copy(pos0, positions[0])
     _copy(pos0, ideals[0])
-    if not _assess(positions[0], ideals[0], sal, ss2, cap, sw, util, risks[0]):
+    if not _assess(positions[0], ideals[0], sal, ss2, cap, sw, util, risks[0], scr):
         return 1, 0, False
     if probabilities == 2:
-        n_unique[0] = _win_probabilities(positions[0], util, cap, sw, win[0], unique[0], p_unique[0])
+        n_unique[0] = _win_probabilities(positions[0], util, cap, sw, win[0], unique[0], p_unique[0], scr)
         if n_unique[0] < 0:
             return 1, 0, False
     draws = np.zeros(n)
@@ -712,12 +827,12 @@ def _run(pos0, sal, cap, acc, lag, sw, rng, max_turns, min_turns, min_delta_rati
     s = 0
     for it in range(1, max_turns + 1):
         nb = _propose(positions[s], sal, sal_sum, cap, util, sw,
-                      b_init[s], b_rcvr[s], b_pi[s], b_pr[s], b_p[s], b_gain[s], b_view[s])
+                      b_init[s], b_rcvr[s], b_pi[s], b_pr[s], b_p[s], b_gain[s], b_view[s], scr)
         n_bargains[s] = nb
         if sw[3] == _STOCHASTIC and nb > 0:
             draws = _draw(rng, n)
         if not _resolve(positions[s], ideals[s], sal, ss2, cap, risks[s], util, sw, nb,
-                        b_init[s], b_rcvr[s], b_pi[s], b_pr[s], draws, positions[s + 1], chosen[s]):
+                        b_init[s], b_rcvr[s], b_pi[s], b_pr[s], draws, positions[s + 1], chosen[s], scr):
             return s + 1, 0, False
         if acc.shape[0] == 0:
             _copy(positions[s + 1], ideals[s + 1])
@@ -729,10 +844,10 @@ def _run(pos0, sal, cap, acc, lag, sw, rng, max_turns, min_turns, min_delta_rati
                         x += acc[i, j] * positions[s + 1, j, k]
                     ideals[s + 1, i, k] = x + lag[i] * ideals[s, i, k]
         s += 1
-        if not _assess(positions[s], ideals[s], sal, ss2, cap, sw, util, risks[s]):
+        if not _assess(positions[s], ideals[s], sal, ss2, cap, sw, util, risks[s], scr):
             return s + 1, 0, False
         if probabilities == 2:
-            n_unique[s] = _win_probabilities(positions[s], util, cap, sw, win[s], unique[s], p_unique[s])
+            n_unique[s] = _win_probabilities(positions[s], util, cap, sw, win[s], unique[s], p_unique[s], scr)
             if n_unique[s] < 0:
                 return s + 1, 0, False
         step = 0.0
@@ -748,7 +863,7 @@ def _run(pos0, sal, cap, acc, lag, sw, rng, max_turns, min_turns, min_delta_rati
             stopped = 1
             break
     if probabilities == 1:
-        n_unique[s] = _win_probabilities(positions[s], util, cap, sw, win[s], unique[s], p_unique[s])
+        n_unique[s] = _win_probabilities(positions[s], util, cap, sw, win[s], unique[s], p_unique[s], scr)
         if n_unique[s] < 0:
             return s + 1, stopped, False
     return s + 1, stopped, True
@@ -772,10 +887,11 @@ def _run_many(lo, hi, pos0, sal, cap, sw, max_turns, min_turns, min_delta_ratio,
     b_p, b_gain = np.empty((t, nb)), np.empty((t, nb))
     chosen = np.empty((t, n), dtype=np.int64)
     acc, lag = np.zeros((0, 0)), np.zeros(0)
+    scr = _scratch(n, d)
     for r in range(lo, hi):
         n_states, _, done = _run(pos0[r], sal[r], cap[r], acc, lag, sw, None, max_turns, min_turns, min_delta_ratio,
                                  1, positions, ideals, risks, win, uq, pu, nu,
-                                 n_bargains, b_init, b_rcvr, b_pi, b_pr, b_p, b_gain, b_view, chosen)
+                                 n_bargains, b_init, b_rcvr, b_pi, b_pr, b_p, b_gain, b_view, chosen, scr)
         ok[r] = done
         s = n_states - 1
         _copy(positions[s], last[r])
@@ -865,7 +981,7 @@ def run(
     n_states, stop, ok = _run(
         pos, sal, cap, acc, lag, sw_codes, rng, max_turns, int(min_turns), float(min_delta_ratio),
         _PROBABILITIES.index(probabilities), positions, ideals, risks, win, unique, p_unique, n_unique,
-        n_bargains, b_init, b_rcvr, b_pi, b_pr, b_p, b_gain, b_view, chosen,
+        n_bargains, b_init, b_rcvr, b_pi, b_pr, b_p, b_gain, b_view, chosen, _scratch(n, d),
     )
     if not ok:
         raise ModelError(f"{sw.pce_model} PCE did not converge in 1000 iterations")
