@@ -87,7 +87,8 @@ def main() -> None:
     for scheme in SCHEMES:
         tr = table[(table["capability"] == scheme) & (table["split"] == "train")].set_index("model")
         dv = table[(table["capability"] == scheme) & (table["split"] == "dev")].set_index("model")
-        for model in tr.sort_values("mae").index:
+        train_mae = {m: (cv[m]["mae"] if m in cv else tr.loc[m, "mae"]) for m in tr.index}
+        for model in sorted(train_mae, key=train_mae.get):
             if model in cv:
                 c = cv[model]
                 cells = [f"{_f(c['mae'])} (CV)", _f(c["coverage50"]), _f(c["coverage80"]), _f(c["crps"])]
