@@ -44,10 +44,10 @@ def template_roles(spec) -> dict[str, str]:
     if unknown:
         raise ScenarioError(f"meta.institution: unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
                             "expected template and roles")
-    name = spec.get("template") or "none"
-    if str(name).strip().lower() not in TEMPLATES:
+    name = spec.get("template", "none")
+    if not isinstance(name, str) or name.strip().lower() not in TEMPLATES:
         raise ScenarioError(f"meta.institution.template must be one of {', '.join(TEMPLATES)}, got {name!r}")
-    roles = dict(TEMPLATES[str(name).strip().lower()])
+    roles = dict(TEMPLATES[name.strip().lower()])
     extra = spec.get("roles") or {}
     if not isinstance(extra, Mapping):
         raise ScenarioError(f"meta.institution.roles must map actor ids to roles ({', '.join(ROLES)}), got {extra!r}")
