@@ -6,7 +6,7 @@ For each variant in ``accord.backtest.learn.RECIPES`` it fits β, ρ and the spr
 the 140 train issues, then recalibrates the interval levels by grouped 5-fold cross-validation
 (fold seeds 0, 1, 2; proposals never split). Deterministic: the same data give the same numbers.
 Prints the parameters; ``--write`` stores them in src/accord/models/learned.json. Nothing here
-reads the dev split.
+reads the dev split. Needs SciPy (``pip install -e '.[fit]'``).
 """
 
 from __future__ import annotations
