@@ -31,14 +31,20 @@ import pandas as pd
 
 from accord.backtest.issues import CAPABILITY_SCHEMES, MIN_ACTORS, capability_matrix, issue_table
 from accord.backtest.run import Unit, predict, run_model, units
-from accord.backtest.scores import LEVELS, crps_from_quantiles, pinball, summarise
+from accord.backtest.scores import (
+    LEVELS,
+    crps_from_quantiles,
+    interval_coverage,
+    pinball,
+    summarise,
+)
 from accord.errors import AccordError, ScenarioError
 from accord.jsonable import jsonable
 from accord.scenario import Scenario
 
 __all__ = [
     "CAPABILITY_SCHEMES", "LEVELS", "MIN_ACTORS", "Unit", "backtest", "backtest_command", "capability_matrix",
-    "crps_from_quantiles", "issue_table", "pinball", "predict", "run_model", "summarise", "units",
+    "crps_from_quantiles", "interval_coverage", "issue_table", "pinball", "predict", "run_model", "summarise", "units",
 ]
 
 
@@ -66,14 +72,16 @@ def backtest(scenario: Scenario, models=None, capability="equal", *, split=None,
 
 
 def backtest_command(path, models=None, capability="equal", *, split=None, seed: int = 0,
-                     n_boot: int = 2000, draws: int = 10, reference: str = "compromise") -> tuple[dict, pd.DataFrame]:
+                     n_boot: int = 2000, draws: int = 10, reference: str = "compromise",
+                     return_predictions: bool = False) -> tuple:
     """Read ``path`` (DEU folder or deposit file, or any scenario file with ``meta.outcomes``),
     backtest, and return ``(report, summary)``.
 
     ``models``: names (``None`` or ``["all"]``: every registered model; comma-separated names
     allowed); ``capability``: a scheme name, a CSV path, or several (list or comma-separated).
     The report is the JSON contract ``{"n_issues", "split", "capability", "reference",
-    "models": [{"model", "capability", "mae", "rmse", "n", ...}]}``.
+    "models": [{"model", "capability", "mae", "rmse", "n", ...}]}``. With ``return_predictions``,
+    ``(report, summary, predictions)`` (one row per model, scheme and issue, for plots).
     """
     p = Path(path)
     if p.is_dir() or _is_deu(p):
@@ -96,7 +104,7 @@ def backtest_command(path, models=None, capability="equal", *, split=None, seed:
         "reference": reference,
         "models": [{k: jsonable(v) for k, v in row.items()} for row in summary.to_dict("records")],
     }
-    return report, summary
+    return (report, summary, pred) if return_predictions else (report, summary)
 
 
 def _is_deu(p: Path) -> bool:

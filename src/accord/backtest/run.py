@@ -136,8 +136,11 @@ def predict(scenario: Scenario, models=None, capability="equal", *, seed: int = 
         cap = capability_matrix(scenario, scheme)
         unit_list = units(arrays, table["group"].to_numpy(), cap, scored)
         for model in chosen:
+            # Keyword arguments from the scenario's records pass only when keyed by id (roles),
+            # so that they hold on each proposal's subset of actors and issues.
+            given = dict(model.scenario_kwargs(scenario)) if model.kwargs_by_id and model.scenario_kwargs else {}
             res = run_model(model, arrays, cap, unit_list, seed=seed, draws=draws,
-                            params=(params or {}).get(model.name))
+                            params=given | dict((params or {}).get(model.name) or {}))
             df = table.loc[scored, ["issue", "group", "split", "procedure", "rule", "outcome"]].copy()
             df.insert(0, "capability", scheme)
             df.insert(0, "model", model.name)

@@ -116,3 +116,26 @@ def _interval_metrics(d: pd.DataFrame) -> dict:
         grid = {lv: d[c].to_numpy() for lv, c in cols.items() if lv in CRPS_LEVELS} or {lv: d[c].to_numpy() for lv, c in cols.items()}
         out["crps"] = float(crps_from_quantiles(y, grid).mean())
     return out
+
+
+def interval_coverage(pred: pd.DataFrame) -> pd.DataFrame:
+    """Observed coverage of every central interval a model's quantiles give, for a reliability plot.
+
+    For each (model, capability) and each pair of quantile columns at levels τ and 1 − τ (τ < 0.5),
+    the share of outcomes in [q_τ, q_{1−τ}] against the nominal 1 − 2τ. Columns: ``model``,
+    ``capability``, ``nominal``, ``observed``, ``n``. Models without quantiles give no rows.
+    """
+    rows = []
+    for (model, scheme), df in pred.groupby(["model", "capability"], sort=False):
+        d = df[df["forecast"].notna()]
+        cols = {round(float(m.group(1)) / 100, 6): c for c in d.columns
+                if (m := _QKEY.match(c)) and len(d) and d[c].notna().all()}
+        y = d["outcome"].to_numpy()
+        for lo in sorted(lv for lv in cols if lv < 0.5):
+            hi = round(1 - lo, 6)
+            if hi not in cols:
+                continue
+            inside = (d[cols[lo]].to_numpy() <= y + 1e-9) & (y <= d[cols[hi]].to_numpy() + 1e-9)
+            rows.append({"model": model, "capability": scheme, "nominal": round(1 - 2 * lo, 6),
+                         "observed": float(inside.mean()), "n": len(y)})
+    return pd.DataFrame(rows, columns=["model", "capability", "nominal", "observed", "n"])

@@ -341,7 +341,8 @@ def _build(issues: pd.DataFrame, positions: pd.DataFrame, actors, title: str, mi
         table.append(meta_row)
     cap = {a: 1.0 for a in actor_ids}
     actor_objs = tuple(Actor(a, ACTOR_NAMES.get(a, a), cap[a], group="institution" if a in INSTITUTIONS else "member state") for a in actor_ids)
-    meta = {"deu": table, "source": "DEU (Thomson et al. 2006; Thomson et al. 2012; Arregui & Perarnaud 2022)"}
+    meta = {"deu": table, "source": "DEU (Thomson et al. 2006; Thomson et al. 2012; Arregui & Perarnaud 2022)",
+            "institution": "eu"}
     if actors is not None:
         meta["deu_actors"] = actors
     scenario = Scenario(title=title, actors=actor_objs, issues=tuple(issue_objs), stances=tuple(stances), meta=meta)

@@ -30,9 +30,11 @@ class Model:
     the model reproduces, the order of the actors can change the result).
     ``scenario_kwargs(scenario) -> dict`` gives the keyword arguments a
     model takes from the scenario's records beyond its arrays (forbidden linkages, a file's
-    model parameters). ``draw_params`` are (name, value) pairs a Monte Carlo run passes unless
-    the user sets them (the exchange model's Monte Carlo draws run in floats, see
-    docs/uncertainty.md); a single forecast never takes them.
+    model parameters); ``kwargs_by_id`` says that they are keyed by actor and issue ids, so they
+    hold for any subset of actors and issues and the backtest passes them too. ``draw_params``
+    are (name, value) pairs a Monte Carlo run passes unless the user sets them (the exchange
+    model's Monte Carlo draws run in floats, see docs/uncertainty.md); a single forecast never
+    takes them.
     """
 
     name: str
@@ -50,6 +52,7 @@ class Model:
     order_invariant: bool = True
     scenario_kwargs: Callable | None = None
     draw_params: tuple[tuple[str, object], ...] = ()
+    kwargs_by_id: bool = False
 
     @property
     def iterative(self) -> bool:

@@ -40,9 +40,9 @@ def _per_draw(name: str, forecast: Callable) -> Callable:
 
 @functools.cache
 def _load() -> None:
-    from accord.models import baselines, eum, exchange, focal, smp
+    from accord.models import baselines, eum, exchange, focal, learned, smp
 
-    for model in (*baselines.MODELS, eum.MODEL, smp.MODEL, exchange.MODEL, focal.MODEL):
+    for model in (*baselines.MODELS, eum.MODEL, smp.MODEL, exchange.MODEL, focal.MODEL, learned.MODEL):
         register(model)
 
 
