@@ -295,4 +295,7 @@ MODEL = Model(
     trajectory=trajectory,
     variants=tuple(VARIANTS),
     summary="challenges, offers and moves by expected utility; median after the last round",
+    figures={"mean": "capability × salience weighted mean of the positions after the last round "
+                     "(the outcome is their weighted median)",
+             "rounds": "rounds played before the positions stopped moving or the limit was reached"},
 )

@@ -545,4 +545,6 @@ MODEL = Model(
     # single forecasts and trajectories keep the decimal shadow that reproduces Decide.
     draw_params=(("exact", False),),
     summary="vote trading across issues: equal-gain exchanges of voting positions, highest gain first",
+    figures={"before": "the compromise (capability × salience weighted mean) of the stated positions, "
+                       "before any exchange: the outcome minus what trading moved"},
 )
