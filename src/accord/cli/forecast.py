@@ -215,14 +215,25 @@ def convert(
     source: Annotated[Path, typer.Argument(help="Input scenario (any supported format).")],
     target: Annotated[Path, typer.Argument(help="Output file; format from --to or the extension.")],
     to: Annotated[str | None, typer.Option(help="Output format (yaml, tidy, bdm, ktab-csv, ktab-xml, decide, deu).")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Refuse (exit 2, nothing written) when the target format "
+                                         "cannot hold everything in the scenario.")] = False,
     input_format: InputFormatOpt = None,
 ) -> None:
-    """Convert a scenario between formats."""
-    from accord.io import write_scenario
+    """Convert a scenario between formats, saying what the target format cannot hold."""
+    from accord.io import conversion_losses, target_format, write_scenario
 
     s = _load(source, input_format)
-    fmt = write_scenario(s, target, format=to)
-    err.print(f"wrote {target} ({fmt}: {len(s.actors)} actors, {len(s.issues)} issues, {len(s.stances)} stances)")
+    fmt = target_format(target, to)
+    lost = conversion_losses(s, fmt)
+    if lost and strict:
+        from accord.errors import LossyConversionError
+
+        raise LossyConversionError(fmt, lost)
+    write_scenario(s, target, format=fmt)
+    err.print(f"wrote {escape(str(target))} ({fmt}: {len(s.actors)} actors, {len(s.issues)} issues, {len(s.stances)} stances)")
+    if lost:
+        err.print(f"[yellow]dropped[/yellow] ({fmt} cannot hold them; --strict refuses): " + escape("; ".join(lost)),
+                  highlight=False)
 
 
 @app.command()
