@@ -253,9 +253,11 @@ def run_page(request: Request, run_id: RunId):
         context |= {
             "charts": charts.all_charts(results),
             "forecast_table": charts.forecast_table(results),
+            "forecast_labels": charts.forecast_labels(results),
+            "names": charts.names(results),
             "agreement_table": charts.agreement_table(results),
-            "offers_table": charts.offers_table(results),
-            "distribution_table": charts.distribution_table(results),
+            "offers_table": charts.offers_table(results, named=True),
+            "distribution_table": charts.distribution_table(results, named=True),
             "process_table": charts.process_table(results),
         }
     return render(request, "run.html", context)
