@@ -145,3 +145,23 @@ def test_a_joint_model_is_explained_without_the_change_search():
     assert all(i["change"] is None for i in doc["issues"])
     assert any("not searched for the joint model exchange" in n for n in doc["notes"])
     assert doc["issues"][0]["pivotal"]
+
+
+def test_the_readme_and_docs_show_what_explain_says(run_cli):
+    """The README's tour and docs/explain.md quote `accord explain` on the Syria example: the
+    quotes are what it prints today."""
+    import re
+
+    from conftest import ROOT
+
+    code, out, err = run_cli("explain", SYRIA, "--issue", "ukraine-sanctions", "--top", "4")
+    assert code == 0, err
+    said = " ".join(out.split())
+    for doc in ("README.md", "docs/explain.md"):
+        block = re.search(r"\$ accord explain examples/syria-issg-2015.yaml[^\n]*\n(.*?)```",
+                          (ROOT / doc).read_text(encoding="utf-8"), re.S).group(1)
+        paragraph = " ".join(line for line in block.splitlines() if not line.startswith((" actor", " ")))
+        paragraph = " ".join(paragraph.split()).replace("Ukraine sanctions relief (ukraine-sanctions, 0–100) ", "")
+        assert paragraph in said, doc
+        for row in (line for line in block.splitlines() if line.startswith(" ")):
+            assert " ".join(row.split()) in said, (doc, row)

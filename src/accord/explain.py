@@ -69,6 +69,9 @@ STEP = 0.01
 CAPABILITY_STEP = 0.10
 #: Positions tried in the smallest-change search: this many points across each scale (0.5 %).
 GRID = 201
+#: A change counts when it puts the forecast this share of the scale inside another region (not
+#: "midway" on its edge).
+MARGIN = 0.005
 #: Capability factors tried in the smallest-change search.
 FACTORS = np.unique(np.concatenate([[0.0], np.geomspace(1 / 8, 8, 61)]))
 
@@ -256,13 +259,21 @@ def _changes(m, a: ScenarioArrays, kwargs, seed, base, scales) -> tuple[list, st
         if here is None:
             out.append(None)
             continue
+        margin = MARGIN * scale.span
+
+        def elsewhere(y):
+            """The region ``y`` is clearly in (``margin`` from its edges), if not ``here``."""
+            r = region(y, scale)
+            return r if r is not None and r != here and region(y - margin, scale) == region(y + margin, scale) == r \
+                else None
+
         best = None
         for j in range(n):
             if not a.involved[j, k]:
                 continue
             for t, y in enumerate(by_position[j, :, k]):
-                r = region(y, scale)
-                if r is None or r == here:
+                r = elsewhere(y)
+                if r is None:
                     continue
                 to = a.lower[k] + grid[t] * (a.upper[k] - a.lower[k])
                 size = abs(to - a.position[j, k]) / (a.upper[k] - a.lower[k])
@@ -271,8 +282,8 @@ def _changes(m, a: ScenarioArrays, kwargs, seed, base, scales) -> tuple[list, st
                             "size": size, "outcome": y, "region": r}
             if a.capability[j] > 0:
                 for t, y in enumerate(by_capability[j, :, k]):
-                    r = region(y, scale)
-                    if r is None or r == here:
+                    r = elsewhere(y)
+                    if r is None:
                         continue
                     size = abs(FACTORS[t] - 1.0)
                     if best is None or size < best["size"]:

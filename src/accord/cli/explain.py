@@ -101,7 +101,8 @@ def _print_issue(item: dict, top: int) -> None:
                       str(camp.get(r["actor"], "")))
     out.print(table)
     more = len(item["actors"]) - top
-    out.print(f"[dim]* pivotal{f'; {more} more actors in --format json' if more > 0 else ''}[/dim]")
+    rest = f"; {more} more actor{'s' if more > 1 else ''} in --format json" if more > 0 else ""
+    out.print(f"[dim]* pivotal{rest}[/dim]")
 
 
 def _signed(x) -> str:
