@@ -53,12 +53,12 @@ def test_smallest_change_crosses_into_the_next_anchor_region():
     item = explain(s, models=["compromise"], decided=False)["issues"][0]
     assert item["forecast"] == pytest.approx(200 / 3) and item["region"] == "centre"
     ch = item["change"]
-    # To leave 25–75 the compromise must gain 8.33 points: one actor moves 25 points (3 × 8.33),
-    # a2 cannot (already at 100), a0 from 40 to 65 or a1 from 60 to 85; the grid's 0.5 steps
-    # give 65 / 85 exactly. A capability change would need a2 × 2.5 (size 1.5) or more.
+    # To be clearly past 75 (by 0.5 % of the scale) the compromise must gain 8.83 points: one
+    # actor moves 26.5 points (3 × 8.83): a2 cannot (already at 100), a0 from 40 to 66.5 or a1
+    # from 60 to 86.5, on the grid's 0.5 steps. A capability change needs a2 × 2.6 (size 1.6).
     assert ch["kind"] == "position" and ch["actor"] in ("a0", "a1")
-    assert abs(ch["to"] - ch["from"]) == pytest.approx(25, abs=0.5)
-    assert ch["anchor"] == "right" and ch["outcome"] >= 75
+    assert abs(ch["to"] - ch["from"]) == pytest.approx(26.5)
+    assert ch["anchor"] == "right" and ch["outcome"] >= 75.5
     assert "smallest single change" in item["summary"]
 
 

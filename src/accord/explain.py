@@ -259,20 +259,12 @@ def _changes(m, a: ScenarioArrays, kwargs, seed, base, scales) -> tuple[list, st
         if here is None:
             out.append(None)
             continue
-        margin = MARGIN * scale.span
-
-        def elsewhere(y):
-            """The region ``y`` is clearly in (``margin`` from its edges), if not ``here``."""
-            r = region(y, scale)
-            return r if r is not None and r != here and region(y - margin, scale) == region(y + margin, scale) == r \
-                else None
-
         best = None
         for j in range(n):
             if not a.involved[j, k]:
                 continue
             for t, y in enumerate(by_position[j, :, k]):
-                r = elsewhere(y)
+                r = _elsewhere(y, scale, here)
                 if r is None:
                     continue
                 to = a.lower[k] + grid[t] * (a.upper[k] - a.lower[k])
@@ -282,7 +274,7 @@ def _changes(m, a: ScenarioArrays, kwargs, seed, base, scales) -> tuple[list, st
                             "size": size, "outcome": y, "region": r}
             if a.capability[j] > 0:
                 for t, y in enumerate(by_capability[j, :, k]):
-                    r = elsewhere(y)
+                    r = _elsewhere(y, scale, here)
                     if r is None:
                         continue
                     size = abs(FACTORS[t] - 1.0)
@@ -295,6 +287,15 @@ def _changes(m, a: ScenarioArrays, kwargs, seed, base, scales) -> tuple[list, st
             best["outcome_label"] = outcome_label(best["outcome"], scale)
         out.append(best)
     return out, None
+
+
+def _elsewhere(y: float, scale: Scale, here: int) -> int | None:
+    """The anchor region ``y`` is clearly in (:data:`MARGIN` of the scale from its edges), when
+    that is not region ``here``."""
+    r = region(y, scale)
+    margin = MARGIN * scale.span
+    clear = r is not None and region(y - margin, scale) == region(y + margin, scale) == r
+    return r if clear and r != here else None
 
 
 def _draws(scenario, model, draws, seed, params, base, scales) -> list[dict]:
