@@ -133,3 +133,16 @@ def test_sensitivity_plot_has_a_panel_per_issue(run_cli, tmp_path):
     assert out.exists() and "one tornado per issue: 7" in err
     code, _, err = run_cli("sensitivity", SYRIA, "--position-swing", "nope=3")
     assert code == 2 and "unknown issue" in err
+
+
+def test_streamed_runs_count_relative_and_per_issue_regions_exactly():
+    regions = [parse_region("40:60"), parse_region("tax=9:11"), (45, 55)]
+    u = Uncertainty.from_meta({}, position_sd=10)
+    kept = simulate(mixed(), ["compromise", "median"], 300, 2, uncertainty=u, workers=1).summary(regions)
+    streamed = simulate(mixed(), ["compromise", "median"], 300, 2, uncertainty=u, workers=1, stream=True,
+                        regions=regions).summary(regions)
+    for key in ("p_40_60", "p_tax_9_11", "p_45_55"):
+        np.testing.assert_array_equal(streamed[key].to_numpy(), kept[key].to_numpy())
+    assert streamed["outcome_label"].tolist() == kept["outcome_label"].tolist()
+    with pytest.raises(AccordError, match="counts only the regions given"):
+        simulate(mixed(), ["compromise"], 20, 2, uncertainty=u, workers=1, stream=True).summary([parse_region("0:10")])
