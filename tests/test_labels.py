@@ -146,3 +146,14 @@ def test_a_mixed_scale_scenario_labels_each_issue_on_its_own_scale():
     assert np.allclose(f.outcomes["mean"], [2, 2])
     assert f.label("mean", 0) == "closer to 'none' than to 'high'"   # 10 % of 0–20
     assert f.label("mean", 1) == "no"                                # 2 % of 0–100
+
+
+def test_every_model_says_what_its_extra_figures_mean():
+    """Each key a model adds beside its outcome is in its ``Model.figures`` glossary."""
+    from accord.io import read_scenario
+    from accord.models import available
+
+    a = read_scenario(SYRIA).arrays()
+    for m in available():
+        extra = m.forecast(a, rng=np.random.default_rng(0)).extra
+        assert set(extra) <= set(m.figures), (m.name, set(extra) - set(m.figures))
