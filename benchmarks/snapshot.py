@@ -44,7 +44,7 @@ def _calls() -> dict[str, list[str]]:
     calls["draws/syria"] = ["forecast", SYRIA, "--draws", "120", "--seed", "3", "--workers", "1",
                             "--region", "0:30", "--format", "json"]
     calls["draws/emissions"] = ["forecast", str(REF["emissions"]), "--draws", "80", "--seed", "5", "--workers", "1",
-                                "--position-sd", "1", "--salience-sd", "0.1", "--capability-concentration", "20",
+                                "--position-sd", "1 points", "--salience-sd", "0.1", "--capability-concentration", "20",
                                 "-m", "compromise,median,nash,eum,smp,focal", "--format", "json"]
     for model in ("compromise", "eum", "smp", "exchange", "nash"):
         calls[f"process/syria/{model}"] = ["process", SYRIA, "-m", model, "--format", "json"]

@@ -22,7 +22,7 @@ def test_ktab_compromise_is_power_times_salience_weighted_mean(run_cli):
     expected = (w * pos).sum(0) / w.sum(0)
     code, out, err = run_cli("forecast", path, "--model", "compromise", "--format", "csv")
     assert code == 0, err
-    got = [float(line.split(",")[-1]) for line in out.strip().splitlines()[1:]]
+    got = [float(row["outcome"]) for row in csv.DictReader(out.strip().splitlines())]
     np.testing.assert_allclose(got, expected, rtol=1e-12)
 
 

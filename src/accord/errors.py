@@ -118,3 +118,16 @@ class StoreLocked(StoreUnavailable):
 class BadStore(StoreUnavailable):
     """The database is not a store accord can use as it is: not a database, damaged, another
     application's, made by a newer accord, read-only, or unreachable as configured."""
+
+
+class LossyConversionError(AccordError):
+    """A conversion asked to be strict would drop what the target format cannot hold.
+
+    ``lost`` names each field, e.g. ``"anchors of 7 issues"``.
+    """
+
+    def __init__(self, format: str, lost: Iterable[str]):
+        self.format = format
+        self.lost = list(lost)
+        super().__init__(f"{format} cannot hold {'; '.join(self.lost)}; nothing written (--strict). "
+                         "Convert without --strict to write what it can hold, or choose accord YAML")

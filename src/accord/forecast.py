@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from accord.errors import ModelError, ParameterError
+from accord.labels import Scale
 from accord.models import registry
 from accord.results import Forecast
 from accord.scenario import Scenario
@@ -55,4 +56,6 @@ def forecast(
         outcomes=outcomes,
         notes=notes,
         extra=extra,
+        scales=tuple(Scale.of(i) for i in scenario.issues),
+        figures={m.name: dict(m.figures) for m in chosen if m.figures},
     )

@@ -9,6 +9,7 @@ import numpy as np
 
 from accord import __version__
 from accord.jsonable import jsonable, number
+from accord.labels import Scale, outcome_label
 
 if TYPE_CHECKING:  # pandas is imported by the methods that make frames: a forecast need not load it
     import pandas as pd
@@ -44,6 +45,25 @@ def quantile_key(level: float) -> str:
     return f"q{level * 100:g}"
 
 
+def _is_quantile(key: str) -> bool:
+    return key.startswith("q") and key[1:].replace(".", "", 1).isdigit()
+
+
+#: What the keys every forecast row may carry mean (model-specific keys are declared by each
+#: model, ``Model.figures``, and listed as ``model.key``).
+FIGURES = {
+    "outcome": "the forecast: where the issue lands if it is decided, on the issue's own scale",
+    "outcome_label": "the forecast in the issue's words: its anchor when within 2.5 % of the scale of "
+                     "one, else which of the two anchors around it it is closer to; 'no change (status "
+                     "quo)' within 0.5 % of the scale from the status quo (accord.labels)",
+    "p_agreed": "whether the process (rules, vetoes, preconditions; strategic mode, inputs as stated) "
+                "agrees the issue: 1 agreed, 0 not",
+    "agreement": "the process's verdict: agreed, blocked, unchanged (the forecast is the status quo) or "
+                 "closed (the issue never opens)",
+    "q<level>": "a quantile of the model's predictive distribution (q10: the 10 % quantile)",
+}
+
+
 @dataclass
 class Forecast:
     """Outcome per issue and model for one scenario.
@@ -52,7 +72,9 @@ class Forecast:
     issues skipped and why); ``extra[model]`` holds per-issue figures a model adds (e.g. the EUM's
     mean beside its median). A forecast is where an issue lands *if* it is decided;
     ``agreement[model][issue]`` (when filled by :func:`accord.process.agreement.agreement`) says
-    whether the process agrees it: ``p_agreed``, ``status``, ``stage``, ``why``.
+    whether the process agrees it: ``p_agreed``, ``status``, ``stage``, ``why``. ``scales``
+    (one :class:`~accord.labels.Scale` per issue) lets every outcome carry its ``outcome_label``;
+    ``figures[model]`` says what each of the model's extra keys means.
     """
 
     scenario: str
@@ -62,13 +84,32 @@ class Forecast:
     notes: dict[str, list[str]] = field(default_factory=dict)
     extra: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     agreement: dict[str, dict[str, dict]] = field(default_factory=dict)
+    scales: tuple[Scale, ...] = ()
+    figures: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def label(self, model: str, k: int) -> str:
+        """The outcome of ``model`` on the k-th issue in the issue's words (:mod:`accord.labels`)."""
+        scale = self.scales[k] if self.scales else Scale()
+        return outcome_label(float(self.outcomes[model][k]), scale)
+
+    def glossary(self) -> dict[str, str]:
+        """What every key of the forecast rows means (the JSON's ``figures``)."""
+        keys_used = {k for model in self.outcomes for k in self.extra.get(model, {})}
+        out = {k: v for k, v in FIGURES.items()
+               if not ((k in ("p_agreed", "agreement") and not self.agreement)
+                       or (k == "q<level>" and not any(_is_quantile(k) for k in keys_used)))}
+        for model, keys in self.figures.items():
+            if model in self.outcomes:
+                out |= {f"{model}.{k}": v for k, v in keys.items() if k in self.extra.get(model, {})}
+        return out
 
     def _agreement(self, model: str, issue: str) -> dict:
         a = self.agreement.get(model, {}).get(issue)
         return {} if a is None else {"p_agreed": a["p_agreed"], "agreement": a["status"]}
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per (issue, model): ``issue``, ``issue_name``, ``model``, ``outcome`` and extras."""
+        """One row per (issue, model): ``issue``, ``issue_name``, ``model``, ``outcome``, extras,
+        the process's verdict when known, and ``outcome_label``."""
         import pandas as pd
 
         rows = []
@@ -77,14 +118,16 @@ class Forecast:
                 row = {"issue": issue, "issue_name": self.issue_names[k], "model": model, "outcome": float(out[k])}
                 for key, values in self.extra.get(model, {}).items():
                     row[key] = float(values[k])
-                rows.append(row | self._agreement(model, issue))
+                # the label last: columns that were there keep their places
+                rows.append(row | self._agreement(model, issue) | {"outcome_label": self.label(model, k)})
         return pd.DataFrame(rows)
 
     def to_json(self) -> dict:
         forecasts = []
         for model, out in self.outcomes.items():
             for k, issue in enumerate(self.issue_ids):
-                item = {"issue": issue, "issue_name": self.issue_names[k], "model": model, "outcome": number(out[k])}
+                item = {"issue": issue, "issue_name": self.issue_names[k], "model": model, "outcome": number(out[k]),
+                        "outcome_label": self.label(model, k)}
                 for key, values in self.extra.get(model, {}).items():
                     item[key] = number(values[k])
                 forecasts.append(item | self._agreement(model, issue))
@@ -92,6 +135,7 @@ class Forecast:
             "accord_version": __version__,
             "scenario": self.scenario,
             "forecasts": forecasts,
+            "figures": self.glossary(),
             "notes": {m: n for m, n in self.notes.items() if n},
         }
 

@@ -66,7 +66,9 @@ def page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
     pg = context.new_page()
     pg.dialogs = []
-    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
+    # Leaving an editor with unsaved edits asks first (test_readable_results.py checks that); these
+    # flows mean to leave. Any other dialog (an alert from injected script) is recorded.
+    pg.on("dialog", lambda d: d.accept() if d.type == "beforeunload" else (pg.dialogs.append(d.message), d.dismiss()))
     pg.external = []
     pg.on("request", lambda r: r.url.startswith(("http://127.0.0.1", "data:", "blob:")) or pg.external.append(r.url))
     pg.set_default_timeout(30_000)

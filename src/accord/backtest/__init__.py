@@ -50,9 +50,10 @@ __all__ = [
 
 def backtest(scenario: Scenario, models=None, capability="equal", *, split=None, seed: int = 0,
              n_boot: int = 2000, draws: int = 10, reference: str = "compromise",
-             params: dict[str, dict] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+             params: dict[str, dict] | None = None, progress=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(summary, predictions) for a scenario with known outcomes; ``split`` keeps issues whose
-    DEU split is that value (or one of those values)."""
+    DEU split is that value (or one of those values); ``progress(done, total)`` as in
+    :func:`predict`."""
     if split not in (None, "all"):
         keep = {split} if isinstance(split, str) else set(split)
         table = issue_table(scenario)
@@ -60,7 +61,7 @@ def backtest(scenario: Scenario, models=None, capability="equal", *, split=None,
         if not ids:
             raise ScenarioError(f"no issue has split {split!r}")
         scenario = scenario.with_issues(ids)
-    pred = predict(scenario, models, capability, seed=seed, draws=draws, params=params)
+    pred = predict(scenario, models, capability, seed=seed, draws=draws, params=params, progress=progress)
     names = set(pred["model"])
     if reference not in names:
         ref = predict(scenario, [reference], capability, seed=seed, draws=draws, params=params)
@@ -73,7 +74,7 @@ def backtest(scenario: Scenario, models=None, capability="equal", *, split=None,
 
 def backtest_command(path, models=None, capability="equal", *, split=None, seed: int = 0,
                      n_boot: int = 2000, draws: int = 10, reference: str = "compromise",
-                     return_predictions: bool = False) -> tuple:
+                     return_predictions: bool = False, progress=None) -> tuple:
     """Read ``path`` (DEU folder or deposit file, or any scenario file with ``meta.outcomes``),
     backtest, and return ``(report, summary)``.
 
@@ -95,7 +96,7 @@ def backtest_command(path, models=None, capability="equal", *, split=None, seed:
     if isinstance(capability, str):
         capability = [c.strip() for c in capability.split(",") if c.strip()] or ["equal"]
     summary, pred = backtest(scenario, models, capability, split=split, seed=seed, n_boot=n_boot,
-                             draws=draws, reference=reference)
+                             draws=draws, reference=reference, progress=progress)
     n_issues = int(pred["issue"].nunique())
     report = {
         "n_issues": n_issues,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,7 +57,8 @@ def _seed(seed: int, model: str, unit: int) -> np.random.SeedSequence:
 
 
 def run_model(model, arrays: ScenarioArrays, capability: np.ndarray, unit_list: list[Unit], *,
-              seed: int = 0, draws: int = 1, params: dict | None = None) -> dict:
+              seed: int = 0, draws: int = 1, params: dict | None = None,
+              tick: Callable[[], None] | None = None) -> dict:
     """Forecast every issue of every unit with one model.
 
     Returns a dict of per-issue arrays over the whole scenario: ``forecast`` (NaN where none),
@@ -85,6 +87,8 @@ def run_model(model, arrays: ScenarioArrays, capability: np.ndarray, unit_list: 
         return np.array(outs), qs
 
     for u, unit in enumerate(unit_list):
+        if tick is not None and u:
+            tick()
         pieces = [(unit.issues, unit.actors)]
         try:
             results = [attempt(unit.issues, unit.actors, u)]
@@ -105,6 +109,8 @@ def run_model(model, arrays: ScenarioArrays, capability: np.ndarray, unit_list: 
             forecast[idx] = outs[0] if n_draws == 1 else np.median(outs, axis=0)
             for level, values in qs.items():
                 quantiles.setdefault(level, np.full(m, np.nan))[idx] = values
+    if tick is not None and unit_list:
+        tick()
     bad = np.isnan(forecast) & (reason == None)  # noqa: E711 (object array)
     reason[bad] = "no forecast (NaN)"
     lo, hi = arrays.lower, arrays.upper
@@ -121,9 +127,11 @@ def _why(exc: Exception) -> str:
 
 
 def predict(scenario: Scenario, models=None, capability="equal", *, seed: int = 0, draws: int = 10,
-            params: dict[str, dict] | None = None) -> pd.DataFrame:
+            params: dict[str, dict] | None = None,
+            progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """One row per (model, capability scheme, scored issue) with ``forecast``, ``outcome``,
-    ``abs_error``, ``reason`` (why no forecast), the issue context and any quantiles ``q…``."""
+    ``abs_error``, ``reason`` (why no forecast), the issue context and any quantiles ``q…``.
+    ``progress(done, total)`` is called after each unit (issues run together) of each model."""
     chosen = registry.resolve(models if models is None or isinstance(models, (list, tuple)) else [models])
     schemes = [capability] if isinstance(capability, str) else list(capability)
     table = issue_table(scenario)
@@ -132,15 +140,25 @@ def predict(scenario: Scenario, models=None, capability="equal", *, seed: int = 
     arrays = scenario.arrays()
     scored = table["scored"].to_numpy()
     frames = []
+    plan = []
     for scheme in schemes:
         cap = capability_matrix(scenario, scheme)
-        unit_list = units(arrays, table["group"].to_numpy(), cap, scored)
+        plan.append((scheme, cap, units(arrays, table["group"].to_numpy(), cap, scored)))
+    total, done = sum(len(u) for _, _, u in plan) * len(chosen), 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    for scheme, cap, unit_list in plan:
         for model in chosen:
             # Keyword arguments from the scenario's records pass only when keyed by id (roles),
             # so that they hold on each proposal's subset of actors and issues.
             given = dict(model.scenario_kwargs(scenario)) if model.kwargs_by_id and model.scenario_kwargs else {}
             res = run_model(model, arrays, cap, unit_list, seed=seed, draws=draws,
-                            params=given | dict((params or {}).get(model.name) or {}))
+                            params=given | dict((params or {}).get(model.name) or {}), tick=tick)
             df = table.loc[scored, ["issue", "group", "split", "procedure", "rule", "outcome"]].copy()
             df.insert(0, "capability", scheme)
             df.insert(0, "model", model.name)

@@ -13,7 +13,7 @@ from accord.errors import AccordError
 # Each command module adds its commands to the one Typer app when imported, in the order
 # `accord --help` lists them.
 # isort: off
-from accord.cli import forecast, simulate, process, backtest, web, draft, store  # noqa: F401, E402
+from accord.cli import forecast, explain, simulate, process, backtest, web, draft, store  # noqa: F401, E402
 # isort: on
 
 __all__ = ["app", "main"]

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from accord.cli.common import Fmt, ModelOpt, _emit_machine, _fmt, app, out
+from accord.cli.common import Fmt, ModelOpt, _emit_machine, _fmt, app, out, progress_bar
 
 
 @app.command()
@@ -32,8 +32,11 @@ def backtest(
         models = [m.strip() for name in model for m in name.split(",") if m.strip()]
         if "all" in models:
             models = None
-    report, df, pred = backtest_command(path, models=models, capability=capability, split=split, seed=seed,
-                                        n_boot=boot, return_predictions=True)
+    with progress_bar("backtest", "proposals × models") as bar:
+        task = bar.add_task("units", total=None)
+        report, df, pred = backtest_command(
+            path, models=models, capability=capability, split=split, seed=seed, n_boot=boot, return_predictions=True,
+            progress=lambda done, total: bar.update(task, completed=done, total=total))
     if plot is not None:
         from accord.backtest import interval_coverage
         from accord.report.reliability import plot_reliability

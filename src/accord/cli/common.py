@@ -43,6 +43,25 @@ InputFormatOpt = Annotated[
 ]
 
 
+def progress_bar(what: str, unit: str = "chunks", *, quiet: bool = False):
+    """A rich progress bar on stderr with the time left, for work that reports its steps (quiet
+    when asked and when stderr is not a terminal)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(
+        TextColumn(f"[bold]{what}"), BarColumn(), MofNCompleteColumn(), TextColumn(unit),
+        TimeElapsedColumn(), TextColumn("· left"), TimeRemainingColumn(), console=err, transient=True,
+        disable=quiet or not err.is_terminal,
+    )
+
+
 def _load(path: Path, input_format: str | None):
     from accord.io import read_scenario
 
@@ -122,3 +141,23 @@ def parse_params(specs: list[str] | None, models) -> dict[str, dict]:
 
 def _fmt(x: float, digits: int = 2) -> str:
     return "—" if x != x else f"{x:.{digits}f}"
+
+
+def print_meanings(scenario, outcomes: dict, title: str = "What the forecasts mean") -> None:
+    """Under a table of numbers: each issue's forecasts in the issue's words (:mod:`accord.labels`),
+    models that say the same thing grouped on one line."""
+    from rich.markup import escape
+
+    from accord.labels import Scale, outcome_label
+
+    out.print(f"[bold]{title}[/bold] [dim](anchors of each issue's scale; 'no change' = within 0.5 % of "
+              "the status quo)[/dim]")
+    for k, issue in enumerate(scenario.issues):
+        scale = Scale.of(issue)
+        groups: dict[str, list[tuple[str, float]]] = {}
+        for name, values in outcomes.items():
+            groups.setdefault(outcome_label(float(values[k]), scale), []).append((name, float(values[k])))
+        out.print(f"  [bold]{escape(issue.name)}[/bold]")
+        for label, models in sorted(groups.items(), key=lambda g: min((x for _, x in g[1] if x == x), default=1e300)):
+            text = ", ".join(f"{name} {_fmt(x, 1)}" for name, x in models)
+            out.print(f"    {escape(label)}: [dim]{escape(text)}[/dim]")

@@ -23,6 +23,7 @@ from accord.cli.common import (
     model_params,
     out,
     parse_params,
+    print_meanings,
 )
 from accord.errors import AccordError
 
@@ -34,7 +35,8 @@ def forecast(
     format: Annotated[Fmt, typer.Option("--format", "-f")] = Fmt.table,
     seed: Annotated[int, typer.Option(help="Seed for stochastic models and draws.")] = 0,
     draws: Annotated[int, typer.Option(help="Monte Carlo draws over the input uncertainty (0: point forecast).")] = 0,
-    region: Annotated[list[str] | None, typer.Option(help="Report P(outcome in LOW:HIGH); repeatable.")] = None,
+    region: Annotated[list[str] | None, typer.Option(help="Report P(outcome in LOW:HIGH), LOW and HIGH in % of each issue's "
+                                                     "scale, or ISSUE=LOW:HIGH in that issue's units; repeatable.")] = None,
     workers: Annotated[int | None, typer.Option(help="Local worker processes for draws (default: one per core when the "
                                                 "first chunks show more than 15 s of work left, else 1).")] = None,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (tcp://HOST:PORT) or 'local'.")] = None,
@@ -42,7 +44,9 @@ def forecast(
                                          "millions of draws (quantiles to 1/1000 of the scale).")] = False,
     set_: Annotated[list[str] | None, typer.Option("--set", help="What-if edit, e.g. russia.assad-fate.position=40 (repeatable).")] = None,
     drop_actor: Annotated[list[str] | None, typer.Option(help="What-if: remove an actor (repeatable).")] = None,
-    position_sd: Annotated[float | None, typer.Option(help="Default position uncertainty (sd, scale units) for stances without a range.")] = None,
+    position_sd: Annotated[str | None, typer.Option(help="Default position uncertainty (sd) for stances without a range: "
+                                                    "a % of each issue's scale (5, 5%), or 'N points' in scale units; "
+                                                    "per-issue values in meta.uncertainty.issues.")] = None,
     salience_sd: Annotated[float | None, typer.Option(help="Default salience uncertainty (sd).")] = None,
     capability_concentration: Annotated[float | None, typer.Option(help="Dirichlet concentration of capability shares (smaller = noisier).")] = None,
     param: ParamOpt = None,
@@ -91,6 +95,7 @@ def forecast(
     if agenda:
         out.print("[dim]A forecast is where an issue lands if it is decided; below it, whether the process "
                   "(rules, vetoes, preconditions, strategic) agrees it. `accord process` says why.[/dim]")
+    print_meanings(s, result.outcomes)
     for name, notes in result.notes.items():
         for note in notes:
             out.print(f"[dim]note ({name}): {escape(note)}[/dim]")
@@ -143,6 +148,9 @@ def trajectory(
         table.add_row(str(row.round), escape(str(row.issue)), _fmt(row.median, 4), _fmt(row.mean, 4),
                       _fmt(row.outcome, 4), str(row.events))
     out.print(table)
+    out.print("[dim]median, mean: the capability × salience weighted median and mean of the positions after "
+              "the round; outcome: the model's forecast then; events: offers, bargains or exchanges in it[/dim]")
+    print_meanings(s, {m.name: traj.forecast}, title="What the last round's outcome means")
     events = [(r + 1, e) for r, evs in enumerate(traj.events) for e in evs]
     if events and len(events) <= events_limit:
         keys = [k for k in events[0][1] if not isinstance(events[0][1][k], (dict, list))][:10]
@@ -207,14 +215,25 @@ def convert(
     source: Annotated[Path, typer.Argument(help="Input scenario (any supported format).")],
     target: Annotated[Path, typer.Argument(help="Output file; format from --to or the extension.")],
     to: Annotated[str | None, typer.Option(help="Output format (yaml, tidy, bdm, ktab-csv, ktab-xml, decide, deu).")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Refuse (exit 2, nothing written) when the target format "
+                                         "cannot hold everything in the scenario.")] = False,
     input_format: InputFormatOpt = None,
 ) -> None:
-    """Convert a scenario between formats."""
-    from accord.io import write_scenario
+    """Convert a scenario between formats, saying what the target format cannot hold."""
+    from accord.io import conversion_losses, target_format, write_scenario
 
     s = _load(source, input_format)
-    fmt = write_scenario(s, target, format=to)
-    err.print(f"wrote {target} ({fmt}: {len(s.actors)} actors, {len(s.issues)} issues, {len(s.stances)} stances)")
+    fmt = target_format(target, to)
+    lost = conversion_losses(s, fmt)
+    if lost and strict:
+        from accord.errors import LossyConversionError
+
+        raise LossyConversionError(fmt, lost)
+    write_scenario(s, target, format=fmt)
+    err.print(f"wrote {escape(str(target))} ({fmt}: {len(s.actors)} actors, {len(s.issues)} issues, {len(s.stances)} stances)")
+    if lost:
+        err.print(f"[yellow]dropped[/yellow] ({fmt} cannot hold them; --strict refuses): " + escape("; ".join(lost)),
+                  highlight=False)
 
 
 @app.command()

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from accord.cli.common import _load, _print_json, app, model_params, out
+from accord.cli.common import _load, _print_json, app, model_params, out, print_meanings
 
 
 class ProcessFmt(StrEnum):
@@ -104,6 +104,12 @@ def process(
         table.add_row(escape(item["issue"]), escape(item["rule"]), agreed, stage, outcome,
                       _f(item["status_quo"]), escape(blockers))
     out.print(table)
+    import numpy as np
+
+    outcomes = np.array([np.nan if i["outcome"] is None else i["outcome"] for i in result.issues()], float)
+    print_meanings(s.with_issues(result.issue_ids), {"process": outcomes},
+                   title="What the outcomes mean" + (" (median given agreement)" if draws else
+                                                     " (agreed outcome, else the status quo)"))
     _print_chips(result, draws)
     for text in result.dropped:
         out.print(f"[dim]dropped precondition: {escape(text)}[/dim]")

@@ -10,18 +10,21 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from accord.cli.common import Fmt, InputFormatOpt, ModelOpt, _fmt, _load, app, err, out
-
-
-def _progress_bar(total_draws: int):
-    """A rich progress bar on stderr for long runs (quiet for small ones and when not a terminal)."""
-    return Progress(
-        TextColumn("[bold]simulating"), BarColumn(), MofNCompleteColumn(), TextColumn("chunks"),
-        TimeElapsedColumn(), console=err, transient=True, disable=total_draws < 2000 or not err.is_terminal,
-    )
+from accord.cli.common import (
+    Fmt,
+    InputFormatOpt,
+    ModelOpt,
+    _fmt,
+    _load,
+    app,
+    err,
+    out,
+    print_meanings,
+    progress_bar,
+)
+from accord.errors import AccordError
 
 
 def forecast_draws(s, models, *, draws, seed, region, workers, scheduler, format, uncertainty, params=None,
@@ -30,8 +33,12 @@ def forecast_draws(s, models, *, draws, seed, region, workers, scheduler, format
     from accord.uncertainty.simulate import parse_region, simulate
 
     regions = [parse_region(r) for r in (region or [])]
+    for r in regions:
+        if r.issue is not None and r.issue not in s.issue_ids:
+            raise AccordError(f"--region {r.text}: unknown issue {r.issue!r}; issues: {', '.join(s.issue_ids)}")
     u = Uncertainty.from_meta(dict(s.meta), **uncertainty)
-    with _progress_bar(draws) as bar:
+    u.check_issues(s.issue_ids)
+    with progress_bar(f"simulating {draws} draws", quiet=draws < 200) as bar:
         task = bar.add_task("draws", total=None)
 
         def progress(done, total):
@@ -56,17 +63,22 @@ def forecast_draws(s, models, *, draws, seed, region, workers, scheduler, format
         sys.stdout.write(summary.to_csv(index=False))
         return
     table = Table(title=f"{escape(s.title)}: {draws} draws, seed {seed}", title_justify="left")
-    cols = ["issue", "model", "point", "mean", "sd", "p10", "p50", "p90"] + [f"P[{lo:g},{hi:g}]" for lo, hi in regions]
+    cols = ["issue", "model", "point", "mean", "sd", "p10", "p50", "p90"]
+    cols += [f"P[{r.low:g},{r.high:g}]" if r.issue is None else f"P[{r.issue} {r.low:g},{r.high:g}]" for r in regions]
     cols += ["decided? (process, inputs as stated)"] if agreed else []
     for c in cols:
-        table.add_column(c, justify="left" if c in ("issue", "model") else "right")
+        table.add_column(escape(c), justify="left" if c in ("issue", "model") or c.startswith("decided") else "right")
     for row in summary.to_dict(orient="records"):
         cells = [escape(row["issue_name"]), row["model"], _fmt(row["outcome"]), _fmt(row["mean"]), _fmt(row["sd"]),
                  _fmt(row["p10"]), _fmt(row["p50"]), _fmt(row["p90"])]
-        cells += [_fmt(row[f"p_{lo:g}_{hi:g}"], 3) for lo, hi in regions]
+        cells += ["" if row[r.key] != row[r.key] else _fmt(row[r.key], 3) for r in regions]
         cells += [escape(short(agreed[row["model"]][row["issue"]]))] if agreed else []
         table.add_row(*cells)
     out.print(table)
+    if regions:
+        out.print("[dim]P\\[LOW,HIGH]: share of draws in LOW–HIGH % of each issue's scale (the same numbers on a "
+                  "0–100 scale); P\\[ISSUE LOW,HIGH]: in that issue's own units[/dim]")
+    print_meanings(s, ens.point, title="What the point forecasts mean")
     if u.none and not (s.arrays().position_low == s.arrays().position_low).any():
         out.print("[dim]note: the scenario gives no uncertainty (no stance low/high, no --position-sd/--salience-sd): every draw equals the point forecast[/dim]")
 
@@ -79,35 +91,44 @@ def sensitivity(
     method: Annotated[str, typer.Option(help="oat (one at a time) or sobol (needs SALib).")] = "oat",
     top: Annotated[int, typer.Option(help="Inputs shown per issue.")] = 8,
     samples: Annotated[int, typer.Option(help="Sobol base sample size N.")] = 256,
-    plot: Annotated[Path | None, typer.Option(help="Write a tornado chart (PNG/SVG).")] = None,
+    position_swing: Annotated[list[str] | None, typer.Option(
+        help="How far a position without a stance range is pushed: a % of each issue's scale (default 10), "
+             "'N points' in scale units, or ISSUE=… for one issue (repeatable).")] = None,
+    plot: Annotated[Path | None, typer.Option(help="Write the tornado charts, one panel per issue (PNG/SVG).")] = None,
     format: Annotated[Fmt, typer.Option("--format", "-f")] = Fmt.table,
     input_format: InputFormatOpt = None,
 ) -> None:
     """Which inputs move each forecast most (tornado)."""
-    from accord.errors import AccordError
     from accord.uncertainty.sensitivity import one_at_a_time, sobol
 
     s = _load(scenario, input_format)
     if issue is not None and issue not in s.issue_ids:
         raise AccordError(f"unknown issue {issue!r}; issues: {', '.join(s.issue_ids)}")
-    if method == "sobol":
-        issues = [issue] if issue else list(s.issue_ids)
-        import pandas as pd
+    swings = _swings(position_swing, s.issue_ids)
+    issues = [issue] if issue else list(s.issue_ids)
+    with progress_bar(f"sensitivity of {model}", "steps") as bar:
+        task = bar.add_task("runs", total=None)
+        if method == "sobol":
+            import pandas as pd
 
-        df = pd.concat([sobol(s, i, model=model, n=samples) for i in issues], ignore_index=True)
-        key = "ST"
-    elif method == "oat":
-        df = one_at_a_time(s, model=model)
-        if issue:
-            df = df[df.issue == issue]
-        key = "swing"
-    else:
-        raise AccordError(f"--method must be oat or sobol, got {method!r}")
+            frames = []
+            for n_done, i in enumerate(issues):
+                frames.append(sobol(s, i, model=model, n=samples, swings=swings, progress=lambda d, t, n_done=n_done: bar.update(
+                    task, completed=n_done * t + d, total=len(issues) * t)))
+            df = pd.concat(frames, ignore_index=True)
+        elif method == "oat":
+            df = one_at_a_time(s, model=model, swings=swings,
+                               progress=lambda d, t: bar.update(task, completed=d, total=t))
+            if issue:
+                df = df[df.issue == issue]
+        else:
+            raise AccordError(f"--method must be oat or sobol, got {method!r}")
     df = df.groupby("issue", sort=False, group_keys=False).head(top)
     if plot is not None and method == "oat":
-        from accord.report.tornado import plot_tornado
+        from accord.report.tornado import plot_tornadoes
 
-        plot_tornado(df, issue=issue or s.issue_ids[0]).figure.savefig(plot, bbox_inches="tight")
+        plot_tornadoes(df, issues, top, names={i.id: i.name for i in s.issues}).savefig(plot, bbox_inches="tight")
+        err.print(f"wrote {plot} (one tornado per issue: {len(issues)})")
     if format is Fmt.json:
         sys.stdout.write(df.to_json(orient="records", indent=2) + "\n")
         return
@@ -121,7 +142,29 @@ def sensitivity(
     for row in df.itertuples(index=False):
         table.add_row(*(escape(str(v)) if isinstance(v, str) else _fmt(v) for v in row))
     out.print(table)
-    del key
+    if method == "oat":
+        spans = ", ".join(f"{i}: ±{v:g}" for i, v in zip(s.issue_ids, swings.position_swings(s.arrays()), strict=True))
+        out.print(f"[dim]low/high: the input's stance range, else a position ± its issue's swing ({escape(spans)}), "
+                  f"a salience ± {swings.salience:g}, a capability × (1 ± {swings.capability:g}); "
+                  "outcome_low/high: the forecast then; swing: their difference[/dim]")
+
+
+def _swings(specs: list[str] | None, issue_ids):
+    """``--position-swing`` options as :class:`~accord.uncertainty.sensitivity.Swings`."""
+    from accord.uncertainty.sampling import parse_spread
+    from accord.uncertainty.sensitivity import Swings
+
+    default, per_issue = Swings(), {}
+    for spec in specs or ():
+        issue, eq, amount = spec.rpartition("=")
+        value = parse_spread(amount, "--position-swing")
+        if not eq:
+            default = Swings(position=value[0], position_unit=value[1])
+        elif issue not in issue_ids:
+            raise AccordError(f"--position-swing {spec}: unknown issue {issue!r}; issues: {', '.join(issue_ids)}")
+        else:
+            per_issue[issue] = value
+    return Swings(position=default.position, position_unit=default.position_unit, issues=per_issue)
 
 
 @app.command()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from accord.errors import InputFileError, UnknownEstimateError
+from accord.errors import InputFileError, LossyConversionError, UnknownEstimateError
 from accord.io import csv_formats, yaml_format
 from accord.io._files import read_text, write_atomic
 from accord.scenario import Scenario
@@ -115,14 +115,35 @@ def read_scenario(path: str | os.PathLike, format: str | None = None) -> Scenari
     return _read_other(fmt, p)
 
 
-def write_scenario(scenario: Scenario, path: str | os.PathLike, format: str | None = None) -> str:
-    """Write ``scenario`` to ``path`` atomically; the format follows ``format`` or the extension."""
-    p = Path(path)
+def target_format(path: str | os.PathLike, format: str | None = None) -> str:
+    """The format ``write_scenario`` writes ``path`` in: ``format``, else from the extension."""
     fmt = format or {
         ".yaml": "yaml", ".yml": "yaml", ".csv": "tidy", ".xml": "ktab-xml", ".tsv": "decide",
-    }.get(p.suffix.lower())
+    }.get(Path(path).suffix.lower())
     if fmt is None:
         raise InputFileError(f"{path}: cannot tell which format to write; pass --to, one of {', '.join(FORMATS)}")
+    return fmt
+
+
+def conversion_losses(scenario: Scenario, format: str) -> list[str]:
+    """What writing ``scenario`` as ``format`` loses (:mod:`accord.io.losses`): one phrase per
+    field, empty when the format holds everything."""
+    from accord.io.losses import conversion_losses as losses
+
+    return losses(scenario, format)
+
+
+def write_scenario(scenario: Scenario, path: str | os.PathLike, format: str | None = None, *,
+                   strict: bool = False) -> str:
+    """Write ``scenario`` to ``path`` atomically; the format follows ``format`` or the extension.
+    ``strict``: refuse (:class:`LossyConversionError`, nothing written) when the format cannot
+    hold everything in the scenario (:func:`conversion_losses`)."""
+    p = Path(path)
+    fmt = target_format(p, format)
+    if strict and fmt in FORMATS:
+        lost = conversion_losses(scenario, fmt)
+        if lost:
+            raise LossyConversionError(fmt, lost)
     if fmt != "yaml" and scenario.unknown_estimates():
         # Only accord YAML can say "no estimate yet"; the other formats need every number.
         raise UnknownEstimateError(scenario.unknown_estimates())
@@ -142,4 +163,7 @@ def write_scenario(scenario: Scenario, path: str | os.PathLike, format: str | No
 to_frame = csv_formats.to_frame
 from_frame = csv_formats.from_frame
 
-__all__ = ["FORMATS", "detect_format", "from_frame", "read_scenario", "to_frame", "write_scenario"]
+__all__ = [
+    "FORMATS", "conversion_losses", "detect_format", "from_frame", "read_scenario", "target_format", "to_frame",
+    "write_scenario",
+]

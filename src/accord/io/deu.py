@@ -25,7 +25,7 @@ weighted ones; this reproduces the published baselines); ``rp`` becomes the issu
 ``Unan`` issues get :class:`~accord.scenario.DecisionRule` ``consensus`` among the member states
 with a position and those states as vetoes, QMV issues ``majority``; under codecision (``COD``)
 the Parliament holds a veto too. Every actor's capability is 1 (DEU records no capability; see
-:mod:`accord.backtest.capability`). The per-issue columns (outcome, procedure, rule, date, split, …) are
+:mod:`accord.backtest.capability`) unless ``actors.csv`` has a ``capability`` column. The per-issue columns (outcome, procedure, rule, date, split, …) are
 kept as a list of rows in ``Scenario.meta["deu"]``; :func:`deu_table` gives them as a DataFrame.
 """
 
@@ -339,7 +339,9 @@ def _build(issues: pd.DataFrame, positions: pd.DataFrame, actors, title: str, mi
         meta_row["n_positions"] = 0 if g is None else len(g)
         meta_row["n_missing_salience"] = 0 if g is None else int(g["salience"].isna().sum())
         table.append(meta_row)
-    cap = {a: 1.0 for a in actor_ids}
+    # DEU records no capability: 1 for everyone, unless actors.csv has a capability column (as
+    # write_deu writes it), so that a scenario written as DEU and read back keeps its capabilities.
+    cap = {a: float((actors or {}).get(a, {}).get("capability", 1.0)) for a in actor_ids}
     actor_objs = tuple(Actor(a, ACTOR_NAMES.get(a, a), cap[a], group="institution" if a in INSTITUTIONS else "member state") for a in actor_ids)
     meta = {"deu": table, "source": "DEU (Thomson et al. 2006; Thomson et al. 2012; Arregui & Perarnaud 2022)",
             "institution": "eu"}

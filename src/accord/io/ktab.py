@@ -180,8 +180,7 @@ def dumps_ktab_csv(scenario: Scenario) -> str:
         missing = [scenario.issues[k].id for k in range(a.n_issues) if not a.involved[i, k]]
         if missing:
             problems.append(Problem(f"no position on {', '.join(missing)}; KTAB needs one on every issue", f"actors[{actor.id}]"))
-        if a.salience[i].sum() > 1 + 1e-9:
-            problems.append(Problem(f"saliences add up to {100 * a.salience[i].sum():g} %; KTAB allows at most 100", f"actors[{actor.id}]"))
+    problems += _salience_problems(scenario, a)
     if problems:
         raise ScenarioError(problems)
     buf = io.StringIO()
@@ -391,11 +390,22 @@ def write_ktab_xml(scenario: Scenario, path: str | os.PathLike) -> None:
     write_atomic(path, dumps_ktab_xml(scenario))
 
 
+def _salience_problems(scenario: Scenario, a) -> list[Problem]:
+    """KTAB reads saliences as shares of an actor's attention: at most 100 % in all."""
+    return [Problem(f"saliences add up to {100 * a.salience[i].sum():g} %; KTAB allows at most 100", f"actors[{actor.id}]")
+            for i, actor in enumerate(scenario.actors) if a.salience[i].sum() > 1 + 1e-9]
+
+
 def dumps_ktab_xml(scenario: Scenario) -> str:
-    """The KTAB XML text of ``scenario``; a missing position becomes an empty ``<dCoord/>``."""
+    """The KTAB XML text of ``scenario``; a missing position becomes an empty ``<dCoord/>``.
+    Saliences adding up to more than 100 % for an actor are refused, as KTAB (and the reader)
+    refuse them."""
     from xml.sax.saxutils import escape
 
     a = scenario.arrays()
+    problems = _salience_problems(scenario, a)
+    if problems:
+        raise ScenarioError(problems)
     meta = (scenario.meta or {}).get("ktab") or {}
     out = ['<?xml version="1.0" encoding="UTF-8"?>',
            '<Scenario xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:noNamespaceSchemaLocation="smpSchema.xsd">',

@@ -7,8 +7,8 @@ is declared here, never found out by running it or by inspecting signatures.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from accord.models.params import Param
 
@@ -34,7 +34,8 @@ class Model:
     hold for any subset of actors and issues and the backtest passes them too. ``draw_params``
     are (name, value) pairs a Monte Carlo run passes unless the user sets them (the exchange
     model's Monte Carlo draws run in floats, see docs/uncertainty.md); a single forecast never
-    takes them.
+    takes them. ``figures`` says what each key of its result's ``extra`` means (the glossary a
+    forecast's JSON carries beside the numbers).
     """
 
     name: str
@@ -53,6 +54,7 @@ class Model:
     scenario_kwargs: Callable | None = None
     draw_params: tuple[tuple[str, object], ...] = ()
     kwargs_by_id: bool = False
+    figures: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def iterative(self) -> bool:

@@ -218,4 +218,5 @@ MODEL = Model(
     variants=VARIANTS,
     quantiles=True,
     summary="median of a mixture: the top capability × salience actor's position, or a Laplace around the mean",
+    figures={"mean": "mean of the predictive mixture (the outcome is its median)"},
 )

@@ -302,4 +302,7 @@ MODEL = Model(
     scenario_kwargs=_scenario_kwargs,
     kwargs_by_id=True,
     summary="median of a mixture over the advocated positions, with chances learned on DEU III train",
+    figures={"likeliest": "the likeliest single landing point (an advocated position; the outcome is the "
+                          "mixture's median)",
+             "p_likeliest": "the chance of landing exactly on that point"},
 )

@@ -10,6 +10,7 @@ import numpy as np
 
 from accord import __version__
 from accord.jsonable import number
+from accord.labels import Scale, outcome_label
 from accord.process import strategy as chips
 from accord.process.agenda import Agenda
 from accord.process.rules import EPS
@@ -250,7 +251,9 @@ def _issue_point(r: ProcessResult, j: int) -> dict:
         "stage": int(r.stage[0, j]) if agreed else None,
         "opened": opened or None,
         "outcome": number(r.outcome[0, j]),
+        "outcome_label": outcome_label(float(r.outcome[0, j]), Scale.of(iss)),
         "proposal": number(r.proposal[0, j]),
+        "proposal_label": outcome_label(float(r.proposal[0, j]), Scale.of(iss)),
         "status_quo": number(r.status_quo[j]),
         "support": number(r.support[0, j]) if opened else None,
         "blockers": blockers,
@@ -296,6 +299,7 @@ def _issue_draws(r: ProcessResult, j: int) -> dict:
         "stage": int(np.median(stages[agreed])) if agreed.any() else None,
         "stage_distribution": dist,
         "outcome": number(q[1]),
+        "outcome_label": outcome_label(float(q[1]), Scale.of(iss)),
         "outcome_given_agreement": {"mean": number(x.mean()) if x.size else None,
                                     "p5": number(q[0]), "p50": number(q[1]), "p95": number(q[2])},
         "status_quo": number(r.status_quo[j]),

@@ -38,6 +38,42 @@ def _names(results: dict) -> tuple[dict, dict, dict]:
     return actors, issues, colours
 
 
+def row_label(results: dict, row: dict) -> str:
+    """A forecast row's ``outcome_label`` (computed from the issue's scale for results stored
+    before rows carried it)."""
+    if row.get("outcome_label"):
+        return row["outcome_label"]
+    from accord.labels import Scale, outcome_label
+
+    _, issues, _ = _names(results)
+    info = issues.get(row.get("issue"))
+    value = row.get("outcome")
+    return outcome_label(None if value is None else float(value), Scale.of(info) if info else Scale())
+
+
+def names(results: dict) -> dict[str, str]:
+    """Actor and issue ids to their names (what pages show instead of ids)."""
+    actors, issues, _ = _names(results)
+    return {k: v.get("name") or k for k, v in issues.items()} | {k: v.get("name") or k for k, v in actors.items()}
+
+
+def _actor_name(results: dict, actor_id) -> str:
+    actors, _, _ = _names(results)
+    return actors.get(actor_id, {}).get("name") or str(actor_id)
+
+
+def _issue_name(results: dict, issue_id) -> str:
+    _, issues, _ = _names(results)
+    return issues.get(issue_id, {}).get("name") or str(issue_id)
+
+
+def _input_name(results: dict, name: str) -> str:
+    """A sensitivity input in words: ``us.assad-fate.position`` -> ``United States: position``."""
+    actor, _, rest = str(name).partition(".")
+    what = rest.rpartition(".")[2] or rest
+    return f"{_actor_name(results, actor)}: {what}"
+
+
 def _layout(title: str, **extra) -> dict:
     return _LAYOUT | {"title": {"text": esc(title), "x": 0.01}} | extra
 
@@ -56,6 +92,8 @@ def forecast_chart(results: dict) -> dict | None:
             "type": "scatter", "mode": "markers", "name": esc(model),
             "x": [r["outcome"] for r in mine],
             "y": [esc(issues.get(r["issue"], {}).get("name", r["issue"])) for r in mine],
+            "text": [esc(row_label(results, r)) for r in mine],
+            "hovertemplate": "%{y}<br>" + esc(model) + ": %{x:.1f}<br>%{text}<extra></extra>",
             "marker": {"size": 12, "color": PALETTE[k % len(PALETTE)], "symbol": k % 20},
         })
     return {
@@ -145,7 +183,7 @@ def tornado_charts(results: dict) -> list[dict]:
     for (model, issue), part in groups.items():
         part = sorted(part, key=lambda r: abs((r["high"] or 0) - (r["low"] or 0)))[-15:]
         base = part[0].get("base") if part else None
-        labels = [esc(r["input"]) for r in part]
+        labels = [esc(_input_name(results, r["input"])) for r in part]
         data = [
             {"type": "bar", "orientation": "h", "name": "low input", "y": labels,
              "x": [(r["low"] or 0) - (base or 0) for r in part], "base": base, "marker": {"color": "#5b9bd5"}},
@@ -238,6 +276,17 @@ def forecast_table(results: dict) -> tuple[list[str], list[list]]:
     return header, body
 
 
+def forecast_labels(results: dict) -> list[list[str | None]]:
+    """What each cell of :func:`forecast_table` means (its ``outcome_label``), same shape:
+    None under the issue and scale columns."""
+    rows = results.get("forecast", {}).get("forecasts", [])
+    models = list(dict.fromkeys(r["model"] for r in rows))
+    table: dict[str, dict] = {}
+    for r in rows:
+        table.setdefault(r["issue"], {})[r["model"]] = row_label(results, r)
+    return [[None, None, *[by.get(m) for m in models]] for by in table.values()]
+
+
 def agreement_table(results: dict) -> tuple[list[str], list[list]]:
     """Rows of issue × model: whether the process agrees each forecast (``agreed``, ``blocked``,
     ``no change``, ``never opens``), from the forecasts' ``agreement`` keys; empty without them."""
@@ -254,23 +303,42 @@ def agreement_table(results: dict) -> tuple[list[str], list[list]]:
                                 for i, by in table.items()]
 
 
-def offers_table(results: dict) -> tuple[list[str], list[list]]:
-    """Every offer, exchange or bargain of the iterative models, one row each."""
+#: Keys of an offer that hold actor ids, and those that hold issue ids.
+_ACTOR_KEYS = ("actor", "other", "winner", "from", "to", "initiator", "target", "adopted_by")
+_ISSUE_KEYS = ("issue", "in_return_for")
+
+
+def offers_table(results: dict, named: bool = False) -> tuple[list[str], list[list]]:
+    """Every offer, exchange or bargain of the iterative models, one row each; ``named``: actors
+    and issues by name (pages and the report), else by id (the CSV)."""
     rows = []
     keys: list[str] = []
     for model, traj in (results.get("trajectories") or {}).items():
         for r in traj.get("rounds", []):
             for offer in r.get("offers") or []:
+                if named:
+                    offer = {k: _named(results, k, v) for k, v in offer.items()}
                 flat = {"model": model, "round": r["round"]} | {k: _cell(v) for k, v in offer.items()}
                 rows.append(flat)
                 keys += [k for k in flat if k not in keys]
     return keys, [[row.get(k) for k in keys] for row in rows]
 
 
-def distribution_table(results: dict) -> tuple[list[str], list[list]]:
+def _named(results: dict, key: str, value):
+    if key in _ACTOR_KEYS:
+        return [_actor_name(results, v) for v in value] if isinstance(value, list) else (
+            _actor_name(results, value) if isinstance(value, str) else value)
+    if key in _ISSUE_KEYS and isinstance(value, str):
+        return _issue_name(results, value)
+    return value
+
+
+def distribution_table(results: dict, named: bool = False) -> tuple[list[str], list[list]]:
+    """Per model and issue: the draws' n, mean, sd, p10, p50, p90; ``named``: issues by name."""
     rows = (results.get("ensemble") or {}).get("summary") or []
     header = ["model", "issue", "n", "mean", "sd", "p10", "p50", "p90"]
-    return header, [[r.get(k) for k in header] for r in rows]
+    return header, [[_issue_name(results, r.get(k)) if named and k == "issue" else r.get(k) for k in header]
+                    for r in rows]
 
 
 def positions_table(results: dict) -> tuple[list[str], list[list]]:

@@ -43,7 +43,7 @@ def _plotly_js() -> str:
 def render_report(results: dict, *, scenario: Scenario | None = None, provenance: dict | None = None) -> str:
     """The report of a run's results (see :mod:`accord.report.runner` for their layout)."""
     figures = charts.all_charts(results)
-    offers_header, offers = charts.offers_table(results)
+    offers_header, offers = charts.offers_table(results, named=True)
     context = {
         "results": results,
         "scenario": scenario,
@@ -52,8 +52,10 @@ def render_report(results: dict, *, scenario: Scenario | None = None, provenance
         "provenance": provenance or {},
         "charts": figures,
         "forecast_table": charts.forecast_table(results),
+        "forecast_labels": charts.forecast_labels(results),
+        "names": charts.names(results),
         "agreement_table": charts.agreement_table(results),
-        "distribution_table": charts.distribution_table(results),
+        "distribution_table": charts.distribution_table(results, named=True),
         "process_table": charts.process_table(results),
         "offers_table": (offers_header, offers[:MAX_OFFERS]),
         "n_offers": len(offers),

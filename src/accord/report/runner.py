@@ -15,7 +15,10 @@ The results document::
                   "samples": {model: {issue: [outcome per draw]}}} or None,
      "tornado": [{model, issue, input, low, high, base, input_low, input_high}] or None,
      "process": ProcessResult.to_json() plus "timeline" rows, or None,
+     "explain": accord.explain.explain() (compromise; the run's models as the spread) or None,
      "notes": [text, ...]}
+
+Every forecast row carries its ``outcome_label`` (:mod:`accord.labels`).
 """
 
 from __future__ import annotations
@@ -67,7 +70,7 @@ def run_scenario(
     chosen = registry.resolve(models)
     names = [m.name for m in chosen]
     notes: list[str] = []
-    steps = 1 + sum(m.iterative for m in chosen) + (1 if draws else 0) + 2
+    steps = 1 + sum(m.iterative for m in chosen) + (1 if draws else 0) + 3
     done = 0
 
     def step(message: str) -> None:
@@ -108,6 +111,10 @@ def run_scenario(
     process, note = _process(scenario, names, seed, params)
     if note:
         notes.append(note)
+    step("process done")
+    explained, note = _explain(scenario, fc, seed, params)
+    if note:
+        notes.append(note)
     report(1.0, "done")
     return {
         "accord_version": __version__,
@@ -121,6 +128,7 @@ def run_scenario(
         "ensemble": ensemble,
         "tornado": tornado,
         "process": process,
+        "explain": explained,
         "notes": notes + [f"{m}: {n}" for m, ns in fc.notes.items() for n in ns],
     }
 
@@ -192,3 +200,14 @@ def _process(scenario, names, seed, params) -> tuple[dict | None, str | None]:
     data = result.to_json()
     data["timeline"] = [{k: jsonable(v) for k, v in r.items()} for r in timeline_data(result).to_dict("records")]
     return data, None
+
+
+def _explain(scenario, fc, seed, params) -> tuple[dict | None, str | None]:
+    """Why each issue lands where it does, with the compromise model (closed form: a second or
+    so); the run's own forecasts are the spread that says how sure."""
+    from accord.explain import DEFAULT_MODEL, explain
+
+    try:
+        return explain(scenario, DEFAULT_MODEL, spread=fc, seed=seed, params=params), None
+    except AccordError as exc:
+        return None, f"explanation: {exc}"

@@ -5,7 +5,8 @@ Input names: ``ACTOR.capability``, ``ACTOR.ISSUE.position``, ``ACTOR.ISSUE.salie
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -21,16 +22,34 @@ class Swings:
     """How far each input is pushed in the one-at-a-time analysis.
 
     A position goes to its stance range (low/high) when there is one, otherwise ± ``position``
-    scale units; a salience ± ``salience`` (within [0, 1]); a capability × (1 ± ``capability``).
+    percent of the issue's scale (``position_unit="points"``: scale units), or the issue's own
+    swing in ``issues`` (``{issue_id: (value, unit)}``); a salience ± ``salience`` (within
+    [0, 1]); a capability × (1 ± ``capability``). On a 0–100 scale the default, 10 %, is 10
+    points; on a 0–20 scale it is 2.
     """
 
     position: float = 10.0
     salience: float = 0.2
     capability: float = 0.5
+    position_unit: str = "percent"
+    issues: Mapping[str, tuple[float, str]] = field(default_factory=dict)
+
+    def position_swings(self, a: ScenarioArrays) -> np.ndarray:
+        """The position swing of each issue (n_issues,), in its scale units."""
+        span = np.asarray(a.upper, float) - np.asarray(a.lower, float)
+        out = np.empty(a.n_issues)
+        for k, issue in enumerate(a.issue_ids):
+            value, unit = self.issues.get(issue, (self.position, self.position_unit))
+            out[k] = value * (span[k] / 100.0 if unit == "percent" else 1.0)
+        return out
 
 
 def _inputs(a: ScenarioArrays, sw: Swings):
     """(name, kind, actor index, issue index, low value, high value) for every input."""
+    unknown = sorted(set(sw.issues) - set(a.issue_ids))
+    if unknown:
+        raise AccordError(f"position swing for unknown issue(s) {', '.join(unknown)}; issues: {', '.join(a.issue_ids)}")
+    swing = sw.position_swings(a)
     out = []
     for j, actor in enumerate(a.actor_ids):
         c = a.capability[j]
@@ -40,8 +59,8 @@ def _inputs(a: ScenarioArrays, sw: Swings):
             if not a.involved[j, k]:
                 continue
             x = a.position[j, k]
-            lo = a.position_low[j, k] if not np.isnan(a.position_low[j, k]) else max(a.lower[k], x - sw.position)
-            hi = a.position_high[j, k] if not np.isnan(a.position_high[j, k]) else min(a.upper[k], x + sw.position)
+            lo = a.position_low[j, k] if not np.isnan(a.position_low[j, k]) else max(a.lower[k], x - swing[k])
+            hi = a.position_high[j, k] if not np.isnan(a.position_high[j, k]) else min(a.upper[k], x + swing[k])
             out.append((f"{actor}.{issue}.position", "position", j, k, lo, hi))
             s = a.salience[j, k]
             out.append((f"{actor}.{issue}.salience", "salience", j, k, max(0.0, s - sw.salience), min(1.0, s + sw.salience)))
@@ -68,22 +87,50 @@ def _run(model, batch, kwargs):
     return np.asarray(model.forecast(batch, rng=np.random.default_rng(0), **kwargs).outcome, dtype=float)
 
 
-def one_at_a_time(scenario: Scenario, model: str = "compromise", swings: Swings = Swings()) -> pd.DataFrame:
+#: Pieces a long batch is cut into when someone watches its progress.
+PIECES = 20
+
+
+def _run_rows(model, a: ScenarioArrays, rows: int, build: Callable[[slice], ScenarioArrays], kwargs,
+              progress: Callable[[int, int], None] | None) -> np.ndarray:
+    """The forecasts of ``rows`` batch rows, ``build(sl)`` giving the inputs of rows ``sl``; in
+    :data:`PIECES` pieces with ``progress(done, total)`` after each when a caller watches (a
+    deterministic model gives the same numbers either way)."""
+    pieces = PIECES if progress is not None and not model.stochastic and rows > PIECES else 1
+    # (a stochastic model runs whole, from one random stream, so that watching never changes it)
+    cuts = np.linspace(0, rows, pieces + 1).astype(int)
+    out = []
+    for k in range(pieces):
+        out.append(_run(model, build(slice(cuts[k], cuts[k + 1])), kwargs))
+        if progress is not None:
+            progress(k + 1, pieces)
+    return np.concatenate(out, axis=0)
+
+
+def one_at_a_time(scenario: Scenario, model: str = "compromise", swings: Swings = Swings(), *,
+                  progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """Each input pushed to its low and high value in turn, the others held at their estimates.
 
     Returns one row per (issue, input) that touches the issue: ``issue``, ``input``, ``low``,
     ``high``, ``outcome_low``, ``outcome_high``, ``base``, ``swing`` (|outcome_high −
     outcome_low|), sorted by issue then swing, largest first (the order of a tornado chart).
+    ``progress(done, total)`` is called as the runs advance.
     """
     m = registry.get(model)
     a = scenario.arrays()
     kwargs = model_kwargs(scenario, m)
     inputs = _inputs(a, swings)
-    lows = np.array([i[4] for i in inputs])
-    highs = np.array([i[5] for i in inputs])
+    values = np.array([i[4] for i in inputs] + [i[5] for i in inputs])
+    both = inputs + inputs
     base = _run(m, a.replace(capability=a.capability[None], position=a.position[None], salience=a.salience[None]), kwargs)[0]
-    out_lo = _run(m, _with_values(a, inputs, lows), kwargs)
-    out_hi = _run(m, _with_values(a, inputs, highs), kwargs)
+    if progress is None or m.stochastic:  # two batches: a stochastic model's numbers depend on the cut
+        out_lo = _run(m, _with_values(a, inputs, values[:len(inputs)]), kwargs)
+        out_hi = _run(m, _with_values(a, inputs, values[len(inputs):]), kwargs)
+        if progress is not None:
+            progress(1, 1)
+    else:
+        runs = _run_rows(m, a, len(both), lambda sl: _with_values(a, both[sl], values[sl]), kwargs, progress)
+        out_lo, out_hi = runs[:len(inputs)], runs[len(inputs):]
     rows = []
     for r, (name, kind, _j, k, lo, hi) in enumerate(inputs):
         issues = range(a.n_issues) if (kind == "capability" or m.joint) else [k]
@@ -103,10 +150,11 @@ def one_at_a_time(scenario: Scenario, model: str = "compromise", swings: Swings 
 
 def sobol(
     scenario: Scenario, issue: str, model: str = "compromise", n: int = 256, seed: int = 0,
-    swings: Swings = Swings(),
+    swings: Swings = Swings(), *, progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
     """Sobol first-order (S1) and total (ST) indices of one issue's forecast (Saltelli 2002;
     Saltelli et al. 2010), via SALib. Inputs vary uniformly over their one-at-a-time range.
+    ``progress(done, total)`` is called as the runs advance.
 
     Needs the optional extra: ``pip install 'accord[salib]'``.
     """
@@ -134,7 +182,9 @@ def sobol(
             pos[:, j, kk] = x[:, c]
         else:
             sal[:, j, kk] = x[:, c]
-    y = _run(m, a.replace(capability=cap, position=pos, salience=sal), model_kwargs(scenario, m))[:, k]
+    batch = a.replace(capability=cap, position=pos, salience=sal)
+    y = _run_rows(m, a, len(x), lambda sl: batch.replace(capability=cap[sl], position=pos[sl], salience=sal[sl]),
+                  model_kwargs(scenario, m), progress)[:, k]
     res = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=seed)
     df = pd.DataFrame({"input": problem["names"], "S1": res["S1"], "S1_conf": res["S1_conf"],
                        "ST": res["ST"], "ST_conf": res["ST_conf"]})

@@ -9,6 +9,7 @@ seed gives bit-identical results whatever executor runs the chunks and however m
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -22,6 +23,7 @@ from accord.errors import AccordError, ModelError, ParameterError
 from accord.forecast import forecast as point_forecast
 from accord.forecast import model_kwargs
 from accord.jsonable import number
+from accord.labels import Scale, outcome_label
 from accord.models import registry
 from accord.scenario import Scenario, ScenarioArrays
 from accord.uncertainty.executors import Executor, make_executor
@@ -55,22 +57,86 @@ def chunk_sizes(draws: int) -> list[int]:
     return [draws // k + (1 if i < draws % k else 0) for i in range(k)]
 
 
-def parse_region(text: str) -> tuple[float, float]:
-    """``"0:30"`` -> (0.0, 30.0)."""
+@dataclass(frozen=True)
+class Region:
+    """An interval whose probability a Monte Carlo summary reports.
+
+    ``issue`` None: on every issue, ``low``/``high`` being percentages of each issue's scale
+    when ``relative`` (what ``--region 0:30`` means), else scale units; with an ``issue``, on
+    that issue only, in its scale units (``--region ceasefire=50:100``).
+    """
+
+    low: float
+    high: float
+    issue: str | None = None
+    relative: bool = False
+
+    def bounds(self, lower: float, upper: float) -> tuple[float, float]:
+        """The interval in the scale units of an issue running from ``lower`` to ``upper``."""
+        if not self.relative:
+            return self.low, self.high
+        span = upper - lower
+        return lower + self.low * span / 100.0, lower + self.high * span / 100.0
+
+    def applies(self, issue: str) -> bool:
+        return self.issue is None or self.issue == issue
+
+    @property
+    def key(self) -> str:
+        """The summary's column: ``p_0_30`` (every issue), ``p_ceasefire_50_100`` (one issue)."""
+        return f"p_{self.low:g}_{self.high:g}" if self.issue is None else f"p_{self.issue}_{self.low:g}_{self.high:g}"
+
+    @property
+    def text(self) -> str:
+        span = f"{self.low:g}:{self.high:g}"
+        return span if self.issue is None else f"{self.issue}={span}"
+
+
+def parse_region(text: str) -> Region:
+    """``"0:30"``: 0–30 % of every issue's scale (0–30 on a 0–100 scale); ``"ceasefire=50:100"``:
+    50–100 on that issue's own scale."""
+    issue, eq, span = str(text).rpartition("=")
     try:
-        lo, hi = (float(x) for x in text.split(":"))
+        lo, hi = (float(x) for x in span.split(":"))
     except ValueError:
-        raise AccordError(f"--region must look like LOW:HIGH (e.g. 0:30), got {text!r}") from None
+        raise AccordError(f"--region must look like LOW:HIGH (e.g. 0:30, a share of each issue's scale in %) "
+                          f"or ISSUE=LOW:HIGH (in that issue's units), got {text!r}") from None
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise AccordError(f"--region {text}: LOW and HIGH must be finite numbers")
     if lo > hi:
         raise AccordError(f"--region {text}: LOW must not exceed HIGH")
-    return lo, hi
+    if eq and not issue.strip():
+        raise AccordError(f"--region {text}: name the issue before '=' (ISSUE=LOW:HIGH)")
+    return Region(lo, hi, issue.strip() or None, relative=not eq)
+
+
+def _regions(regions, issue_ids) -> tuple[Region, ...]:
+    """Regions from :class:`Region` objects or ``(low, high)`` pairs (scale units, every issue),
+    each naming an issue the ensemble has."""
+    out = tuple(r if isinstance(r, Region) else Region(float(r[0]), float(r[1])) for r in regions)
+    for r in out:
+        if r.issue is not None and r.issue not in issue_ids:
+            raise AccordError(f"--region {r.text}: unknown issue {r.issue!r}; issues: {', '.join(issue_ids)}")
+    return out
+
+
+def region_bounds(regions: Sequence[Region], a: ScenarioArrays) -> np.ndarray:
+    """(n_issues, n_regions, 2): each region's interval on each issue in its units, NaN where the
+    region is another issue's (what a streamed run counts)."""
+    out = np.full((a.n_issues, len(regions), 2), np.nan)
+    for k, issue in enumerate(a.issue_ids):
+        for r, region in enumerate(regions):
+            if region.applies(issue):
+                out[k, r] = region.bounds(float(a.lower[k]), float(a.upper[k]))
+    return out
 
 
 @dataclass
 class Ensemble:
     """Forecasts of many draws: ``draws[model]`` has shape (n_draws, n_issues); with
     ``simulate(..., stream=True)`` no draws are kept (``draws`` is empty) and ``stream`` holds
-    their running summary (:mod:`accord.uncertainty.streaming`)."""
+    their running summary (:mod:`accord.uncertainty.streaming`). ``scales`` (one per issue) give
+    the point forecasts their labels and relative regions their bounds."""
 
     scenario: str
     issue_ids: tuple[str, ...]
@@ -82,8 +148,9 @@ class Ensemble:
     notes: dict[str, list[str]] = field(default_factory=dict)
     stream: Summary | None = None
     stream_models: tuple[str, ...] = ()
-    stream_regions: tuple[tuple[float, float], ...] = ()
+    stream_regions: tuple[Region, ...] = ()
     scale: tuple[np.ndarray, np.ndarray] | None = None  # issues' lower and upper ends
+    scales: tuple[Scale, ...] = ()
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -96,10 +163,12 @@ class Ensemble:
             return self.stream.total
         return next(iter(self.draws.values())).shape[0] if self.draws else 0
 
-    def summary(self, regions: Sequence[tuple[float, float]] = ()) -> pd.DataFrame:
-        """Per issue and model: point forecast, mean, sd, p10, p50, p90 and region probabilities."""
+    def summary(self, regions: Sequence[Region | tuple[float, float]] = ()) -> pd.DataFrame:
+        """Per issue and model: point forecast, mean, sd, p10, p50, p90, the probability of each
+        region that applies to the issue (NaN where one does not) and the point forecast's label."""
         import pandas as pd
 
+        regions = _regions(regions, self.issue_ids)
         if self.stream is not None:
             return pd.DataFrame(self._streamed_rows(regions))
         rows = []
@@ -116,14 +185,29 @@ class Ensemble:
                     "p10": float(q[0, k]), "p50": float(q[1, k]), "p90": float(q[2, k]),
                     "n": int(ok.size),
                 }
-                for lo, hi in regions:
-                    row[f"p_{lo:g}_{hi:g}"] = float(((ok >= lo) & (ok <= hi)).mean()) if ok.size else np.nan
+                for r in regions:
+                    if r.applies(issue) and ok.size:
+                        lo, hi = r.bounds(*self._ends(k))
+                        row[r.key] = float(((ok >= lo) & (ok <= hi)).mean())
+                    else:
+                        row[r.key] = np.nan
+                row["outcome_label"] = self._label(model, k)
                 rows.append(row)
         return pd.DataFrame(rows)
 
-    def _streamed_rows(self, regions) -> list[dict]:
+    def _scale(self, k: int) -> Scale:
+        return self.scales[k] if self.scales else Scale()
+
+    def _ends(self, k: int) -> tuple[float, float]:
+        s = self._scale(k)
+        return s.lower, s.upper
+
+    def _label(self, model: str, k: int) -> str:
+        return outcome_label(float(self.point[model][k]), self._scale(k))
+
+    def _streamed_rows(self, regions: tuple[Region, ...]) -> list[dict]:
         st = self.stream
-        missing = [r for r in regions if tuple(r) not in self.stream_regions]
+        missing = [r.text for r in regions if r not in self.stream_regions]
         if missing:
             raise AccordError(f"a streamed run counts only the regions given to simulate: {missing} were not")
         q = st.quantiles([0.1, 0.5, 0.9], *self.scale)
@@ -138,9 +222,10 @@ class Ensemble:
                     "sd": float(sd[a, k]), "p10": float(q[0, a, k]), "p50": float(q[1, a, k]),
                     "p90": float(q[2, a, k]), "n": n,
                 }
-                for lo, hi in regions:
-                    c = st.regions[a, k, self.stream_regions.index((lo, hi))]
-                    row[f"p_{lo:g}_{hi:g}"] = float(c / n) if n else np.nan
+                for r in regions:
+                    c = st.regions[a, k, self.stream_regions.index(r)]
+                    row[r.key] = float(c / n) if n and r.applies(issue) else np.nan
+                row["outcome_label"] = self._label(model, k)
                 rows.append(row)
         return rows
 
@@ -159,13 +244,17 @@ class Ensemble:
             }))
         return pd.concat(frames, ignore_index=True)
 
-    def to_json(self, regions: Sequence[tuple[float, float]] = ()) -> dict:
+    def to_json(self, regions: Sequence[Region | tuple[float, float]] = ()) -> dict:
+        regions = _regions(regions, self.issue_ids)
+        keys = {r.key for r in regions}
         forecasts = []
         for rec in self.summary(regions).to_dict(orient="records"):
-            item = {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in rec.items()
-                    if not k.startswith("p_") or k in ("p10", "p50", "p90")}
+            k = self.issue_ids.index(rec["issue"])
+            item = {key: (None if isinstance(v, float) and not np.isfinite(v) else v) for key, v in rec.items()
+                    if key not in keys}
             item["regions"] = [
-                {"low": lo, "high": hi, "probability": rec[f"p_{lo:g}_{hi:g}"]} for lo, hi in regions
+                {"low": lo, "high": hi, "probability": number(rec[r.key]), "region": r.text}
+                for r in regions if r.applies(rec["issue"]) for lo, hi in [r.bounds(*self._ends(k))]
             ]
             forecasts.append(item)
         return {
@@ -194,7 +283,7 @@ class _Batch:
     """Chunks one worker runs and summarises in order (streamed runs)."""
 
     chunks: tuple[_Task, ...]
-    regions: tuple[tuple[float, float], ...]
+    regions: np.ndarray  # (n_issues, n_regions, 2) per-issue bounds (region_bounds)
 
 
 def _run_batch(batch: _Batch) -> Summary:
@@ -238,7 +327,7 @@ def simulate(
     progress: Callable[[int, int], None] | None = None,
     params: dict[str, dict] | None = None,
     stream: bool = False,
-    regions: Sequence[tuple[float, float]] = (),
+    regions: Sequence[Region | tuple[float, float]] = (),
 ) -> Ensemble:
     """Forecast ``draws`` perturbed copies of ``scenario`` with each model.
 
@@ -251,7 +340,8 @@ def simulate(
     ``stream=True`` keeps no draws: each worker summarises its chunks as it runs them (mean, sd,
     the draws inside each of ``regions``, a histogram for the quantiles; see
     :mod:`accord.uncertainty.streaming`), so memory stays flat however many draws; the tasks
-    are then :func:`~accord.uncertainty.streaming.batch_sizes` groups of chunks.
+    are then :func:`~accord.uncertainty.streaming.batch_sizes` groups of chunks. ``regions``
+    are :class:`Region` objects or ``(low, high)`` pairs in scale units.
     """
     if draws < 1:
         raise AccordError("--draws must be at least 1")
@@ -270,9 +360,10 @@ def simulate(
     fn = _run_chunk
     if stream:
         fn = _run_batch
-        regions = tuple((float(lo), float(hi)) for lo, hi in regions)
+        regions = _regions(regions, arrays.issue_ids)
+        bounds = region_bounds(regions, arrays)
         cuts = np.cumsum([0, *batch_sizes(len(tasks))])
-        tasks = [_Batch(tuple(tasks[lo:hi]), regions) for lo, hi in zip(cuts[:-1], cuts[1:], strict=True)]
+        tasks = [_Batch(tuple(tasks[lo:hi]), bounds) for lo, hi in zip(cuts[:-1], cuts[1:], strict=True)]
     done = 0
 
     def tick(k: int) -> None:
@@ -307,7 +398,7 @@ def simulate(
             scenario=scenario.title, issue_ids=arrays.issue_ids, issue_names=tuple(i.name for i in scenario.issues),
             draws={}, point=point.outcomes, seed=seed, uncertainty=u, notes=point.notes, stream=summarise(parts),
             stream_models=tuple(m.name for m in chosen), stream_regions=regions,
-            scale=(np.asarray(arrays.lower, float), np.asarray(arrays.upper, float)),
+            scale=(np.asarray(arrays.lower, float), np.asarray(arrays.upper, float)), scales=point.scales,
         )
     return Ensemble(
         scenario=scenario.title,
@@ -318,4 +409,5 @@ def simulate(
         seed=seed,
         uncertainty=u,
         notes=point.notes,
+        scales=point.scales,
     )

@@ -38,6 +38,15 @@ def batch_sizes(n_chunks: int) -> list[int]:
     return [n_chunks // k + (1 if i < n_chunks % k else 0) for i in range(k)]
 
 
+def _bounds(regions, n_issues: int) -> np.ndarray:
+    """(n_issues, n_regions, 2): ``(low, high)`` pairs for every issue, or such an array as is."""
+    arr = np.asarray(regions, float)
+    if arr.ndim == 3:
+        return arr
+    arr = arr.reshape(-1, 2)
+    return np.broadcast_to(arr, (n_issues, *arr.shape))
+
+
 @dataclass
 class Summary:
     """Running summary of draws of ``models`` × issues (arrays (n_models, n_issues, ...))."""
@@ -52,8 +61,10 @@ class Summary:
     high: np.ndarray
 
     @classmethod
-    def of(cls, x: np.ndarray, lower, upper, regions: Sequence[tuple[float, float]]) -> Summary:
-        """The summary of draws ``x`` (n_models, n_draws, n_issues)."""
+    def of(cls, x: np.ndarray, lower, upper, regions) -> Summary:
+        """The summary of draws ``x`` (n_models, n_draws, n_issues). ``regions``: ``(low, high)``
+        pairs for every issue, or an array (n_issues, n_regions, 2) of each issue's bounds (NaN:
+        not counted on that issue; :func:`accord.uncertainty.simulate.region_bounds`)."""
         ok = np.isfinite(x)
         n = ok.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -66,8 +77,10 @@ class Summary:
         n_models, n_draws, n_issues = x.shape
         flat = (np.arange(n_models)[:, None, None] * n_issues + np.arange(n_issues)) * BINS + idx
         hist = np.bincount(flat[ok], minlength=n_models * n_issues * BINS).reshape(n_models, n_issues, BINS)
-        inside = np.stack([(ok & (x >= lo) & (x <= hi)).sum(axis=1) for lo, hi in regions], axis=-1) \
-            if regions else np.zeros((n_models, n_issues, 0), np.int64)
+        bounds = _bounds(regions, n_issues)
+        inside = np.stack([(ok & (x >= bounds[:, r, 0]) & (x <= bounds[:, r, 1])).sum(axis=1)
+                           for r in range(bounds.shape[1])], axis=-1) \
+            if bounds.shape[1] else np.zeros((n_models, n_issues, 0), np.int64)
         low = np.where(n > 0, np.where(ok, x, np.inf).min(axis=1), np.nan)
         high = np.where(n > 0, np.where(ok, x, -np.inf).max(axis=1), np.nan)
         return cls(n=n, mean=mean, m2=m2, hist=hist, regions=inside, total=n_draws, low=low, high=high)

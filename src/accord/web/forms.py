@@ -233,8 +233,54 @@ def scenario_from_draft(draft: dict, base: Scenario | None = None) -> tuple[Scen
     for problem in problems:
         field = field_for(problem.where, draft)
         if field:
-            fields.setdefault(field, problem.message)
+            fields.setdefault(field, _field_message(problem.message))
+            if _RANGE.match(problem.message):
+                # the range is set in the stance details: mark its fields too
+                for end in ("low", "high"):
+                    fields.setdefault(field.rpartition("_")[0] + f"_{end}", "the range excludes the position")
     return (None if problems else scenario), problems, fields
+
+
+_RANGE = re.compile(r"need low <= position <= high, got (\S+) <= (\S+) <= (\S+)")
+
+
+def _field_message(message: str) -> str:
+    m = _RANGE.match(message)
+    if not m:
+        return message
+    low, x, high = m.groups()
+    return f"{x} is outside this stance's range {low}–{high}"
+
+
+def describe(problem: Problem, draft: dict) -> str:
+    """A problem as the editor shows it: actors and issues by name, and where to fix it."""
+    m = _WHERE.match(problem.where or "")
+    actors = {a["id"]: a["name"] or a["id"] for a in draft["actors"]}
+    issues = {i["id"]: i["name"] or i["id"] for i in draft["issues"]}
+    if not m:
+        where = problem.where
+    else:
+        kind, first, second, attr = m.groups()
+        if kind == "actors":
+            where = f"actor {actors.get(first, first)}"
+        elif kind == "issues":
+            where = f"issue {issues.get(first, first)}"
+        else:
+            where = f"{actors.get(first, first)} on {issues.get(second or '', second)}"
+        where += f" ({attr.replace('_', ' ')})" if attr else ""
+    r = _RANGE.match(problem.message)
+    if r:
+        low, x, high = r.groups()
+        message = (f"the position {x} is outside this stance's range {low}–{high}. Widen or clear the range "
+                   "(low, high) under “Uncertainty, rationale and evidence per stance”, or keep the position inside it")
+    else:
+        message = problem.message
+    return f"{where}: {message}" if where else message
+
+
+def anchors_text(issue: dict) -> list[str]:
+    """An issue's anchors as the stance grid's header shows them (``0: No ceasefire``)."""
+    return [line.strip() for line in issue.get("anchors", "").splitlines() if line.strip()]
 
 
 def evidence_cells(draft: dict, base: Scenario | None) -> dict[tuple[int, int], tuple[Evidence, ...]]:

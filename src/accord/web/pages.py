@@ -119,15 +119,17 @@ def editor(request: Request, scenario_id: ScenarioId, version: OptionalNumber = 
 
 
 def _editor_page(request, scenario_id, draft, parent, latest, *, problems=(), fields=None, message="",
-                 conflict=None, unavailable=None, status=200, base=None):
+                 conflict=None, unavailable=None, status=200, base=None, unsaved=False):
     response = render(request, "editor.html", {
         "scenario_id": scenario_id, "draft": draft, "parent": parent, "latest": latest,
         "evidence": forms.evidence_cells(draft, base),
-        "problems": list(problems), "fields": fields or {}, "message": message, "conflict": conflict,
-        "unavailable": unavailable,
+        "problems": [forms.describe(p, draft) for p in problems], "fields": fields or {}, "message": message,
+        "conflict": conflict, "unavailable": unavailable,
         "rules": forms.RULE_KINDS, "default_colour": forms.default_colour,
+        "anchors_text": forms.anchors_text,
         "groups": sorted({a["group"] for a in draft["actors"] if a["group"]}),
         "details_open": any(f.endswith(("_low", "_high")) for f in (fields or {})),
+        "unsaved": unsaved,
     }, status=status)
     if status == 503:
         response.headers["Retry-After"] = "5"
@@ -149,7 +151,7 @@ def _editor_submit(request: Request, scenario_id: int, form):
     except StoreUnavailable as exc:
         # The edit was not saved: show it again, as typed, with what went wrong.
         parent = _int_or_none(form.get("parent")) or 1
-        return _editor_page(request, scenario_id, draft, parent, parent, status=503,
+        return _editor_page(request, scenario_id, draft, parent, parent, status=503, unsaved=True,
                             unavailable=f"Not saved: {exc} Your edits are kept below; save again in a moment.")
 
 
@@ -161,17 +163,20 @@ def _editor_apply(request: Request, scenario_id: int, form, draft):
     action = form.get("action", "save")
     if action in ("add-actor", "add-issue"):
         forms.add_rows(draft, actors=int(action == "add-actor"), issues=int(action == "add-issue"))
-        return _editor_page(request, scenario_id, draft, parent, latest, message="row added; not saved yet", base=base)
+        return _editor_page(request, scenario_id, draft, parent, latest, message="row added; not saved yet",
+                            base=base, unsaved=True)
     scenario, problems, fields = forms.scenario_from_draft(draft, base)
     if problems:
         return _editor_page(request, scenario_id, draft, parent, latest, problems=problems, fields=fields,
-                            status=422, base=base)
+                            status=422, base=base, unsaved=True)
     if action == "check":
-        return _editor_page(request, scenario_id, draft, parent, latest, message="no problems found", base=base)
+        return _editor_page(request, scenario_id, draft, parent, latest, message="no problems found", base=base,
+                            unsaved=True)
     try:
         info = store.save(scenario_id, scenario, parent=parent, message=str(form.get("message", ""))[:1000])
     except Conflict as exc:
-        return _editor_page(request, scenario_id, draft, parent, exc.latest, conflict=str(exc), status=409, base=base)
+        return _editor_page(request, scenario_id, draft, parent, exc.latest, conflict=str(exc), status=409,
+                            base=base, unsaved=True)
     return _see(f"/scenarios/{scenario_id}?message=saved+version+{info.number}")
 
 
@@ -182,7 +187,7 @@ async def check(request: Request, scenario_id: ScenarioId):
     base, _ = await run_in_threadpool(_store(request).load, scenario_id)
     draft = forms.draft_from_form(form)
     _, problems, fields = forms.scenario_from_draft(draft, base)
-    return JSONResponse({"problems": [str(p) for p in problems], "fields": fields})
+    return JSONResponse({"problems": [forms.describe(p, draft) for p in problems], "fields": fields})
 
 
 @router.get("/scenarios/{scenario_id}/versions", response_class=HTMLResponse)
@@ -223,6 +228,11 @@ async def run_start(request: Request, scenario_id: ScenarioId):
         if rounds is not None and not 0 <= rounds <= 1000:
             raise AccordError("rounds must be between 0 and 1000")
         params = api.run_params(models, variant, rounds)
+        for name in models:  # each model's own variant, chosen in its row of the form
+            chosen = str(form.get(f"variant-{name}") or "").strip()
+            if chosen:
+                api.run_params([name], chosen, None)  # refuses a variant the model does not have
+                params[name] = params.get(name, {}) | {"variant": chosen}
         info = await run_in_threadpool(lambda: api.start_run(
             request, scenario_id, _int_or_none(form.get("version")), models, seed=seed, draws=draws,
             params=params, wait=False))
@@ -253,9 +263,11 @@ def run_page(request: Request, run_id: RunId):
         context |= {
             "charts": charts.all_charts(results),
             "forecast_table": charts.forecast_table(results),
+            "forecast_labels": charts.forecast_labels(results),
+            "names": charts.names(results),
             "agreement_table": charts.agreement_table(results),
-            "offers_table": charts.offers_table(results),
-            "distribution_table": charts.distribution_table(results),
+            "offers_table": charts.offers_table(results, named=True),
+            "distribution_table": charts.distribution_table(results, named=True),
             "process_table": charts.process_table(results),
         }
     return render(request, "run.html", context)

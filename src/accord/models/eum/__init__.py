@@ -154,9 +154,12 @@ def forecast(
         involved in an issue (NaN position) are left out of it.
     rng : ignored (the model is deterministic).
     variant : str, optional
-        One of :data:`VARIANTS` (default ``"paper"``).
+        A named bundle of the rule choices below (default ``"paper"``: Scholz, Calbert & Smith
+        2011 as printed; ``"scholz_compatible"``: their code as the reference log runs it;
+        ``"scholz_code"``: that code with its capitulation bug fixed; ``"risk_neutral"``: the
+        paper with every actor risk neutral). A rule given on its own overrides the variant's.
     rounds : int, optional
-        Most rounds to play (default :data:`DEFAULT_ROUNDS`).
+        Most rounds to play (default 10); fewer when positions stop moving (``tol``).
     tol : float or None
         Stop an issue when no position moves more than ``tol`` × position range, or when its
         positions repeat an earlier round's (a cycle). ``None``: always play ``rounds`` rounds.
@@ -295,4 +298,7 @@ MODEL = Model(
     trajectory=trajectory,
     variants=tuple(VARIANTS),
     summary="challenges, offers and moves by expected utility; median after the last round",
+    figures={"mean": "capability × salience weighted mean of the positions after the last round "
+                     "(the outcome is their weighted median)",
+             "rounds": "rounds played before the positions stopped moving or the limit was reached"},
 )

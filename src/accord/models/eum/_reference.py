@@ -40,9 +40,12 @@ class Rules:
     capitulation
         ``"printed"``: capitulate when EU_ji > 0 > EU_ij and EU_ji < |EU_ij|. ``"never"``: the
         reference replication's test compares a value with itself and never fires.
-    q, t
-        Q, the probability the status quo persists without a challenge, and T, the probability
-        that a change without a challenge makes things better. Q = 1 drops the T terms.
+    q
+        Q: the probability the status quo persists when nobody challenges it (Bueno de Mesquita
+        1994). Q = 1 (the default) drops the T terms.
+    t
+        T: the probability that a change nobody challenged makes things better for the actor
+        (used only when Q < 1).
     position_range
         Distances are divided by the range of positions: ``"initial"`` (fixed from the first
         positions), ``"current"`` (recomputed every round) or ``"scale"`` (the issue's scale).

@@ -216,10 +216,15 @@ def exchange_runs(
     rounds : int
         Number of rounds (Decide's iterations).
     variant : {"equal_gain", "random_rate", "randomised_equal_gain"}
+        ``"equal_gain"`` (default: Stokman & Van Oosten's exchange at the rate that gives both
+        traders the same gain), ``"random_rate"`` (a rate drawn uniformly between the traders'
+        break-even rates) or ``"randomised_equal_gain"`` (the equal-gain rate moved up to ``p``
+        of the way to one trader's break-even rate); the random two after Dijkstra et al. 2018.
     p : float
         Randomisation of the equal-gain rate, 0 (none) to 1 (up to a break-even rate).
     forbidden : bool array (n_issues, n_issues) or (n_actors, n_issues, n_issues), optional
-        Trades that may not happen (see :func:`forbidden_linkages`).
+        Trades that may not happen: the scenario's forbidden linkages (``linkages:``), between two
+        issues or for one actor.
     power : array (n_actors, n_issues), optional
         Capability per actor and issue (Decide's per-row power); replaces ``capability``.
     ties : {"first", "random", "decide", "uniform"}
@@ -545,4 +550,6 @@ MODEL = Model(
     # single forecasts and trajectories keep the decimal shadow that reproduces Decide.
     draw_params=(("exact", False),),
     summary="vote trading across issues: equal-gain exchanges of voting positions, highest gain first",
+    figures={"before": "the compromise (capability × salience weighted mean) of the stated positions, "
+                       "before any exchange: the outcome minus what trading moved"},
 )

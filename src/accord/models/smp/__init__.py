@@ -421,4 +421,7 @@ MODEL = Model(
     summary="Multi-dimensional bargaining with probabilistic Condorcet elections, inferred risk "
             "attitudes and third parties; reproduces KTAB's smpc turn by turn.",
     scenario_kwargs=scenario_kwargs,
+    figures={"median": "capability × salience weighted median of the positions after the last turn",
+             "mean": "capability × salience weighted mean of the positions after the last turn "
+                     "(the outcome is the probability-weighted position of KTAB's final state)"},
 )

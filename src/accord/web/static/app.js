@@ -79,7 +79,24 @@
     var form = document.getElementById("editor");
     if (!form) { return; }
     var box = document.getElementById("problems");
+    var details = document.getElementById("stance-details");
+    var unsaved = document.getElementById("unsaved");
     var timer = null;
+    // Unsaved edits: say so beside the save button, and ask before leaving the page.
+    var dirty = form.getAttribute("data-unsaved") === "1";  // a draft sent back unsaved (problems, rows added)
+    form.addEventListener("input", function () {
+      dirty = true;
+      if (unsaved) { unsaved.classList.remove("hidden"); }
+    });
+    form.addEventListener("submit", function () { dirty = false; });
+    window.addEventListener("beforeunload", function (event) {
+      if (!dirty) { return; }
+      event.preventDefault();
+      event.returnValue = "";  // the browser shows its own "leave the page?" question
+    });
+    // A stance's range lives in the collapsed details: open them when it is pointed at.
+    function openDetails() { if (details) { details.open = true; } }
+    form.querySelectorAll("a.range").forEach(function (link) { link.addEventListener("click", openDetails); });
     form.querySelectorAll("input[type=color]").forEach(function (input) {
       input.addEventListener("input", function () {
         var flag = form.querySelector("input[name='" + input.getAttribute("data-set") + "']");
@@ -102,6 +119,7 @@
         list.appendChild(li);
       });
       box.classList.toggle("hidden", result.problems.length === 0);
+      if (Object.keys(result.fields).some(function (name) { return /_(low|high)$/.test(name); })) { openDetails(); }
     }
     function check() {
       var data = new FormData(form);

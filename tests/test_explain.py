@@ -1,0 +1,167 @@
+"""accord explain: summaries, pivotal actors, camps and the smallest change, on scenarios whose
+answers are known by hand and on the Syria example."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from accord.explain import coalitions, explain
+from accord.io import read_scenario
+from accord.scenario import Actor, Issue, Scenario, Stance, from_arrays
+
+from conftest import SYRIA
+
+
+def one_issue(caps, positions, saliences=None, anchors=((0, "left"), (50, "centre"), (100, "right")), sq=None):
+    saliences = saliences or [1.0] * len(caps)
+    ids = [f"a{k}" for k in range(len(caps))]
+    return Scenario(
+        "hand-made", tuple(Actor(a, a.upper(), c) for a, c in zip(ids, caps, strict=True)),
+        (Issue("i", "The issue", anchors=anchors, status_quo=sq),),
+        tuple(Stance(a, "i", x, s) for a, x, s in zip(ids, positions, saliences, strict=True)),
+    )
+
+
+def test_a_dominant_actor_is_the_pivotal_one():
+    # a0 has ten times the others' weight: the compromise is (800 + 20 + 30) / 12 = 70.83; without
+    # a0 it would be 25 (pull 45.8); without a1 75.45 (pull -4.6); without a2 74.5 (pull -3.7).
+    s = one_issue([10, 1, 1], [80, 20, 30])
+    item = explain(s, models=["compromise"], decided=False)["issues"][0]
+    assert item["forecast"] == pytest.approx(850 / 12)
+    assert item["pivotal"] == ["a0"]
+    pulls = {r["actor"]: r["pull"] for r in item["actors"]}
+    assert pulls == pytest.approx({"a0": 850 / 12 - 25, "a1": 850 / 12 - 830 / 11, "a2": 850 / 12 - 820 / 11})
+    # the compromise's derivative in a position is that actor's weight share
+    assert {r["actor"]: r["leverage"] for r in item["actors"]} == pytest.approx({"a0": 10 / 12, "a1": 1 / 12, "a2": 1 / 12})
+    assert "Most pivotal: A0" in item["summary"]
+
+
+def test_the_median_actor_has_all_the_leverage_of_a_weighted_median():
+    s = one_issue([1, 1, 1, 1, 1], [10, 30, 50, 70, 90])
+    item = explain(s, "median", models=["median"], decided=False)["issues"][0]
+    assert item["forecast"] == 50
+    lev = {r["actor"]: r["leverage"] for r in item["actors"]}
+    assert lev == pytest.approx({"a0": 0, "a1": 0, "a2": 1, "a3": 0, "a4": 0})
+
+
+def test_smallest_change_crosses_into_the_next_anchor_region():
+    # Three equal actors at 40, 60, 100: the compromise is 66.7, nearest "centre" (25–75).
+    s = one_issue([1, 1, 1], [40, 60, 100])
+    item = explain(s, models=["compromise"], decided=False)["issues"][0]
+    assert item["forecast"] == pytest.approx(200 / 3) and item["region"] == "centre"
+    ch = item["change"]
+    # To be clearly past 75 (by 0.5 % of the scale) the compromise must gain 8.83 points: one
+    # actor moves 26.5 points (3 × 8.83): a2 cannot (already at 100), a0 from 40 to 66.5 or a1
+    # from 60 to 86.5, on the grid's 0.5 steps. A capability change needs a2 × 2.6 (size 1.6).
+    assert ch["kind"] == "position" and ch["actor"] in ("a0", "a1")
+    assert abs(ch["to"] - ch["from"]) == pytest.approx(26.5)
+    assert ch["anchor"] == "right" and ch["outcome"] >= 75.5
+    assert "smallest single change" in item["summary"]
+
+
+def test_no_anchors_no_change_search_and_coalitions_by_gaps():
+    s = from_arrays([1, 1, 1, 1], [[0], [10], [60], [70]], [[1], [1], [1], [1]])
+    item = explain(s, models=["compromise"], decided=False)["issues"][0]
+    assert item["region"] is None and item["change"] is None
+    assert [c["members"] for c in item["coalitions"]] == [["a0", "a1"], ["a2", "a3"]]
+    assert [c["weight_share"] for c in item["coalitions"]] == pytest.approx([0.5, 0.5])
+    assert "2 camps" in item["summary"]
+
+
+def test_coalitions_cut_at_gaps_relative_to_the_scale():
+    # gaps of 1 on a 0–10 scale are 10 % (one camp); a gap of 3 is 30 % (a cut); on 0–100 the
+    # same positions are one camp
+    a = from_arrays([1, 1, 1], [[0], [1], [2]], [[1], [1], [1]], upper=10).arrays()
+    assert len(coalitions(a, 0)) == 1
+    a = from_arrays([1, 1, 1], [[0], [1], [4]], [[1], [1], [1]], upper=10).arrays()
+    assert [c["members"] for c in coalitions(a, 0)] == [["a0", "a1"], ["a2"]]
+    a = from_arrays([1, 1, 1], [[0], [1], [4]], [[1], [1], [1]], upper=100).arrays()
+    assert len(coalitions(a, 0)) == 1
+
+
+def test_a_status_quo_forecast_reads_no_change():
+    s = one_issue([1, 1], [0, 100], sq=100, anchors=((0, "deal"), (100, "no deal")))
+    doc = explain(s, "nash", models=["nash", "compromise"], decided=False)
+    item = doc["issues"][0]
+    assert item["models"]["nash"]["outcome_label"].startswith("no change (status quo)")
+
+
+@pytest.fixture(scope="module")
+def syria_doc():
+    return explain(read_scenario(SYRIA), models=["compromise", "median", "eum", "nash"])
+
+
+def test_explain_on_syria(syria_doc):
+    doc = syria_doc
+    assert doc["model"] == "compromise" and len(doc["issues"]) == 7
+    by = {i["issue"]: i for i in doc["issues"]}
+    sanctions = by["ukraine-sanctions"]
+    # Russia alone wants the sanctions lifted and the US holds the largest weight against it.
+    assert sanctions["pivotal"][:2] == ["russia", "us"]
+    assert sanctions["outcome_label"] == "closer to 'Sanctions maintained in full' than to 'Sanctions lifted'"
+    assert [c["members"][-1] for c in sanctions["coalitions"]][-1] == "russia"
+    assert by["assad-fate"]["decided"]["status"] == "blocked"
+    assert "Russia" in by["assad-fate"]["decided"]["why"]          # names, not ids
+    for item in doc["issues"]:
+        assert item["summary"].startswith(item["issue_name"] + ":")
+        assert set(item["pivotal"]) <= {r["actor"] for r in item["actors"]}
+        assert np.isfinite(item["forecast"])
+        # pulls add up to nothing in particular, but the most pivotal has the largest |pull|
+        top = max(item["actors"], key=lambda r: abs(r["pull"]))
+        assert item["pivotal"][0] == top["actor"]
+        if item["change"]:
+            assert item["change"]["anchor"] != item["region"]
+    json.dumps(doc, allow_nan=False)
+
+
+def test_explain_cli_table_and_json(run_cli):
+    code, out, err = run_cli("explain", SYRIA, "--models", "compromise,median", "--issue", "ukraine-sanctions")
+    assert code == 0, err
+    assert "Ukraine sanctions relief: the compromise model puts it at 35.6" in out
+    assert "Russia *" in out
+    code, out, err = run_cli("explain", SYRIA, "--models", "compromise", "--format", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert [i["issue"] for i in doc["issues"]][0] == "assad-fate"
+    assert all(isinstance(i["summary"], str) and isinstance(i["pivotal"], list) for i in doc["issues"])
+    code, _, err = run_cli("explain", SYRIA, "--issue", "nope")
+    assert code == 2 and "unknown issue 'nope'" in err
+
+
+def test_explain_with_draws_says_how_sure(run_cli):
+    code, out, err = run_cli("explain", SYRIA, "--models", "compromise", "--draws", "200", "--format", "json",
+                             "--issue", "assad-fate")
+    assert code == 0, err
+    d = json.loads(out)["issues"][0]["draws"]
+    assert d["n"] == 200 and d["p10"] <= d["p50"] <= d["p90"] and 0 <= d["p_same_region"] <= 1
+
+
+def test_a_joint_model_is_explained_without_the_change_search():
+    s = read_scenario(SYRIA).with_issues(["ukraine-sanctions", "ceasefire"])
+    doc = explain(s, "exchange", models=["exchange"], decided=False)
+    assert all(i["change"] is None for i in doc["issues"])
+    assert any("not searched for the joint model exchange" in n for n in doc["notes"])
+    assert doc["issues"][0]["pivotal"]
+
+
+def test_the_readme_and_docs_show_what_explain_says(run_cli):
+    """The README's tour and docs/explain.md quote `accord explain` on the Syria example: the
+    quotes are what it prints today."""
+    import re
+
+    from conftest import ROOT
+
+    code, out, err = run_cli("explain", SYRIA, "--issue", "ukraine-sanctions", "--top", "4")
+    assert code == 0, err
+    said = " ".join(out.split())
+    for doc in ("README.md", "docs/explain.md"):
+        block = re.search(r"\$ accord explain examples/syria-issg-2015.yaml[^\n]*\n(.*?)```",
+                          (ROOT / doc).read_text(encoding="utf-8"), re.S).group(1)
+        paragraph = " ".join(line for line in block.splitlines() if not line.startswith((" actor", " ")))
+        paragraph = " ".join(paragraph.split()).replace("Ukraine sanctions relief (ukraine-sanctions, 0–100) ", "")
+        assert paragraph in said, doc
+        for row in (line for line in block.splitlines() if line.startswith(" ")):
+            assert " ".join(row.split()) in said, (doc, row)
