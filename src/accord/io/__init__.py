@@ -18,7 +18,7 @@ from pathlib import Path
 
 from accord.errors import InputFileError, LossyConversionError, UnknownEstimateError
 from accord.io import csv_formats, yaml_format
-from accord.io._files import read_text, write_atomic
+from accord.io._files import check_output, read_text, write_atomic
 from accord.scenario import Scenario
 
 FORMATS = ("yaml", "tidy", "bdm", "ktab-csv", "ktab-xml", "decide", "deu")
@@ -138,7 +138,7 @@ def write_scenario(scenario: Scenario, path: str | os.PathLike, format: str | No
     """Write ``scenario`` to ``path`` atomically; the format follows ``format`` or the extension.
     ``strict``: refuse (:class:`LossyConversionError`, nothing written) when the format cannot
     hold everything in the scenario (:func:`conversion_losses`)."""
-    p = Path(path)
+    p = check_output(path, what="scenario", folder_ok=format == "deu")
     fmt = target_format(p, format)
     if strict and fmt in FORMATS:
         lost = conversion_losses(scenario, fmt)

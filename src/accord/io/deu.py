@@ -38,8 +38,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from accord.errors import InputFileError, Problem, ScenarioError
-from accord.io._files import read_text, write_atomic
+from accord.errors import InputFileError, OutputFileError, Problem, ScenarioError
+from accord.io._files import check_output, read_text, write_atomic
 from accord.scenario import Actor, DecisionRule, Issue, Scenario, Stance, validate
 
 if TYPE_CHECKING:  # pandas is imported where frames are made: sniffing a file needs none
@@ -372,9 +372,14 @@ def write_deu(scenario: Scenario, folder) -> None:
     Issue columns come from ``meta["deu"]`` when present (else the issue's group, status quo and
     rule); positions and saliences are rescaled to 0–100 from each issue's own scale.
     """
-    folder = Path(folder)
+    folder = check_output(folder, what="DEU folder", folder_ok=True)
     if folder.exists() and not folder.is_dir():
-        raise InputFileError(f"{folder}: a DEU scenario is written to a folder")
+        raise OutputFileError(f"{folder}: a DEU scenario is written to a folder, and this is a file")
+    if not folder.exists():
+        try:
+            folder.mkdir()
+        except OSError as exc:
+            raise OutputFileError(f"cannot create the folder {folder}: {exc.strerror or exc}") from None
     known = {r["isnr"]: r for r in (scenario.meta.get("deu") or [])} if scenario.meta else {}
     issue_lines, scale = [], {}
     for i in scenario.issues:
