@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING
 
 from accord.errors import InputFileError, OutputFileError, Problem, ScenarioError
 from accord.io._files import check_output, read_text, write_atomic
+from accord.io.csv_formats import duplicate_columns
 from accord.scenario import Actor, DecisionRule, Issue, Scenario, Stance, validate
 
 if TYPE_CHECKING:  # pandas is imported where frames are made: sniffing a file needs none
@@ -154,6 +155,7 @@ def _rows(text: str, name: str, delimiter: str) -> tuple[list[str], list[tuple[i
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
         header = [h.strip().strip('"').lower() for h in next(reader)]
+        duplicate_columns(header, name)
         rows = []
         for record in reader:
             if not any(c.strip() for c in record):

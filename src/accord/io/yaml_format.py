@@ -519,6 +519,13 @@ def loads(text: str, name: str = "<string>") -> Scenario:
         meta=dict(meta),
         process=r.process(doc),
     )
+    for key in doc:
+        r.lines.setdefault(str(key), doc.line_of(key))
+    if isinstance(doc.get("meta"), dict):
+        for key, value in doc["meta"].items():
+            r.lines[f"meta.{key}"] = doc["meta"].line_of(key)
+            for sub in value if isinstance(value, dict) else ():
+                r.lines[f"meta.{key}.{sub}"] = value.line_of(sub)
     if not r.problems:
         r.problems += [
             Problem(p.message, p.where, name, r.line_for(p.where)) for p in validate(scenario)

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from accord.errors import AccordError
-from accord.scenario import ScenarioArrays
+from accord.errors import AccordError, ScenarioError
+from accord.scenario import ScenarioArrays, uncertainty_problems
 
 #: Units a position spread may be given in: a percentage of each issue's scale (the default) or
 #: the issue's own scale units.
@@ -79,8 +79,15 @@ class Uncertainty:
     @classmethod
     def from_meta(cls, meta: dict | None, **overrides) -> Uncertainty:
         """Defaults from a scenario's ``meta: {uncertainty: {...}}``, then explicit overrides
-        (``position_sd`` may be a number or text such as ``"2 points"``)."""
+        (``position_sd`` may be a number or text such as ``"2 points"``), each checked: finite,
+        not negative, at most what has a meaning (:func:`accord.scenario.uncertainty_problems`)."""
         raw = dict((meta or {}).get("uncertainty") or {})
+        problems = uncertainty_problems(raw)
+        flags = {k: v for k, v in overrides.items() if v is not None}
+        problems += [type(p)(p.message, "--" + p.where.split(".", 1)[1].replace("_", "-"))
+                     for p in uncertainty_problems(flags, where="option")]
+        if problems:
+            raise ScenarioError(problems)
         raw.update({k: v for k, v in overrides.items() if v is not None})
         known = {"position_sd", "salience_sd", "capability_concentration", "issues"}
         unknown = set(raw) - known
