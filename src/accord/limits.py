@@ -22,9 +22,11 @@ LIMITS: dict[str, tuple[int, str]] = {
     "web_cells": (20_000, "actors × issues in a scenario imported or saved in the web app"),
     "depth": (64, "nesting depth of a YAML or XML file"),
     "digits": (100, "digits in one number of an input file"),
-    "draws": (1_000_000, "Monte Carlo draws in one run"),
+    "draws": (100_000_000, "Monte Carlo draws in one run (without --stream, memory is checked too)"),
     "stages": (1_000, "stages of a process run"),
     "repetitions": (100_000, "repeated runs of a stochastic model (trajectory --repetitions)"),
+    "workers": (256, "local worker processes (--workers)"),
+    "bootstrap": (100_000, "bootstrap resamples of a backtest (--boot)"),
     "samples": (65_536, "Sobol base samples (sensitivity --samples)"),
     "memory_mb": (4_096, "megabytes a sensitivity analysis or a run may allocate for its arrays"),
 }

@@ -13,6 +13,9 @@ from rich.console import Console
 
 from accord.errors import AccordError
 
+#: Largest seed: NumPy's SeedSequence takes any non-negative integer; 2^63 - 1 keeps it in int64.
+MAX_SEED = 2**63 - 1
+
 app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -60,6 +63,21 @@ def progress_bar(what: str, unit: str = "chunks", *, quiet: bool = False):
         TimeElapsedColumn(), TextColumn("· left"), TimeRemainingColumn(), console=err, transient=True,
         disable=quiet or not err.is_terminal,
     )
+def check_plot(path: Path | None) -> None:
+    """Refuse a chart path that cannot be written (missing folder, unknown extension, ...)
+    before any work is done."""
+    if path is not None:
+        from accord.io._files import PLOT_SUFFIXES, check_output
+
+        check_output(path, suffixes=PLOT_SUFFIXES, what="chart")
+
+
+def save_plot(fig, path: Path) -> None:
+    """Write a matplotlib figure atomically; the format follows the extension."""
+    from accord.io._files import PLOT_SUFFIXES, write_with
+
+    write_with(path, lambda tmp: fig.savefig(tmp, bbox_inches="tight", format=path.suffix.lower().lstrip(".")),
+               suffixes=PLOT_SUFFIXES, what="chart")
 
 
 def _load(path: Path, input_format: str | None):

@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
-from accord.cli.common import InputFormatOpt, ModelOpt, app, err
+from accord.cli.common import MAX_SEED, InputFormatOpt, ModelOpt, app, err
 from accord.errors import AccordError
+from accord.limits import check_count
 
 
 @app.command()
@@ -49,14 +50,17 @@ def report(
     output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")] = Path("report.html"),
     model: ModelOpt = None,
     draws: Annotated[int, typer.Option(help="Monte Carlo draws over the input uncertainty (0: none).", min=0)] = 0,
-    seed: Annotated[int, typer.Option(help="Seed for stochastic models and draws.")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed for stochastic models and draws.", min=0, max=MAX_SEED)] = 0,
     input_format: InputFormatOpt = None,
 ) -> None:
     """Write a self-contained HTML report (charts inline; opens offline)."""
     from accord.io import read_scenario
-    from accord.io._files import write_atomic
+    from accord.io._files import check_output, write_atomic
     from accord.report.html import build_report
 
+    check_output(output, what="report")
+    if draws:
+        check_count("--draws", draws, "draws")
     s = read_scenario(scenario, format=input_format)
     html = build_report(s, model, draws=draws, seed=seed)
     write_atomic(output, html)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from accord.errors import InputFileError, LossyConversionError, UnknownEstimateError
 from accord.io import csv_formats, yaml_format
-from accord.io._files import check_output, read_text, write_atomic
+from accord.io._files import check_output, exists, read_text, write_atomic
 from accord.scenario import Scenario
 
 FORMATS = ("yaml", "tidy", "bdm", "ktab-csv", "ktab-xml", "decide", "deu")
@@ -100,7 +100,7 @@ def read_scenario(path: str | os.PathLike, format: str | None = None) -> Scenari
     """Read a scenario from ``path`` (a file, or a DEU folder)."""
     name = str(path)
     p = Path(path)
-    if not p.exists():
+    if not exists(p):
         raise InputFileError(f"no such file: {name}")
     if format is not None and format not in FORMATS:
         raise InputFileError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")

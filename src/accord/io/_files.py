@@ -61,6 +61,19 @@ def _too_large(name: str, size: int, cap: int) -> str:
             "(raise it with ACCORD_MAX_FILE_BYTES)")
 
 
+def exists(path: str | os.PathLike) -> bool:
+    """Whether ``path`` exists; a path the system cannot even look up is an :class:`InputFileError`."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        if exc.errno == 20:  # ENOTDIR: a file where a folder was expected, so the path is not there
+            return False
+        raise InputFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return True
+
+
 def decode(raw: bytes, name: str) -> str:
     if b"\x00" in raw[:4096]:
         raise InputFileError(f"{name} looks like a binary file; expected text (UTF-8)")
@@ -92,17 +105,20 @@ def check_output(path: str | os.PathLike, *, suffixes: tuple[str, ...] | None = 
     if not p.name or p.name in (".", ".."):
         raise OutputFileError(f"{path}: expected a file name for the {what}")
     parent = p.parent
-    if not parent.exists():
-        raise OutputFileError(f"{path}: the folder {parent} does not exist; create it first")
-    if not parent.is_dir():
-        raise OutputFileError(f"{path}: {parent} is not a folder")
-    if p.is_dir() and not folder_ok:
-        raise OutputFileError(f"{path} is a folder; expected a file name for the {what}")
-    if p.exists() and not p.is_dir() and not (p.is_file() or p.is_symlink()):
-        raise OutputFileError(f"{path} is not a regular file; refusing to replace it")
-    n = len(os.fsencode(p.name))
-    if n > _name_max(parent):
-        raise OutputFileError(f"{path}: the file name is {n} bytes; this file system allows {_name_max(parent)}")
+    try:
+        if not parent.exists():
+            raise OutputFileError(f"{path}: the folder {parent} does not exist; create it first")
+        if not parent.is_dir():
+            raise OutputFileError(f"{path}: {parent} is not a folder")
+        n = len(os.fsencode(p.name))
+        if n > _name_max(parent):
+            raise OutputFileError(f"{path}: the file name is {n} bytes; this file system allows {_name_max(parent)}")
+        if p.is_dir() and not folder_ok:
+            raise OutputFileError(f"{path} is a folder; expected a file name for the {what}")
+        if p.exists() and not p.is_dir() and not (p.is_file() or p.is_symlink()):
+            raise OutputFileError(f"{path} is not a regular file; refusing to replace it")
+    except OSError as exc:  # a path too long, a loop of links, no permission to look
+        raise OutputFileError(f"cannot write {path}: {exc.strerror or exc}") from None
     if suffixes is not None and p.suffix.lower() not in suffixes:
         raise OutputFileError(
             f"{path}: cannot tell how to write a {what} from the extension {p.suffix or '(none)'!r}; "

@@ -69,7 +69,7 @@ def sniff_deu(path_or_text) -> str | None:
     """``"deu"`` if ``path_or_text`` (a folder, a file path or a file's text) is DEU data, else None."""
     if isinstance(path_or_text, os.PathLike) or (
         isinstance(path_or_text, str) and "\n" not in path_or_text and len(path_or_text) < 4096
-        and Path(path_or_text).exists()
+        and _is_path(path_or_text)
     ):
         p = Path(path_or_text)
         if p.is_dir():
@@ -86,6 +86,13 @@ def sniff_deu(path_or_text) -> str | None:
         if "isnr" in header and ({"prnr", "out", "rp"} & set(header) or {"actor", "position"} <= set(header)):
             return "deu"
     return None
+
+
+def _is_path(text: str) -> bool:
+    try:
+        return Path(text).exists()
+    except (OSError, ValueError):  # a name too long to be a path, a NUL byte: text, then
+        return False
 
 
 # -- reading ------------------------------------------------------------------------------------

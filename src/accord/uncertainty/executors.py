@@ -7,12 +7,14 @@ so results never depend on which worker ran what. Seeds travel inside the tasks.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
 from accord.errors import AccordError
+from accord.limits import check_count
 
 
 class Executor:
@@ -100,7 +102,7 @@ class DaskExecutor(Executor):
         else:
             try:
                 self.client = Client(scheduler, timeout="10s")
-            except OSError as exc:
+            except (OSError, ValueError, TypeError) as exc:  # unreachable, refused, timed out, bad address
                 raise AccordError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
 
     def map(self, fn, tasks, progress=None):
@@ -142,10 +144,24 @@ def _methods() -> Iterable[str]:
 def make_executor(workers: int = 1, scheduler=None) -> Executor:
     """The executor for ``--workers`` / ``--scheduler``: Dask when a scheduler is named,
     processes when more than one worker, otherwise serial."""
+    if workers is not None:
+        check_count("--workers", workers, "workers")
     if scheduler is not None:
-        return DaskExecutor(scheduler, workers=workers if workers > 1 else None)
+        return DaskExecutor(check_scheduler(scheduler), workers=workers if workers and workers > 1 else None)
     if workers and workers > 1:
         return Processes(workers)
-    if workers is not None and workers < 1:
-        raise AccordError("--workers must be at least 1")
     return Serial()
+
+
+_ADDRESS = re.compile(r"(?:(?:tcp|tls|inproc|ucx|ws|wss)://)?(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}")
+
+
+def check_scheduler(scheduler):
+    """``scheduler`` if it is ``local``, ``inprocess``, a Dask client or an address such as
+    ``tcp://HOST:PORT``; otherwise an :class:`AccordError` saying what is expected."""
+    if not isinstance(scheduler, str) or scheduler in ("local", "inprocess"):
+        return scheduler
+    if not _ADDRESS.fullmatch(scheduler.strip()) or not 0 < int(scheduler.rsplit(":", 1)[1]) < 65536:
+        raise AccordError(f"--scheduler must be 'local' or a Dask scheduler address such as tcp://HOST:8786, "
+                          f"got {scheduler!r}")
+    return scheduler.strip()
