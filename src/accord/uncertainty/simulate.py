@@ -27,7 +27,7 @@ from accord.labels import Scale, outcome_label
 from accord.limits import check_count, check_memory
 from accord.models import registry
 from accord.scenario import Scenario, ScenarioArrays
-from accord.uncertainty.executors import Executor, make_executor
+from accord.uncertainty.executors import Executor, interruptible, make_executor
 from accord.uncertainty.sampling import Uncertainty, sample
 from accord.uncertainty.streaming import Summary, batch_sizes, summarise
 
@@ -385,7 +385,7 @@ def simulate(
         seconds: list[float] = []
         while len(parts) < min(2, len(tasks)):
             t0 = time.perf_counter()
-            parts.append(fn(tasks[len(parts)]))
+            parts.append(interruptible(fn, tasks[len(parts)]))
             seconds.append(time.perf_counter() - t0)
             tick(1)
             if not _auto(seconds, len(tasks) - len(parts), cores):
