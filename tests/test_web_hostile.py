@@ -10,7 +10,6 @@ import io
 import pytest
 
 from accord.errors import AccordError
-
 from web_helpers import csrf_of, make_client, syria_id
 
 SMALL = """\
