@@ -350,3 +350,13 @@ def test_scipy_is_imported_only_when_positions_are_drawn():
     code = "import sys, accord.uncertainty.sampling; print('scipy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_every_limit_is_documented():
+    from accord.limits import LIMITS, limit
+
+    text = (ROOT / "docs" / "reliability.md").read_text(encoding="utf-8")
+    for name in LIMITS:
+        row = next((ln for ln in text.splitlines() if ln.startswith(f"| `ACCORD_MAX_{name.upper()}`")), None)
+        assert row is not None, name
+        assert f"{limit(name):,}" in row.replace(" MiB (", " (") or name == "file_bytes" and "20,971,520" in row, row
