@@ -63,8 +63,11 @@ def sniff_ktab(text: str) -> str | None:
     lines = [ln for ln in head.splitlines() if ln.strip()][:2]
     if len(lines) < 2:
         return None
-    first = [f.strip() for f in next(csv.reader([lines[0]], skipinitialspace=True))]
-    header = [f.strip().lower() for f in next(csv.reader([lines[1]], skipinitialspace=True))]
+    try:
+        first = [f.strip() for f in next(csv.reader([lines[0]], skipinitialspace=True))]
+        header = [f.strip().lower() for f in next(csv.reader([lines[1]], skipinitialspace=True))]
+    except (csv.Error, StopIteration):
+        return None
     if len(first) < 4 or not (first[2].isdigit() and first[3].isdigit()):
         return None
     if len(header) < 5 or header[0] != "actor" or not header[1].startswith("desc"):
@@ -82,11 +85,11 @@ def read_ktab_csv(path: str | os.PathLike) -> Scenario:
 
 def loads_ktab_csv(text: str, name: str = "<ktab csv>") -> Scenario:
     """:func:`read_ktab_csv` on text already read."""
-    rows = [
-        (number, [f.strip() for f in row])
-        for number, row in enumerate(csv.reader(io.StringIO(text), skipinitialspace=True), start=1)
-        if any(f.strip() for f in row)
-    ]
+    reader = csv.reader(io.StringIO(text), skipinitialspace=True)
+    try:
+        rows = [(reader.line_num, [f.strip() for f in row]) for row in reader if any(f.strip() for f in row)]
+    except csv.Error as exc:
+        raise InputFileError(f"{name}:{reader.line_num}: cannot parse CSV: {exc}") from None
     if len(rows) < 2:
         raise InputFileError(f"{name}: a KTAB CSV needs a scenario line, a header line and actor rows")
     line1, first = rows[0]
