@@ -48,9 +48,10 @@ def check_count(flag: str, value: int, name: str, *, low: int = 1) -> int:
     """``value`` of a command-line flag or field, or :class:`AccordError` when it is below
     ``low`` or above the limit ``name``."""
     high = limit(name)
-    if not low <= value <= high:
-        hint = f" (raise it with ACCORD_MAX_{name.upper()})" if value > high else ""
-        raise AccordError(f"{flag} must be between {low:,} and {high:,}, got {value:,}{hint}")
+    if value < low:
+        raise AccordError(f"{flag} must be at least {low:,}, got {value:,}")
+    if value > high:
+        raise AccordError(f"{flag} must be at most {high:,}, got {value:,} (raise it with ACCORD_MAX_{name.upper()})")
     return value
 
 

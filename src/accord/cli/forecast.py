@@ -118,7 +118,7 @@ def trajectory(
     seed: Annotated[int, typer.Option(help="Seed for stochastic models.", min=0, max=MAX_SEED)] = 0,
     events_limit: Annotated[int, typer.Option(help="Show the events table when there are at most this many events.")] = 200,
     param: ParamOpt = None,
-    repetitions: Annotated[int, typer.Option(help="Runs of a stochastic model: report each round's min, mean and max over them.", min=1)] = 1,
+    repetitions: Annotated[int, typer.Option(help="Runs of a stochastic model: report each round's min, mean and max over them.")] = 1,
     input_format: InputFormatOpt = None,
 ) -> None:
     """Round-by-round positions, offers and outcomes of an iterative model."""
