@@ -360,3 +360,15 @@ def test_every_limit_is_documented():
         row = next((ln for ln in text.splitlines() if ln.startswith(f"| `ACCORD_MAX_{name.upper()}`")), None)
         assert row is not None, name
         assert f"{limit(name):,}" in row.replace(" MiB (", " (") or name == "file_bytes" and "20,971,520" in row, row
+
+
+def test_param_values_are_read_as_meant(run_cli):
+    """``-p`` values follow the scenario files' YAML (``010`` is ten); yes/no are switches."""
+    from accord.cli.common import parse_params
+    from accord.models import registry
+
+    exchange = registry.resolve(["exchange"])
+    assert parse_params(["repetitions=010", "exact=yes", "p=1e-1"], exchange) == {
+        "exchange": {"repetitions": 10, "exact": True, "p": 0.1}}
+    assert parse_params(["exact=off"], exchange)["exchange"]["exact"] is False
+    refused(run_cli, "forecast", SYRIA, "-m", "focal", "-p", "rho=" + "9" * 400, fragments=["rho"])

@@ -150,6 +150,13 @@ def _parse(text: str, name: str) -> Any:
         raise InputFileError(f"{name}: not valid YAML: {exc}") from None
 
 
+def value(text: str, name: str = "value"):
+    """One value typed on a command line, read as scenario files are (YAML 1.2 core: ``010`` is
+    ten, ``1e3`` a number, ``no`` text); an :class:`InputFileError` naming ``name`` if it is not
+    valid YAML."""
+    return _parse(text, name)
+
+
 def _build(node: yaml.Node):
     if isinstance(node, yaml.MappingNode):
         if node.tag not in _COLLECTION_TAGS:
