@@ -79,7 +79,7 @@ YAML_CASES = {
     "complex-key": (GOOD.replace("title: t", "title: t\n? [a, b]\n: c"), ["s.yaml:2", "key must be a plain value"]),
     "uncertainty-nan": (GOOD + "meta:\n  uncertainty: {position_sd: .nan}\n", ["s.yaml:13", "position_sd", "finite"]),
     "uncertainty-inf": (GOOD + "meta:\n  uncertainty: {salience_sd: .inf}\n", ["s.yaml:13", "salience_sd"]),
-    "uncertainty-huge": (GOOD + "meta:\n  uncertainty: {position_sd: 1e300}\n", ["s.yaml:13", "position_sd", "widest"]),
+    "uncertainty-huge": (GOOD + "meta:\n  uncertainty: {position_sd: 1e300}\n", ["s.yaml:13", "position_sd", "at most 100"]),
     "uncertainty-negative": (GOOD + "meta:\n  uncertainty: {capability_concentration: -1}\n", ["s.yaml:13", "capability_concentration"]),
     "uncertainty-text": (GOOD + "meta:\n  uncertainty: {position_sd: lots}\n", ["s.yaml:13", "must be a number"]),
     "uncertainty-unknown": (GOOD + "meta:\n  uncertainty: {sd: 3}\n", ["s.yaml:13", "unknown field 'sd'"]),
@@ -273,7 +273,7 @@ def test_sensitivity_refuses_what_would_not_fit_in_memory(tmp_path, run_cli):
 # -- output paths ------------------------------------------------------------------------------
 @pytest.mark.parametrize("make_args, fragments", [
     (lambda d: ["convert", SYRIA, d / "missing" / "s.yaml"], ["does not exist"]),
-    (lambda d: ["convert", SYRIA, d], ["is a folder"]),
+    (lambda d: ["convert", SYRIA, d], ["cannot tell which format", "--to"]),  # a folder is a DEU target
     (lambda d: ["convert", SYRIA, d / ("n" * 300 + ".yaml")], ["file name is", "bytes"]),
     (lambda d: ["convert", SYRIA, d / "s.docx"], ["--to"]),
     (lambda d: ["report", SYRIA, "-o", d], ["is a folder"]),

@@ -34,7 +34,7 @@ from datetime import date as _date
 
 import numpy as np
 
-from accord.errors import Problem, ScenarioError, UnknownEstimateError
+from accord.errors import AccordError, Problem, ScenarioError, UnknownEstimateError
 from accord.limits import limit
 
 DECISION_RULES = ("none", "consensus", "unanimity", "majority")
@@ -458,13 +458,41 @@ def date_problem(text: str, where: str) -> Problem | None:
     return None
 
 
+#: Units a position spread may be given in: a percentage of each issue's scale (the default) or
+#: the issue's own scale units.
+POSITION_UNITS = ("percent", "points")
+_AMOUNT = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(%|pc|percent|pt|pts|points?|units?)?\s*$")
+
+
+def parse_spread(value, what: str = "position_sd") -> tuple[float, str]:
+    """A position spread as (number, unit): ``5``, ``"5"`` and ``"5%"`` are 5 % of each issue's
+    scale; ``"5 points"`` (``pt``, ``units``) is 5 in the issue's own units.
+
+    >>> parse_spread("2.5 points"), parse_spread(10)
+    ((2.5, 'points'), (10.0, 'percent'))
+    """
+    if isinstance(value, bool):
+        raise AccordError(f"{what} must be a number (a percentage of the scale) or 'N points', got {value!r}")
+    if isinstance(value, (int, float)):
+        number, unit = float(value), "percent"
+    else:
+        m = _AMOUNT.match(str(value))
+        if not m:
+            raise AccordError(f"{what} must be a number (a percentage of the issue's scale, e.g. 5 or 5%) "
+                              f"or a number of scale points (e.g. '2 points'), got {value!r}")
+        number = float(m.group(1))
+        unit = "points" if (m.group(2) or "%").startswith(("pt", "point", "unit")) else "percent"
+    if not math.isfinite(number) or number < 0:
+        raise AccordError(f"{what} must be a finite number >= 0, got {value!r}")
+    return number, unit
+
+
 def uncertainty_problems(values: Mapping, where: str = "meta.uncertainty") -> list[Problem]:
     """Problems with scenario-wide uncertainty settings (``meta.uncertainty`` or the matching
     command-line options): known names, finite numbers, within the range that has a meaning.
 
     A number for ``position_sd`` is a percentage of each issue's scale (at most 100: wider puts
-    every draw at the scale's ends); text such as ``"2 points"`` is read, and checked, by
-    :func:`accord.uncertainty.sampling.parse_spread`.
+    every draw at the scale's ends); text such as ``"2 points"`` is read by :func:`parse_spread`.
     """
     if not isinstance(values, Mapping):
         return [Problem(f"expected a mapping with {', '.join(UNCERTAINTY_FIELDS)}, got {type(values).__name__}", where)]
@@ -481,8 +509,17 @@ def uncertainty_problems(values: Mapping, where: str = "meta.uncertainty") -> li
                 if isinstance(spec, Mapping):
                     out += [p for p in uncertainty_problems(spec, f"{w}.{issue}")
                             if p.where.rsplit(".", 1)[-1] in ("position_sd", "salience_sd")]
-        elif v is None or (key == "position_sd" and isinstance(v, str)):
+        elif v is None:
             continue
+        elif key == "position_sd":
+            try:
+                number, unit = parse_spread(v)
+            except AccordError as exc:
+                out.append(Problem(str(exc), w))
+                continue
+            if unit == "percent" and number > 100:
+                out.append(Problem(f"position_sd is a percentage of the scale and must be at most 100 (wider puts "
+                                   f"every draw at the scale's ends); write 'N points' for scale units, got {v!r}", w))
         elif isinstance(v, bool) or not isinstance(v, (int, float)):
             out.append(Problem(f"{key} must be a number, got {v!r}", w))
         elif key == "capability_concentration":
@@ -492,9 +529,6 @@ def uncertainty_problems(values: Mapping, where: str = "meta.uncertainty") -> li
             out.append(Problem(f"{key} must be a finite number >= 0, got {v!r}", w))
         elif key == "salience_sd" and v > 0.5:
             out.append(Problem(f"salience_sd must be at most 0.5 (the widest a salience in [0, 1] can vary), got {v!r}", w))
-        elif key == "position_sd" and v > 100:
-            out.append(Problem(f"position_sd is a percentage of the scale and must be at most 100 (wider puts every "
-                               f"draw at the scale's ends); write 'N points' for scale units, got {v!r}", w))
     return out
 
 

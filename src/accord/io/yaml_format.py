@@ -112,9 +112,14 @@ def _scalar(node: yaml.ScalarNode):
                                node.start_mark) from None
 
 
+def _unquoted(node: yaml.Node) -> bool:
+    """A scalar typed without quotes (PyYAML marks its style None, libyaml an empty string)."""
+    return isinstance(node, yaml.ScalarNode) and not node.style
+
+
 def _raw(node: yaml.Node, value) -> str | None:
     """The typed text of a plain scalar read as something other than text."""
-    if isinstance(node, yaml.ScalarNode) and node.style is None and not isinstance(value, str):
+    if _unquoted(node) and not isinstance(value, str):
         return node.value
     return None
 
@@ -145,7 +150,11 @@ def _parse(text: str, name: str) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark else ""
-        raise InputFileError(f"{name}{line}: not valid YAML: {exc.problem or exc.context}") from None
+        problem = exc.problem or exc.context
+        if "maximum nesting depth" in str(problem):  # libyaml's own cap, met while it scans ahead of ours
+            problem = f"nested more than {limit('depth')} levels deep (raise the limit with ACCORD_MAX_DEPTH)"
+            raise InputFileError(f"{name}{line}: {problem}") from None
+        raise InputFileError(f"{name}{line}: not valid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise InputFileError(f"{name}: not valid YAML: {exc}") from None
 
@@ -168,7 +177,7 @@ def _build(node: yaml.Node):
         for k, v in node.value:
             if isinstance(k, yaml.ScalarNode):
                 # A key is the text typed: `010:` and `no:` name the actors "010" and "no".
-                key = k.value if k.style is None and k.tag in _SCALAR_TAGS else _scalar(k)
+                key = k.value if _unquoted(k) and k.tag in _SCALAR_TAGS else _scalar(k)
                 key = key if isinstance(key, str) else str(key)
             else:
                 raise ConstructorError(None, None, "a key must be a plain value, not a list or mapping", k.start_mark)
