@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint warm bench clean
+.PHONY: run test lint warm bench clean check-plain
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -34,6 +34,16 @@ warm: $(STAMP)
 
 test: $(DEVSTAMP) lint warm
 	$(BIN)/python -m pytest -n 2 -q
+
+# accord as a user gets it: a fresh venv, `pip install .` with no extras, a forecast with draws
+# (Monte Carlo needs scipy: a dependency the dev extras would hide if it were undeclared).
+PLAIN := build/plain-venv
+check-plain:
+	rm -rf $(PLAIN)
+	$(PY) -m venv $(PLAIN)
+	$(PLAIN)/bin/python -m pip install --quiet .
+	cd build && ../$(PLAIN)/bin/accord forecast ../examples/syria-issg-2015.yaml --draws 50 > /dev/null
+	@echo "plain install: ok"
 
 bench: $(STAMP)
 	for f in benchmarks/*.py; do $(BIN)/python $$f; done

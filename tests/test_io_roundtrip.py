@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from accord.errors import AccordError
 from accord.io import detect_format, from_frame, read_scenario, to_frame, write_scenario
 from accord.io.yaml_format import dumps, loads
 
@@ -84,7 +85,7 @@ def test_saved_file_is_never_partial(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(files.os, "replace", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(AccordError, match="cannot write .*disk full"):
         write_scenario(s.replace(title="changed"), target)
     assert target.read_text() == before
     assert [p.name for p in tmp_path.iterdir()] == ["s.yaml"]

@@ -47,7 +47,7 @@ def write_lock(path):
 def locked_client(tmp_path, monkeypatch):
     monkeypatch.setattr(store_backend, "LOCK_TIMEOUT", 0.3)
     path = tmp_path / "web.db"
-    with TestClient(create_app(str(path))) as client:
+    with TestClient(create_app(str(path)), base_url="http://localhost") as client:
         yield client, path
 
 
@@ -89,7 +89,7 @@ def test_api_save_and_create_on_a_locked_store_are_503(locked_client):
 
 
 def test_the_web_app_on_each_back_end(store_url):
-    with TestClient(create_app(store_url)) as client:
+    with TestClient(create_app(store_url), base_url="http://localhost") as client:
         scenarios = client.get("/api/scenarios").json()
         assert any(s["title"].startswith("ISSG Syria") for s in scenarios)
         sid = syria_id(client)
@@ -105,7 +105,7 @@ def test_the_web_app_on_each_back_end(store_url):
             assert client.get(page).status_code == 200, page
         assert client.get(f"/api/scenarios/{2**62}").status_code == 404
         assert client.delete(f"/api/scenarios/{sid}").status_code == 204
-    with TestClient(create_app(store_url)) as client:  # a second start loads no examples again
+    with TestClient(create_app(store_url), base_url="http://localhost") as client:  # a second start loads no examples again
         assert all(s["id"] != sid for s in client.get("/api/scenarios").json())
         assert len(client.get("/api/scenarios").json()) == len(scenarios) - 1
 
@@ -113,7 +113,7 @@ def test_the_web_app_on_each_back_end(store_url):
 def test_concurrent_api_saves_from_one_parent_one_201_and_clear_409s(store_url):
     from test_store_concurrency import together
 
-    with TestClient(create_app(store_url, examples=False)) as client:
+    with TestClient(create_app(store_url, examples=False), base_url="http://localhost") as client:
         created = client.post("/api/scenarios", json={"document": {
             "accord": 1, "title": "race", "actors": [{"id": "a", "capability": 1}, {"id": "b", "capability": 1}],
             "issues": [{"id": "i"}], "stances": {"a": {"i": {"position": 0, "salience": 1}},

@@ -14,7 +14,7 @@ from accord.web import create_app
 
 def make_client(tmp_path, **kwargs) -> TestClient:
     app = create_app(str(tmp_path / "web.db"), **kwargs)
-    return TestClient(app)
+    return TestClient(app, base_url="http://localhost")
 
 
 def csrf_of(html: str) -> str:

@@ -131,3 +131,8 @@ class LossyConversionError(AccordError):
         self.lost = list(lost)
         super().__init__(f"{format} cannot hold {'; '.join(self.lost)}; nothing written (--strict). "
                          "Convert without --strict to write what it can hold, or choose accord YAML")
+
+
+class OutputFileError(AccordError):
+    """An output that cannot be written where asked (missing folder, a folder in the way, a name
+    too long, an unknown extension); raised before the work that would fill it."""

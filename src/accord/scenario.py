@@ -24,16 +24,25 @@ evidence
 
 from __future__ import annotations
 
+import datetime
 import math
+import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date as _date
 
 import numpy as np
 
-from accord.errors import Problem, ScenarioError, UnknownEstimateError
+from accord.errors import AccordError, Problem, ScenarioError, UnknownEstimateError
+from accord.limits import limit
 
 DECISION_RULES = ("none", "consensus", "unanimity", "majority")
+#: An actor's colour: ``#rrggbb`` (it reaches style attributes and chart libraries, so nothing else).
+COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})(?:-(\d{1,2}))?")
+#: Fields of ``meta.uncertainty`` (see :mod:`accord.uncertainty.sampling`).
+UNCERTAINTY_FIELDS = ("position_sd", "salience_sd", "capability_concentration", "issues")
 
 
 @dataclass(frozen=True)
@@ -422,9 +431,112 @@ def _finite(x) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
+def size_problems(n_actors: int, n_issues: int, *, cells: str = "cells") -> list[Problem]:
+    """Problems with a scenario's size against the limits (:mod:`accord.limits`); ``cells``
+    names the limit on actors × issues (the web app has a tighter one)."""
+    out = []
+    for what, n, name in (("actors", n_actors, "actors"), ("issues", n_issues, "issues")):
+        if n > limit(name):
+            out.append(Problem(f"{n:,} {what}; at most {limit(name):,} are allowed (raise it with "
+                               f"ACCORD_MAX_{name.upper()})", what))
+    if not out and n_actors * n_issues > limit(cells):
+        out.append(Problem(f"{n_actors:,} actors × {n_issues:,} issues = {n_actors * n_issues:,}; at most "
+                           f"{limit(cells):,} are allowed (raise it with ACCORD_MAX_{cells.upper()})", "actors"))
+    return out
+
+
+def date_problem(text: str, where: str) -> Problem | None:
+    """A date written as YYYY-MM-DD (or YYYY-MM) must exist; other text is left alone."""
+    m = _ISO_DATE.fullmatch(str(text).strip())
+    if not m:
+        return None
+    year, month, day = int(m[1]), int(m[2]), int(m[3] or 1)
+    try:
+        datetime.date(year, month, day)
+    except ValueError as exc:
+        return Problem(f"{text!r} is not a date ({exc})", where)
+    return None
+
+
+#: Units a position spread may be given in: a percentage of each issue's scale (the default) or
+#: the issue's own scale units.
+POSITION_UNITS = ("percent", "points")
+_AMOUNT = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(%|pc|percent|pt|pts|points?|units?)?\s*$")
+
+
+def parse_spread(value, what: str = "position_sd") -> tuple[float, str]:
+    """A position spread as (number, unit): ``5``, ``"5"`` and ``"5%"`` are 5 % of each issue's
+    scale; ``"5 points"`` (``pt``, ``units``) is 5 in the issue's own units.
+
+    >>> parse_spread("2.5 points"), parse_spread(10)
+    ((2.5, 'points'), (10.0, 'percent'))
+    """
+    if isinstance(value, bool):
+        raise AccordError(f"{what} must be a number (a percentage of the scale) or 'N points', got {value!r}")
+    if isinstance(value, (int, float)):
+        number, unit = float(value), "percent"
+    else:
+        m = _AMOUNT.match(str(value))
+        if not m:
+            raise AccordError(f"{what} must be a number (a percentage of the issue's scale, e.g. 5 or 5%) "
+                              f"or a number of scale points (e.g. '2 points'), got {value!r}")
+        number = float(m.group(1))
+        unit = "points" if (m.group(2) or "%").startswith(("pt", "point", "unit")) else "percent"
+    if not math.isfinite(number) or number < 0:
+        raise AccordError(f"{what} must be a finite number >= 0, got {value!r}")
+    return number, unit
+
+
+def uncertainty_problems(values: Mapping, where: str = "meta.uncertainty") -> list[Problem]:
+    """Problems with scenario-wide uncertainty settings (``meta.uncertainty`` or the matching
+    command-line options): known names, finite numbers, within the range that has a meaning.
+
+    A number for ``position_sd`` is a percentage of each issue's scale (at most 100: wider puts
+    every draw at the scale's ends); text such as ``"2 points"`` is read by :func:`parse_spread`.
+    """
+    if not isinstance(values, Mapping):
+        return [Problem(f"expected a mapping with {', '.join(UNCERTAINTY_FIELDS)}, got {type(values).__name__}", where)]
+    out = []
+    for key, v in values.items():
+        w = f"{where}.{key}"
+        if key not in UNCERTAINTY_FIELDS:
+            out.append(Problem(f"unknown field {key!r}; expected {', '.join(UNCERTAINTY_FIELDS)}", w))
+        elif key == "issues":
+            if not isinstance(v, Mapping):
+                out.append(Problem("issues must map issue ids to {position_sd, salience_sd}", w))
+                continue
+            for issue, spec in v.items():
+                if isinstance(spec, Mapping):
+                    out += [p for p in uncertainty_problems(spec, f"{w}.{issue}")
+                            if p.where.rsplit(".", 1)[-1] in ("position_sd", "salience_sd")]
+        elif v is None:
+            continue
+        elif key == "position_sd":
+            try:
+                number, unit = parse_spread(v)
+            except AccordError as exc:
+                out.append(Problem(str(exc), w))
+                continue
+            if unit == "percent" and number > 100:
+                out.append(Problem(f"position_sd is a percentage of the scale and must be at most 100 (wider puts "
+                                   f"every draw at the scale's ends); write 'N points' for scale units, got {v!r}", w))
+        elif isinstance(v, bool) or not isinstance(v, (int, float)):
+            out.append(Problem(f"{key} must be a number, got {v!r}", w))
+        elif key == "capability_concentration":
+            if math.isnan(v) or v <= 0:
+                out.append(Problem(f"capability_concentration must be > 0 (.inf: capabilities fixed), got {v!r}", w))
+        elif not math.isfinite(v) or v < 0:
+            out.append(Problem(f"{key} must be a finite number >= 0, got {v!r}", w))
+        elif key == "salience_sd" and v > 0.5:
+            out.append(Problem(f"salience_sd must be at most 0.5 (the widest a salience in [0, 1] can vary), got {v!r}", w))
+    return out
+
+
 def validate(s: Scenario) -> list[Problem]:
     """Every problem with a scenario, so a user can fix them all at once."""
-    out: list[Problem] = []
+    out: list[Problem] = size_problems(len(s.actors), len(s.issues))
+    if out:
+        return out  # the rest would take long and say little
     if not s.actors:
         out.append(Problem("a scenario needs at least two actors, found none", "actors"))
     elif len(s.actors) == 1:
@@ -440,6 +552,8 @@ def validate(s: Scenario) -> list[Problem]:
         elif a.id in seen:
             out.append(Problem(f"duplicate actor id {a.id!r}", where + ".id"))
         seen.add(a.id)
+        if a.colour is not None and not (isinstance(a.colour, str) and COLOUR.fullmatch(a.colour)):
+            out.append(Problem(f"colour must look like #1f77b4 (# and six hex digits), got {a.colour!r}", where + ".colour"))
         if a.capability is None:
             pass  # no estimate yet: a draft (arrays() refuses it)
         elif not _finite(a.capability):
@@ -522,9 +636,18 @@ def validate(s: Scenario) -> list[Problem]:
             if not low <= st.position <= high:
                 out.append(Problem(f"need low <= position <= high, got {low:g} <= {st.position:g} <= {high:g}", where))
 
+    per_issue = Counter(st.issue for st in s.stances)
     for issue_id in issues:
-        if issue_id and sum(1 for st in s.stances if st.issue == issue_id) == 0 and s.actors:
+        if issue_id and per_issue[issue_id] == 0 and s.actors:
             out.append(Problem("no actor has a stance on this issue", f"issues[{issue_id}]"))
+
+    for text, where in ((s.date, "date"), *((src.date, f"sources[{src.id}].date") for src in s.sources)):
+        found = date_problem(text, where) if text else None
+        if found:
+            out.append(found)
+    meta = s.meta or {}
+    if isinstance(meta, Mapping) and meta.get("uncertainty") is not None:
+        out += uncertainty_problems(meta["uncertainty"])
 
     for k, p in enumerate(s.preconditions):
         where = f"preconditions[{k}]"

@@ -282,10 +282,14 @@ def eu_capability(
 
 def read_capability_file(path, actor_ids) -> np.ndarray:
     """Capability per actor from a CSV with an ``actor`` column and one numeric column."""
+    import io
+
     import pandas as pd
 
+    from accord.io._files import read_text
+
     try:
-        df = pd.read_csv(path)
+        df = pd.read_csv(io.StringIO(read_text(path)))
     except (OSError, ValueError) as exc:
         raise ScenarioError(f"cannot read capability file: {exc}", file=str(path)) from None
     cols = [c for c in df.columns if c.lower() != "actor"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -27,13 +28,31 @@ def main() -> None:
         err.print(f"[red]error[/red]: {escape(str(exc))}", highlight=False)
         sys.exit(2)
     except KeyboardInterrupt:
-        err.print("interrupted")
-        sys.exit(130)
+        _interrupted()
+    except SystemExit as exc:
+        # Typer turns Ctrl-C into a silent exit with status 130.
+        if exc.code == 130 and isinstance(getattr(exc.__context__, "__cause__", None), KeyboardInterrupt):
+            _interrupted()
+        raise
     except Exception as exc:  # never a traceback to a user; ACCORD_DEBUG=1 shows it
         if os.environ.get("ACCORD_DEBUG"):
             raise
         err.print(f"[red]internal error[/red]: {type(exc).__name__}: {escape(str(exc))} (set ACCORD_DEBUG=1 for details; please report it)", highlight=False)
         sys.exit(1)
+
+
+def _interrupted() -> None:
+    """Ctrl-C: say so and stop now (status 130). Worker processes were stopped on the way out; a
+    compiled kernel still running in a helper thread is not waited for (``os._exit``)."""
+    import threading
+
+    err.print("interrupted")
+    if any(t.name == "accord-chunk" and t.is_alive() for t in threading.enumerate()):
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(130)
+    sys.exit(130)
 
 
 if __name__ == "__main__":

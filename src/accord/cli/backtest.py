@@ -9,7 +9,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from accord.cli.common import Fmt, ModelOpt, _emit_machine, _fmt, app, out, progress_bar
+from accord.cli.common import MAX_SEED, Fmt, ModelOpt, _emit_machine, _fmt, app, out, progress_bar
+from accord.limits import check_count
 
 
 @app.command()
@@ -18,8 +19,8 @@ def backtest(
     model: ModelOpt = None,
     capability: Annotated[str, typer.Option(help="equal, council-votes, council-weights, gdp, or a CSV file actor,capability; comma-separate several.")] = "equal",
     split: Annotated[str | None, typer.Option(help="Score only train or dev (default: every issue).")] = None,
-    seed: Annotated[int, typer.Option(help="Seed for the bootstrap and stochastic models.")] = 0,
-    boot: Annotated[int, typer.Option(help="Bootstrap resamples for the intervals.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Seed for the bootstrap and stochastic models.", min=0, max=MAX_SEED)] = 0,
+    boot: Annotated[int, typer.Option(help="Bootstrap resamples for the intervals of MAE (0: no intervals).", min=0)] = 2000,
     format: Annotated[Fmt, typer.Option("--format", "-f")] = Fmt.table,
     plot: Annotated[Path | None, typer.Option(help="Write a reliability chart of the models' interval forecasts (PNG or SVG).")] = None,
 ) -> None:
@@ -27,6 +28,7 @@ def backtest(
     coverage and CRPS of models that give a distribution."""
     from accord.backtest import backtest_command
 
+    check_count("--boot", boot, "bootstrap", low=0)
     models = None
     if model:
         models = [m.strip() for name in model for m in name.split(",") if m.strip()]

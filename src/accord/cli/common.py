@@ -13,6 +13,9 @@ from rich.console import Console
 
 from accord.errors import AccordError
 
+#: Largest seed: NumPy's SeedSequence takes any non-negative integer; 2^63 - 1 keeps it in int64.
+MAX_SEED = 2**63 - 1
+
 app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -60,6 +63,21 @@ def progress_bar(what: str, unit: str = "chunks", *, quiet: bool = False):
         TimeElapsedColumn(), TextColumn("· left"), TimeRemainingColumn(), console=err, transient=True,
         disable=quiet or not err.is_terminal,
     )
+def check_plot(path: Path | None) -> None:
+    """Refuse a chart path that cannot be written (missing folder, unknown extension, ...)
+    before any work is done."""
+    if path is not None:
+        from accord.io._files import PLOT_SUFFIXES, check_output
+
+        check_output(path, suffixes=PLOT_SUFFIXES, what="chart")
+
+
+def save_plot(fig, path: Path) -> None:
+    """Write a matplotlib figure atomically; the format follows the extension."""
+    from accord.io._files import PLOT_SUFFIXES, write_with
+
+    write_with(path, lambda tmp: fig.savefig(tmp, bbox_inches="tight", format=path.suffix.lower().lstrip(".")),
+               suffixes=PLOT_SUFFIXES, what="chart")
 
 
 def _load(path: Path, input_format: str | None):
@@ -107,8 +125,8 @@ def model_params(m, variant: str | None, rounds: int | None) -> dict:
 def parse_params(specs: list[str] | None, models) -> dict[str, dict]:
     """``--param`` options as keyword arguments per model name, each checked against the
     parameters the model declares. A value is read as YAML (``100`` an int, ``0.3`` a float,
-    ``true`` a bool, ``random`` a string)."""
-    import yaml
+    ``true`` or ``yes`` a bool, ``random`` a string; ``010`` is ten, never octal)."""
+    from accord.io.yaml_format import value as read_value
 
     out: dict[str, dict] = {}
     for spec in specs or ():
@@ -128,9 +146,11 @@ def parse_params(specs: list[str] | None, models) -> dict[str, dict]:
             known = "; ".join(f"{m.name}: {', '.join(m.params) or 'none'}" for m in chosen)
             raise AccordError(f"--param {spec!r}: no model here takes {key!r} (parameters: {known})")
         try:
-            value = yaml.safe_load(text) if text.strip() else None
-        except yaml.YAMLError:
-            value = text
+            value = read_value(text, f"--param {spec!r}") if text.strip() else None
+        except AccordError:
+            value = text  # not a YAML value: the parameter's check says what it should be
+        if isinstance(value, str) and value.strip().lower() in ("yes", "no", "on", "off"):
+            value = value.strip().lower() in ("yes", "on")  # a switch on the command line
         if isinstance(value, (list, dict)):
             raise AccordError(f"--param {spec!r}: a single value is expected (arrays such as forbidden "
                               "linkages come from the scenario file)")

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from accord import __version__
 from accord.cli.common import (
+    MAX_SEED,
     Fmt,
     InputFormatOpt,
     ModelOpt,
@@ -19,13 +20,16 @@ from accord.cli.common import (
     _fmt,
     _load,
     app,
+    check_plot,
     err,
     model_params,
     out,
     parse_params,
     print_meanings,
+    save_plot,
 )
 from accord.errors import AccordError
+from accord.limits import check_count
 
 
 @app.command()
@@ -33,12 +37,12 @@ def forecast(
     scenario: Annotated[Path, typer.Argument(help="Scenario file (any supported format) or DEU folder.")],
     model: ModelOpt = None,
     format: Annotated[Fmt, typer.Option("--format", "-f")] = Fmt.table,
-    seed: Annotated[int, typer.Option(help="Seed for stochastic models and draws.")] = 0,
-    draws: Annotated[int, typer.Option(help="Monte Carlo draws over the input uncertainty (0: point forecast).")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed for stochastic models and draws.", min=0, max=MAX_SEED)] = 0,
+    draws: Annotated[int, typer.Option(help="Monte Carlo draws over the input uncertainty (0: point forecast).", min=0)] = 0,
     region: Annotated[list[str] | None, typer.Option(help="Report P(outcome in LOW:HIGH), LOW and HIGH in % of each issue's "
                                                      "scale, or ISSUE=LOW:HIGH in that issue's units; repeatable.")] = None,
     workers: Annotated[int | None, typer.Option(help="Local worker processes for draws (default: one per core when the "
-                                                "first chunks show more than 15 s of work left, else 1).")] = None,
+                                                "first chunks show more than 15 s of work left, else 1).", min=1)] = None,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (tcp://HOST:PORT) or 'local'.")] = None,
     stream: Annotated[bool, typer.Option(help="Keep running summaries, not every draw: memory stays flat for "
                                          "millions of draws (quantiles to 1/1000 of the scale).")] = False,
@@ -55,6 +59,8 @@ def forecast(
     """Forecast where each issue lands, with one or more models."""
     from accord.models import registry
 
+    if draws:
+        check_count("--draws", draws, "draws")
     s = _load(scenario, input_format)
     params = parse_params(param, registry.resolve(model))
     if set_ or drop_actor:
@@ -109,7 +115,7 @@ def trajectory(
     rounds: Annotated[int | None, typer.Option(help="Number of rounds (default: the model's).")] = None,
     format: Annotated[Fmt, typer.Option("--format", "-f")] = Fmt.table,
     plot: Annotated[Path | None, typer.Option(help="Write a positions-by-round chart (PNG or SVG).")] = None,
-    seed: Annotated[int, typer.Option(help="Seed for stochastic models.")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed for stochastic models.", min=0, max=MAX_SEED)] = 0,
     events_limit: Annotated[int, typer.Option(help="Show the events table when there are at most this many events.")] = 200,
     param: ParamOpt = None,
     repetitions: Annotated[int, typer.Option(help="Runs of a stochastic model: report each round's min, mean and max over them.")] = 1,
@@ -121,6 +127,8 @@ def trajectory(
     from accord.forecast import model_kwargs
     from accord.models import get
 
+    check_count("--repetitions", repetitions, "repetitions")
+    check_plot(plot)
     s = _load(scenario, input_format)
     m = get(model)
     if m.trajectory is None:
@@ -136,8 +144,7 @@ def trajectory(
     if plot is not None:
         from accord.report.positions import plot_positions
 
-        fig = plot_positions(traj).figure
-        fig.savefig(plot, bbox_inches="tight")
+        save_plot(plot_positions(traj).figure, plot)
     if _emit_machine(format, traj.to_json, traj.to_frame):
         return
     summary = traj.summary_frame()

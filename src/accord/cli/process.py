@@ -10,7 +10,18 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from accord.cli.common import _load, _print_json, app, model_params, out, print_meanings
+from accord.cli.common import (
+    MAX_SEED,
+    _load,
+    _print_json,
+    app,
+    check_plot,
+    model_params,
+    out,
+    print_meanings,
+    save_plot,
+)
+from accord.limits import check_count
 
 
 class ProcessFmt(StrEnum):
@@ -48,8 +59,8 @@ def process(
     scenario: Annotated[Path, typer.Argument(help="Scenario file.")],
     model: Annotated[str, typer.Option("--model", "-m", help="Model negotiating each stage (any registered model).")] = "compromise",
     stages: Annotated[int | None, typer.Option(help="Number of stages (default: longest precondition chain + 1).")] = None,
-    draws: Annotated[int, typer.Option(help="Monte Carlo draws over the input uncertainty (0: one run).")] = 0,
-    seed: Annotated[int, typer.Option(help="Seed for the draws and stochastic models.")] = 0,
+    draws: Annotated[int, typer.Option(help="Monte Carlo draws over the input uncertainty (0: one run).", min=0)] = 0,
+    seed: Annotated[int, typer.Option(help="Seed for the draws and stochastic models.", min=0, max=MAX_SEED)] = 0,
     drop_precondition: Annotated[
         list[str] | None,
         typer.Option("--drop-precondition", help="Drop the preconditions owned by this actor or placed on this issue (repeatable)."),
@@ -68,6 +79,11 @@ def process(
     from accord.models import get
     from accord.process import run_process
 
+    if stages is not None:
+        check_count("--stages", stages, "stages")
+    if draws:
+        check_count("--draws", draws, "draws")
+    check_plot(plot)
     s = _load(scenario, input_format)
     m = get(model)
     params = model_params(m, variant, rounds)
@@ -77,7 +93,7 @@ def process(
     if plot is not None:
         from accord.report.timeline import plot_timeline
 
-        plot_timeline(result).figure.savefig(plot, bbox_inches="tight")
+        save_plot(plot_timeline(result).figure, plot)
     if format is ProcessFmt.json:
         _print_json(result.to_json())
         return

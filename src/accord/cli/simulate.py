@@ -13,18 +13,22 @@ from rich.markup import escape
 from rich.table import Table
 
 from accord.cli.common import (
+    MAX_SEED,
     Fmt,
     InputFormatOpt,
     ModelOpt,
     _fmt,
     _load,
     app,
+    check_plot,
     err,
     out,
     print_meanings,
     progress_bar,
+    save_plot,
 )
 from accord.errors import AccordError
+from accord.limits import check_count
 
 
 def forecast_draws(s, models, *, draws, seed, region, workers, scheduler, format, uncertainty, params=None,
@@ -89,8 +93,8 @@ def sensitivity(
     model: Annotated[str, typer.Option("--model", "-m")] = "compromise",
     issue: Annotated[str | None, typer.Option(help="Only this issue.")] = None,
     method: Annotated[str, typer.Option(help="oat (one at a time) or sobol (needs SALib).")] = "oat",
-    top: Annotated[int, typer.Option(help="Inputs shown per issue.")] = 8,
-    samples: Annotated[int, typer.Option(help="Sobol base sample size N.")] = 256,
+    top: Annotated[int, typer.Option(help="Inputs shown per issue.", min=1)] = 8,
+    samples: Annotated[int, typer.Option(help="Sobol base sample size N.", min=1)] = 256,
     position_swing: Annotated[list[str] | None, typer.Option(
         help="How far a position without a stance range is pushed: a % of each issue's scale (default 10), "
              "'N points' in scale units, or ISSUE=… for one issue (repeatable).")] = None,
@@ -101,6 +105,12 @@ def sensitivity(
     """Which inputs move each forecast most (tornado)."""
     from accord.uncertainty.sensitivity import one_at_a_time, sobol
 
+    if method not in ("oat", "sobol"):
+        raise AccordError(f"--method must be oat or sobol, got {method!r}")
+    if method == "sobol":
+        check_count("--samples", samples, "samples")
+    elif plot is not None:
+        check_plot(plot)
     s = _load(scenario, input_format)
     if issue is not None and issue not in s.issue_ids:
         raise AccordError(f"unknown issue {issue!r}; issues: {', '.join(s.issue_ids)}")
@@ -127,7 +137,7 @@ def sensitivity(
     if plot is not None and method == "oat":
         from accord.report.tornado import plot_tornadoes
 
-        plot_tornadoes(df, issues, top, names={i.id: i.name for i in s.issues}).savefig(plot, bbox_inches="tight")
+        save_plot(plot_tornadoes(df, issues, top, names={i.id: i.name for i in s.issues}), plot)
         err.print(f"wrote {plot} (one tornado per issue: {len(issues)})")
     if format is Fmt.json:
         sys.stdout.write(df.to_json(orient="records", indent=2) + "\n")
@@ -172,15 +182,14 @@ def compare(
     base: Annotated[Path, typer.Argument(help="Base scenario.")],
     changed: Annotated[Path | None, typer.Argument(help="Changed scenario (default: the base with --set/--drop-actor edits).")] = None,
     model: ModelOpt = None,
-    draws: Annotated[int, typer.Option(help="Monte Carlo draws for the uncertainty of the difference.")] = 0,
-    seed: Annotated[int, typer.Option()] = 0,
+    draws: Annotated[int, typer.Option(help="Monte Carlo draws for the uncertainty of the difference.", min=0)] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED)] = 0,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Edit, e.g. russia.assad-fate.position=40.")] = None,
     drop_actor: Annotated[list[str] | None, typer.Option(help="Remove an actor.")] = None,
     format: Annotated[Fmt, typer.Option("--format", "-f")] = Fmt.table,
     input_format: InputFormatOpt = None,
 ) -> None:
     """Compare two scenarios (or a scenario and an inline edit of it)."""
-    from accord.errors import AccordError
     from accord.uncertainty.whatif import apply_edits
     from accord.uncertainty.whatif import compare as run
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from accord.errors import InputFileError, LossyConversionError, UnknownEstimateError
 from accord.io import csv_formats, yaml_format
-from accord.io._files import read_text, write_atomic
+from accord.io._files import check_output, exists, read_text, write_atomic
 from accord.scenario import Scenario
 
 FORMATS = ("yaml", "tidy", "bdm", "ktab-csv", "ktab-xml", "decide", "deu")
@@ -100,7 +100,7 @@ def read_scenario(path: str | os.PathLike, format: str | None = None) -> Scenari
     """Read a scenario from ``path`` (a file, or a DEU folder)."""
     name = str(path)
     p = Path(path)
-    if not p.exists():
+    if not exists(p):
         raise InputFileError(f"no such file: {name}")
     if format is not None and format not in FORMATS:
         raise InputFileError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")
@@ -138,7 +138,7 @@ def write_scenario(scenario: Scenario, path: str | os.PathLike, format: str | No
     """Write ``scenario`` to ``path`` atomically; the format follows ``format`` or the extension.
     ``strict``: refuse (:class:`LossyConversionError`, nothing written) when the format cannot
     hold everything in the scenario (:func:`conversion_losses`)."""
-    p = Path(path)
+    p = check_output(path, what="scenario", folder_ok=format == "deu")
     fmt = target_format(p, format)
     if strict and fmt in FORMATS:
         lost = conversion_losses(scenario, fmt)

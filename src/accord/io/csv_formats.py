@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from accord.errors import InputFileError, Problem, ScenarioError
-from accord.scenario import Actor, Issue, Scenario, Stance, validate
+from accord.limits import limit
+from accord.scenario import Actor, Issue, Scenario, Stance, size_problems, validate
 
 if TYPE_CHECKING:  # pandas only when a frame is made: a YAML forecast does not need it (~0.15 s)
     import pandas as pd
@@ -41,6 +42,7 @@ def read_table(text: str, name: str, required: tuple[str, ...], *, delimiter: st
         header = [h.strip().lower() for h in next(reader)]
     except csv.Error as exc:
         raise InputFileError(f"{name}:1: cannot parse the header: {exc}") from None
+    duplicate_columns(header, name)
     missing = [c for c in required if c not in header]
     if missing:
         for other in (";", "\t", "|"):
@@ -63,6 +65,38 @@ def read_table(text: str, name: str, required: tuple[str, ...], *, delimiter: st
     except csv.Error as exc:
         raise InputFileError(f"{name}:{reader.line_num}: cannot parse CSV: {exc}") from None
     return Table(name, header, rows, lines)
+
+
+def duplicate_columns(header: list[str], name: str) -> None:
+    """Refuse a header that names a column twice (which copy would count is anybody's guess)."""
+    seen: dict[str, int] = {}
+    for k, h in enumerate(header, 1):
+        if h and h in seen:
+            raise InputFileError(f"{name}:1: column {h!r} appears twice (columns {seen[h]} and {k}); keep one")
+        seen.setdefault(h, k)
+
+
+TRUE = ("1", "true", "yes", "y", "1.0", "t")
+FALSE = ("", "0", "false", "no", "n", "0.0", "f")
+
+
+def salience_scale(values: list[tuple[float | None, int]], name: str, column: str = "salience") -> float:
+    """The divisor that puts a salience column on 0–1: 1 (already 0–1) or 100 (0–100).
+
+    A column with values above 1 is read as percentages; one that also has values strictly
+    between 0 and 1 mixes the two scales and is refused with a line of each, rather than having
+    its small values divided by 100 too.
+    """
+    finite = [(v, line) for v, line in values if v is not None and math.isfinite(v)]
+    big = next(((v, line) for v, line in finite if v > 1), None)
+    if big is None:
+        return 1.0
+    small = next(((v, line) for v, line in finite if 0 < v < 1), None)
+    if small is not None:
+        raise ScenarioError([Problem(
+            f"the {column} column mixes the 0–1 scale (line {small[1]}: {small[0]:g}) and the 0–100 scale "
+            f"(line {big[1]}: {big[0]:g}); write every {column} on one scale", f"column {column}", name, small[1])])
+    return 100.0
 
 
 def _number(table: Table, k: int, col: str, problems: list[Problem], *, required: bool = True):
@@ -99,9 +133,11 @@ def read_tidy(text: str, name: str = "<csv>") -> Scenario:
 
     Required columns: actor, issue, position, salience. Optional: capability (per actor, default
     1), actor_name, issue_name, status_quo, lower, upper (per issue, default 0–100), low, high,
-    veto (true/1/yes: the actor can veto the issue), group, colour, rationale, source. Salience
-    may be on 0–1 or 0–100 (then divided by 100). Decision rules, scale labels, preconditions and
-    linkages need the YAML format.
+    veto (true/yes/1 or false/no/0/empty: whether the actor can veto the issue), group, colour,
+    rationale, source. Per-actor and per-issue columns may be given on one row or repeated on
+    every row, never with different values. Salience may be on 0–1 or 0–100 (then divided by
+    100), not a mix of the two. A column named twice is refused. Decision rules, scale labels,
+    preconditions and linkages need the YAML format.
     """
     t = read_table(text, name, TIDY_REQUIRED)
     if not t.rows:
@@ -112,31 +148,44 @@ def read_tidy(text: str, name: str = "<csv>") -> Scenario:
     stances = []
     lines: dict[str, int] = {}
     saliences = [_number(t, k, "salience", []) for k in range(len(t.rows))]
-    percent = any(isinstance(s, float) and s > 1 for s in saliences)
+    scale = salience_scale(list(zip(saliences, t.lines, strict=True)), name)
+
+    def same(entry: dict, key: str, value, col: str, what: str, line: int) -> None:
+        """Record a per-actor or per-issue value; a row that contradicts an earlier one is a problem."""
+        if value is None or value == "":
+            return
+        if entry.get(key) is None:
+            entry[key], entry[f"{key}_line"] = value, line
+        elif entry[key] != value:
+            shown = (lambda v: f"{v:g}") if isinstance(value, float) else repr
+            problems.append(Problem(
+                f"{what} has {col} {shown(entry[key])} on line {entry[f'{key}_line']} and {shown(value)} here; "
+                f"give it once, or the same on every row", f"column {col}", name, line))
+
     for k, row in enumerate(t.rows):
         line = t.lines[k]
         a, i = row["actor"], row["issue"]
         if not a or not i:
             problems.append(Problem("actor and issue must not be empty", "", name, line))
             continue
-        cap = _number(t, k, "capability", problems, required=False)
-        entry = actors.setdefault(a, {"capability": None, "name": row.get("actor_name") or a,
-                                      "group": row.get("group") or None, "colour": row.get("colour") or None, "line": line})
-        if cap is not None:
-            if entry["capability"] is not None and entry["capability"] != cap:
-                problems.append(Problem(f"actor {a!r} has capability {entry['capability']:g} on line {entry['line']} and {cap:g} here", "column capability", name, line))
-            entry["capability"] = cap
-        iss = issues.setdefault(i, {"name": row.get("issue_name") or i, "status_quo": None, "lower": None, "upper": None, "line": line})
+        entry = actors.setdefault(a, {"capability": None, "name": None, "group": None, "colour": None, "line": line})
+        same(entry, "capability", _number(t, k, "capability", problems, required=False), "capability", f"actor {a!r}", line)
+        for col, key in (("actor_name", "name"), ("group", "group"), ("colour", "colour")):
+            same(entry, key, row.get(col, ""), col, f"actor {a!r}", line)
+        iss = issues.setdefault(i, {"name": None, "status_quo": None, "lower": None, "upper": None, "line": line})
+        same(iss, "name", row.get("issue_name", ""), "issue_name", f"issue {i!r}", line)
         for col in ("status_quo", "lower", "upper"):
-            v = _number(t, k, col, problems, required=False)
-            if v is not None:
-                iss[col] = v
+            same(iss, col, _number(t, k, col, problems, required=False), col, f"issue {i!r}", line)
         pos = _number(t, k, "position", problems)
         sal = _number(t, k, "salience", problems)
-        if percent and isinstance(sal, float):
-            sal = sal / 100.0
-        if row.get("veto", "").strip().lower() in ("1", "true", "yes", "y", "1.0"):
+        if isinstance(sal, float):
+            sal = sal / scale
+        veto = row.get("veto", "").strip().lower()
+        if veto in TRUE:
             iss.setdefault("veto", []).append(a)
+        elif veto not in FALSE:
+            problems.append(Problem(f"veto must be true or false (yes/no, 1/0, or empty), got {row.get('veto')!r}",
+                                    "column veto", name, line))
         lines.setdefault(f"stances[{a}][{i}]", line)
         lines.setdefault(f"actors[{a}]", entry["line"])
         lines.setdefault(f"issues[{i}]", iss["line"])
@@ -144,13 +193,15 @@ def read_tidy(text: str, name: str = "<csv>") -> Scenario:
                               low=_number(t, k, "low", problems, required=False),
                               high=_number(t, k, "high", problems, required=False),
                               rationale=row.get("rationale", ""), source=row.get("source", "")))
+        if len(actors) > limit("actors") or len(issues) > limit("issues"):
+            raise ScenarioError(size_problems(len(actors), len(issues)), file=name)
     if problems:
         raise ScenarioError(problems)
     scenario = Scenario(
         title=name,
-        actors=tuple(Actor(a, d["name"], 1.0 if d["capability"] is None else d["capability"], d["group"], d["colour"]) for a, d in actors.items()),
+        actors=tuple(Actor(a, d["name"] or a, 1.0 if d["capability"] is None else d["capability"], d["group"], d["colour"]) for a, d in actors.items()),
         issues=tuple(
-            Issue(i, d["name"], 0.0 if d["lower"] is None else d["lower"], 100.0 if d["upper"] is None else d["upper"],
+            Issue(i, d["name"] or i, 0.0 if d["lower"] is None else d["lower"], 100.0 if d["upper"] is None else d["upper"],
                   status_quo=d["status_quo"], veto=tuple(d.get("veto", ())))
             for i, d in issues.items()
         ),
@@ -210,8 +261,8 @@ def read_bdm(text: str, name: str = "<csv>") -> Scenario:
     sal = [_number(t, k, "salience", problems) for k in range(len(t.rows))]
     if problems:
         raise ScenarioError(problems)
-    if any(s > 1 for s in sal if math.isfinite(s)):
-        sal = [s / 100 for s in sal]
+    divisor = salience_scale(list(zip(sal, t.lines, strict=True)), name)
+    sal = [s / divisor for s in sal]
     ids = [r["actor"] for r in t.rows]
     finite = [p for p in pos if math.isfinite(p)]
     lower, upper = (min(finite), max(finite)) if finite else (0.0, 100.0)

@@ -38,8 +38,9 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from accord.errors import InputFileError, Problem, ScenarioError
-from accord.io._files import read_text, write_atomic
+from accord.errors import InputFileError, OutputFileError, Problem, ScenarioError
+from accord.io._files import check_output, read_text, write_atomic
+from accord.io.csv_formats import duplicate_columns
 from accord.scenario import Actor, DecisionRule, Issue, Scenario, Stance, validate
 
 if TYPE_CHECKING:  # pandas is imported where frames are made: sniffing a file needs none
@@ -68,7 +69,7 @@ def sniff_deu(path_or_text) -> str | None:
     """``"deu"`` if ``path_or_text`` (a folder, a file path or a file's text) is DEU data, else None."""
     if isinstance(path_or_text, os.PathLike) or (
         isinstance(path_or_text, str) and "\n" not in path_or_text and len(path_or_text) < 4096
-        and Path(path_or_text).exists()
+        and _is_path(path_or_text)
     ):
         p = Path(path_or_text)
         if p.is_dir():
@@ -85,6 +86,13 @@ def sniff_deu(path_or_text) -> str | None:
         if "isnr" in header and ({"prnr", "out", "rp"} & set(header) or {"actor", "position"} <= set(header)):
             return "deu"
     return None
+
+
+def _is_path(text: str) -> bool:
+    try:
+        return Path(text).exists()
+    except (OSError, ValueError):  # a name too long to be a path, a NUL byte: text, then
+        return False
 
 
 # -- reading ------------------------------------------------------------------------------------
@@ -154,6 +162,7 @@ def _rows(text: str, name: str, delimiter: str) -> tuple[list[str], list[tuple[i
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
         header = [h.strip().strip('"').lower() for h in next(reader)]
+        duplicate_columns(header, name)
         rows = []
         for record in reader:
             if not any(c.strip() for c in record):
@@ -372,9 +381,14 @@ def write_deu(scenario: Scenario, folder) -> None:
     Issue columns come from ``meta["deu"]`` when present (else the issue's group, status quo and
     rule); positions and saliences are rescaled to 0–100 from each issue's own scale.
     """
-    folder = Path(folder)
+    folder = check_output(folder, what="DEU folder", folder_ok=True)
     if folder.exists() and not folder.is_dir():
-        raise InputFileError(f"{folder}: a DEU scenario is written to a folder")
+        raise OutputFileError(f"{folder}: a DEU scenario is written to a folder, and this is a file")
+    if not folder.exists():
+        try:
+            folder.mkdir()
+        except OSError as exc:
+            raise OutputFileError(f"cannot create the folder {folder}: {exc.strerror or exc}") from None
     known = {r["isnr"]: r for r in (scenario.meta.get("deu") or [])} if scenario.meta else {}
     issue_lines, scale = [], {}
     for i in scenario.issues:

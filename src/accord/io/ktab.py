@@ -28,6 +28,7 @@ weighted mean on that issue with salience 0 (see :mod:`accord.models.smp`).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import math
@@ -38,6 +39,7 @@ from pathlib import Path
 
 from accord.errors import InputFileError, Problem, ScenarioError
 from accord.io._files import read_text, write_atomic
+from accord.limits import limit
 from accord.scenario import Actor, Issue, Scenario, Stance
 
 _HEADER_CAPABILITY = ("power", "influence", "capability", "cap", "weight")
@@ -61,8 +63,11 @@ def sniff_ktab(text: str) -> str | None:
     lines = [ln for ln in head.splitlines() if ln.strip()][:2]
     if len(lines) < 2:
         return None
-    first = [f.strip() for f in next(csv.reader([lines[0]], skipinitialspace=True))]
-    header = [f.strip().lower() for f in next(csv.reader([lines[1]], skipinitialspace=True))]
+    try:
+        first = [f.strip() for f in next(csv.reader([lines[0]], skipinitialspace=True))]
+        header = [f.strip().lower() for f in next(csv.reader([lines[1]], skipinitialspace=True))]
+    except (csv.Error, StopIteration):
+        return None
     if len(first) < 4 or not (first[2].isdigit() and first[3].isdigit()):
         return None
     if len(header) < 5 or header[0] != "actor" or not header[1].startswith("desc"):
@@ -80,11 +85,11 @@ def read_ktab_csv(path: str | os.PathLike) -> Scenario:
 
 def loads_ktab_csv(text: str, name: str = "<ktab csv>") -> Scenario:
     """:func:`read_ktab_csv` on text already read."""
-    rows = [
-        (number, [f.strip() for f in row])
-        for number, row in enumerate(csv.reader(io.StringIO(text), skipinitialspace=True), start=1)
-        if any(f.strip() for f in row)
-    ]
+    reader = csv.reader(io.StringIO(text), skipinitialspace=True)
+    try:
+        rows = [(reader.line_num, [f.strip() for f in row]) for row in reader if any(f.strip() for f in row)]
+    except csv.Error as exc:
+        raise InputFileError(f"{name}:{reader.line_num}: cannot parse CSV: {exc}") from None
     if len(rows) < 2:
         raise InputFileError(f"{name}: a KTAB CSV needs a scenario line, a header line and actor rows")
     line1, first = rows[0]
@@ -98,10 +103,12 @@ def loads_ktab_csv(text: str, name: str = "<ktab csv>") -> Scenario:
         raise ScenarioError([Problem(
             f"header has {len([h for h in header if h])} columns; {n_dim} dimension(s) need {need} "
             "(Actor, Description, Power, then Position and Salience per dimension)", "", name, line2)])
-    dims = []
+    dims: list[str] = []
+    seen: set[str] = set()
     for k in range(n_dim):
         label = header[3 + 2 * k] or f"Dim{k + 1}"
-        dims.append(label if label not in dims else f"{label} ({k + 1})")
+        dims.append(label if label not in seen else f"{label} ({k + 1})")
+        seen.add(dims[-1])
     body = rows[2:]
     if len(body) != n_act:
         line = body[-1][0] if body else line2
@@ -206,42 +213,76 @@ def dumps_ktab_csv(scenario: Scenario) -> str:
 class _Node:
     tag: str
     line: int
-    text: str = ""
+    parts: list[str] = field(default_factory=list)
     children: list[_Node] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
 
     def all(self, tag: str) -> list[_Node]:
         return [c for c in self.children if c.tag == tag]
 
     def first(self, tag: str) -> _Node | None:
-        found = self.all(tag)
-        return found[0] if found else None
+        return next((c for c in self.children if c.tag == tag), None)
+
+
+class _Refused(Exception):
+    def __init__(self, message: str, line: int):
+        super().__init__(message)
+        self.line = line
 
 
 def _parse_xml(text: str, name: str) -> _Node:
-    """A light element tree that remembers each element's line (ElementTree does not)."""
+    """A light element tree that remembers each element's line (ElementTree does not).
+
+    Linear in the size of the file (text arrives in pieces, joined once). A document type
+    declaration is refused before anything in it is read: scenario files never need one, and its
+    entities are how "billion laughs" files blow up a parser.
+    """
     parser = xml.parsers.expat.ParserCreate()
+    parser.buffer_text = True
+    with contextlib.suppress(AttributeError):
+        parser.SetParamEntityParsing(xml.parsers.expat.XML_PARAM_ENTITY_PARSING_NEVER)
     stack: list[_Node] = []
     root: list[_Node] = []
+    deepest = limit("depth")
 
     def start(tag, attrs):
         node = _Node(tag, parser.CurrentLineNumber)
         (stack[-1].children if stack else root).append(node)
         stack.append(node)
+        if len(stack) > deepest:
+            raise _Refused(f"elements nested more than {deepest} deep (raise the limit with ACCORD_MAX_DEPTH)",
+                           parser.CurrentLineNumber)
 
     def end(tag):
         stack.pop()
 
     def chars(data):
         if stack:
-            stack[-1].text += data
+            stack[-1].parts.append(data)
+
+    def doctype(*_args):
+        raise _Refused("a <!DOCTYPE> declaration is not allowed in a KTAB scenario file (entities could "
+                       "expand without bound); remove it", parser.CurrentLineNumber)
+
+    def entity(*_args):
+        raise _Refused("<!ENTITY> declarations are not allowed in a KTAB scenario file", parser.CurrentLineNumber)
 
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     parser.CharacterDataHandler = chars
+    parser.StartDoctypeDeclHandler = doctype
+    parser.EntityDeclHandler = entity
     try:
         parser.Parse(text.lstrip("\ufeff"), True)
+    except _Refused as exc:
+        raise InputFileError(f"{name}:{exc.line}: {exc}") from None
     except xml.parsers.expat.ExpatError as exc:
         raise InputFileError(f"{name}:{exc.lineno}: not well-formed XML: {xml.parsers.expat.ErrorString(exc.code)}") from None
+    if not root:
+        raise InputFileError(f"{name}: no XML element found")
     return root[0]
 
 
@@ -291,17 +332,27 @@ def loads_ktab_xml(text: str, name: str = "<ktab xml>") -> Scenario:
 
     dims_node = need(root, "Dimensions")
     dims: list[str] = []
-    for node in dims_node.all("dName") if dims_node is not None else []:
+    seen: set[str] = set()
+    dim_nodes = dims_node.all("dName") if dims_node is not None else []
+    if len(dim_nodes) > limit("issues"):
+        raise InputFileError(f"{name}:{dims_node.line}: {len(dim_nodes):,} dimensions; at most {limit('issues'):,} "
+                             "issues are allowed (raise it with ACCORD_MAX_ISSUES)")
+    for node in dim_nodes:
         label = node.text.strip()
         if not label:
             problems.append(Problem("dimension name <dName> is empty", "dName", name, node.line))
-        dims.append(label if label not in dims else f"{label} ({len(dims) + 1})")
+        dims.append(label if label not in seen else f"{label} ({len(dims) + 1})")
+        seen.add(dims[-1])
     if dims_node is not None and not dims:
         problems.append(Problem("<Dimensions> lists no <dName>", "Dimensions", name, dims_node.line))
 
     actors, stances, missing = [], [], []
     actors_node = need(root, "Actors")
-    for a_node in actors_node.all("Actor") if actors_node is not None else []:
+    actor_nodes = actors_node.all("Actor") if actors_node is not None else []
+    if len(actor_nodes) > limit("actors"):
+        raise InputFileError(f"{name}:{actors_node.line}: {len(actor_nodes):,} actors; at most {limit('actors'):,} "
+                             "are allowed (raise it with ACCORD_MAX_ACTORS)")
+    for a_node in actor_nodes:
         n_node, c_node = need(a_node, "name"), need(a_node, "capability")
         actor_id = n_node.text.strip() if n_node is not None else ""
         if n_node is not None and not actor_id:

@@ -11,8 +11,10 @@ import re
 from typing import Any
 
 import yaml
+from yaml.constructor import ConstructorError
 
 from accord.errors import InputFileError, Problem, ScenarioError
+from accord.limits import limit
 from accord.scenario import (
     Actor,
     DecisionRule,
@@ -36,6 +38,7 @@ UNKNOWN = "unknown"
 class _Map(dict):
     line: int = 0
     key_lines: dict
+    raw: dict  # key -> the text of a plain scalar value read as a number or boolean
 
     def line_of(self, key) -> int:
         return self.key_lines.get(key, self.line)
@@ -44,6 +47,7 @@ class _Map(dict):
 class _List(list):
     line: int = 0
     item_lines: list
+    raw: dict  # index -> the text of a plain scalar item read as a number or boolean
 
 
 #: libyaml's parser when PyYAML was built with it (the pure-Python one took ~0.1 s of a forecast's
@@ -51,47 +55,161 @@ class _List(list):
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+class _Loader(_LOADER):
+    """Scalars resolved as YAML 1.2's core schema, the way people mean them.
+
+    PyYAML follows YAML 1.1, where ``no``, ``yes``, ``on`` and ``off`` are booleans (Norway's id
+    ``no`` becomes False), ``010`` is octal 8, ``1:10`` is sexagesimal 70, ``1e3`` is text and
+    ``2015-02-30`` is a date that fails to construct. Here only ``true``/``false`` are booleans,
+    integers are decimal (``0o``/``0x`` prefixes for the others), ``1e3`` is a number, and
+    everything else, dates included, is text; the text of a plain scalar is kept besides, so an id
+    typed as ``010`` stays ``"010"``.
+    """
+
+
+_Loader.yaml_implicit_resolvers = {}
+for _tag, _pattern, _first in (
+    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
+    ("float", r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+     "-+0123456789."),
+    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+):
+    _Loader.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", re.compile(_pattern), list(_first))
+
+_SCALAR_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null")}
+_COLLECTION_TAGS = {"tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"}
+
+
+def _scalar(node: yaml.ScalarNode):
+    """The value of a scalar node (see :class:`_Loader`), or a ConstructorError naming its line."""
+    tag, text = node.tag, node.value
+    if tag not in _SCALAR_TAGS:
+        raise ConstructorError(None, None, f"the tag {tag!r} is not allowed in scenario files", node.start_mark)
+    try:
+        if tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
+            digits = sum(c.isdigit() for c in text)
+            if digits > limit("digits"):
+                raise ConstructorError(None, None, f"a number with {digits} digits; at most {limit('digits')} "
+                                       "are allowed", node.start_mark)
+            if tag.endswith(":int"):
+                t = text.strip()
+                base = 8 if t[:2] == "0o" else 16 if t[:2] == "0x" else 10
+                return int(t[2:] if base != 10 else t, base)
+            t = text.strip().lower()
+            if t.lstrip("+-") == ".inf":
+                return -math.inf if t.startswith("-") else math.inf
+            return math.nan if t == ".nan" else float(t)
+        if tag.endswith(":bool"):
+            return text.strip().lower() == "true"
+        if tag.endswith(":null"):
+            if text.strip() not in ("", "~", "null", "Null", "NULL"):
+                raise ValueError(f"{text!r} is not null")
+            return None
+        return text
+    except ValueError as exc:
+        raise ConstructorError(None, None, f"{text!r} is not a valid {tag.rsplit(':', 1)[-1]} ({exc})",
+                               node.start_mark) from None
+
+
+def _unquoted(node: yaml.Node) -> bool:
+    """A scalar typed without quotes (PyYAML marks its style None, libyaml an empty string)."""
+    return isinstance(node, yaml.ScalarNode) and not node.style
+
+
+def _raw(node: yaml.Node, value) -> str | None:
+    """The typed text of a plain scalar read as something other than text."""
+    if _unquoted(node) and not isinstance(value, str):
+        return node.value
+    return None
+
+
+
+
 def _parse(text: str, name: str) -> Any:
     """YAML text to plain containers that remember their line numbers."""
     try:
-        for event in yaml.parse(text, Loader=_LOADER):
+        depth, deepest = 0, limit("depth")
+        for event in yaml.parse(text, Loader=_Loader):
             if isinstance(event, yaml.AliasEvent):
                 line = event.start_mark.line + 1
                 raise InputFileError(f"{name}:{line}: YAML aliases (*name) are not allowed in scenario files")
-        loader = _LOADER(text)
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > deepest:
+                    raise InputFileError(f"{name}:{event.start_mark.line + 1}: nested more than {deepest} levels "
+                                         "deep (a scenario file needs about five; raise the limit with ACCORD_MAX_DEPTH)")
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+        loader = _Loader(text)
         try:
             node = loader.get_single_node()
-            return None if node is None else _build(node, loader)
+            return None if node is None else _build(node)
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark else ""
-        raise InputFileError(f"{name}{line}: not valid YAML: {exc.problem or exc.context}") from None
+        problem = exc.problem or exc.context
+        if "maximum nesting depth" in str(problem):  # libyaml's own cap, met while it scans ahead of ours
+            problem = f"nested more than {limit('depth')} levels deep (raise the limit with ACCORD_MAX_DEPTH)"
+            raise InputFileError(f"{name}{line}: {problem}") from None
+        raise InputFileError(f"{name}{line}: not valid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise InputFileError(f"{name}: not valid YAML: {exc}") from None
 
 
-def _build(node: yaml.Node, loader: yaml.SafeLoader):
+def value(text: str, name: str = "value"):
+    """One value typed on a command line, read as scenario files are (YAML 1.2 core: ``010`` is
+    ten, ``1e3`` a number, ``no`` text); an :class:`InputFileError` naming ``name`` if it is not
+    valid YAML."""
+    return _parse(text, name)
+
+
+def _build(node: yaml.Node):
     if isinstance(node, yaml.MappingNode):
+        if node.tag not in _COLLECTION_TAGS:
+            raise ConstructorError(None, None, f"the tag {node.tag!r} is not allowed in scenario files", node.start_mark)
         out = _Map()
         out.line = node.start_mark.line + 1
         out.key_lines = {}
+        out.raw = {}
         for k, v in node.value:
-            key = loader.construct_object(k, deep=True) if isinstance(k, yaml.ScalarNode) else str(k.value)
-            if isinstance(key, (int, float)) and not isinstance(key, bool):
-                pass
+            if isinstance(k, yaml.ScalarNode):
+                # A key is the text typed: `010:` and `no:` name the actors "010" and "no".
+                key = k.value if _unquoted(k) and k.tag in _SCALAR_TAGS else _scalar(k)
+                key = key if isinstance(key, str) else str(key)
             else:
-                key = str(key)
-            out[key] = _build(v, loader)
+                raise ConstructorError(None, None, "a key must be a plain value, not a list or mapping", k.start_mark)
+            if key in out:
+                raise ConstructorError(None, None, f"duplicate key {key!r} (first on line {out.key_lines[key]}); "
+                                       "each key may appear once", k.start_mark)
+            value = _build(v)
+            out[key] = value
             out.key_lines[key] = k.start_mark.line + 1
+            raw = _raw(v, value)
+            if raw is not None:
+                out.raw[key] = raw
         return out
     if isinstance(node, yaml.SequenceNode):
-        out = _List(_build(v, loader) for v in node.value)
+        if node.tag not in _COLLECTION_TAGS:
+            raise ConstructorError(None, None, f"the tag {node.tag!r} is not allowed in scenario files", node.start_mark)
+        out = _List(_build(v) for v in node.value)
         out.line = node.start_mark.line + 1
         out.item_lines = [v.start_mark.line + 1 for v in node.value]
+        out.raw = {k: r for k, (v, x) in enumerate(zip(node.value, out, strict=True)) if (r := _raw(v, x)) is not None}
         return out
-    return loader.construct_object(node, deep=True)
+    return _scalar(node)
+
+
+def _key_number(text: str) -> float | None:
+    """A mapping key (kept as typed) read as a finite number, as a plain value would be."""
+    if not re.fullmatch(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?", text.strip()):
+        return None
+    if sum(c.isdigit() for c in text) > limit("digits"):
+        return None
+    x = float(text)
+    return x if math.isfinite(x) else None
 
 
 class _Reader:
@@ -114,9 +232,12 @@ class _Reader:
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             self.fail(f"{key} must be a number, got {v!r}", f"{where}.{key}", m.line_of(key))
             return default if not required else math.nan
-        v = float(v)
+        try:
+            v = float(v)
+        except OverflowError:
+            v = math.inf
         if not math.isfinite(v):
-            self.fail(f"{key} must be a finite number, got {v!r}", f"{where}.{key}", m.line_of(key))
+            self.fail(f"{key} must be a finite number, got {m.raw.get(key, v)!s}", f"{where}.{key}", m.line_of(key))
         return v
 
     def estimate(self, m: _Map, key: str, where: str) -> float | None:
@@ -164,7 +285,7 @@ class _Reader:
         if isinstance(v, (dict, list)):
             self.fail(f"{key} must be text, got a {'mapping' if isinstance(v, dict) else 'list'}", f"{where}.{key}", m.line_of(key))
             return default
-        return str(v)
+        return m.raw.get(key, v if isinstance(v, str) else str(v))
 
     def ids(self, m: _Map, key: str, where: str) -> tuple[str, ...]:
         v = m.get(key)
@@ -172,10 +293,10 @@ class _Reader:
             return ()
         if isinstance(v, str):
             return (v,)
-        if not isinstance(v, list) or not all(isinstance(x, (str, int)) for x in v):
+        if not isinstance(v, list) or not all(isinstance(x, str) or k in v.raw for k, x in enumerate(v)):
             self.fail(f"{key} must be a list of ids", f"{where}.{key}", m.line_of(key))
             return ()
-        return tuple(str(x) for x in v)
+        return tuple(v.raw.get(k, x) for k, x in enumerate(v))
 
     def mapping(self, v, where: str, line: int | None) -> _Map | None:
         if not isinstance(v, dict):
@@ -263,10 +384,14 @@ class _Reader:
                     self.fail("anchors must map scale points to labels, e.g. 0: \"Assad leaves\"", where + ".scale.anchors", sm.line_of("anchors"))
                     raw = {}
                 for value, label in raw.items():
-                    if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    x = _key_number(value)
+                    if x is None:
                         self.fail(f"anchor {value!r} must be a number on the scale", where + ".scale.anchors", raw.line_of(value))
                         continue
-                    anchors.append((float(value), str(label)))
+                    if isinstance(label, (dict, list)):
+                        self.fail(f"the label of anchor {value} must be text", where + ".scale.anchors", raw.line_of(value))
+                        continue
+                    anchors.append((x, raw.raw.get(value, "" if label is None else str(label))))
         rule = DecisionRule()
         raw_rule = m.get("rule")
         if isinstance(raw_rule, str):
@@ -410,6 +535,13 @@ def loads(text: str, name: str = "<string>") -> Scenario:
         meta=dict(meta),
         process=r.process(doc),
     )
+    for key in doc:
+        r.lines.setdefault(str(key), doc.line_of(key))
+    if isinstance(doc.get("meta"), dict):
+        for key, value in doc["meta"].items():
+            r.lines[f"meta.{key}"] = doc["meta"].line_of(key)
+            for sub in value if isinstance(value, dict) else ():
+                r.lines[f"meta.{key}.{sub}"] = value.line_of(sub)
     if not r.problems:
         r.problems += [
             Problem(p.message, p.where, name, r.line_for(p.where)) for p in validate(scenario)

@@ -73,14 +73,17 @@ class Interval(Constraint):
     def _check(self, name, value):
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
             self._fail(name, value)
-        if self.kind is int:
-            if not float(value).is_integer():
-                self._fail(name, value)
-            value = int(value)
-        else:
-            value = float(value)
-            if math.isnan(value):
-                self._fail(name, value)
+        try:  # an integer too large for a float (a 400-digit --param) is out of range, not a crash
+            if self.kind is int:
+                if not (isinstance(value, numbers.Integral) or float(value).is_integer()):
+                    self._fail(name, value)
+                value = int(value)
+            else:
+                value = float(value)
+                if math.isnan(value):
+                    self._fail(name, value)
+        except OverflowError:
+            self._fail(name, value)
         if self.low is not None and (value < self.low or (self.open_low and value == self.low)):
             self._fail(name, value)
         if self.high is not None and value > self.high:
@@ -152,7 +155,7 @@ class Levels(Constraint):
     def _check(self, name, value):
         try:
             levels = tuple(float(v) for v in value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             self._fail(name, value)
         if not levels or not all(0 < v < 1 for v in levels):
             self._fail(name, value)

@@ -11,6 +11,7 @@ import html
 from pathlib import Path
 
 from accord.errors import AccordError
+from accord.scenario import COLOUR
 
 PALETTE = (
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
@@ -34,7 +35,7 @@ def _names(results: dict) -> tuple[dict, dict, dict]:
     s = results.get("scenario", {})
     actors = {a["id"]: a for a in s.get("actors", [])}
     issues = {i["id"]: i for i in s.get("issues", [])}
-    colours = {a: (info.get("colour") or PALETTE[k % len(PALETTE)]) for k, (a, info) in enumerate(actors.items())}
+    colours = {a: actor_colour(info.get("colour"), k) for k, (a, info) in enumerate(actors.items())}
     return actors, issues, colours
 
 
@@ -371,6 +372,12 @@ TABLES = {
 def default_colour(k: int) -> str:
     """The colour of the k-th actor that names none."""
     return PALETTE[k % len(PALETTE)]
+
+
+def actor_colour(colour, k: int) -> str:
+    """The k-th actor's colour if it is ``#rrggbb``, else its default: only such colours reach a
+    page's style attributes or a chart, whatever a stored scenario holds."""
+    return colour if isinstance(colour, str) and COLOUR.fullmatch(colour) else default_colour(k)
 
 
 def plotly_js_path() -> Path:

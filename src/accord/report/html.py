@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from accord.report import charts
-from accord.report.charts import default_colour, plotly_js_path
+from accord.report.charts import actor_colour, default_colour, plotly_js_path
 from accord.scenario import Scenario
 
 #: Offers listed in the report at most (the CSV from the app has them all).
@@ -48,6 +48,7 @@ def render_report(results: dict, *, scenario: Scenario | None = None, provenance
         "results": results,
         "scenario": scenario,
         "default_colour": default_colour,
+        "actor_colour": actor_colour,
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "provenance": provenance or {},
         "charts": figures,

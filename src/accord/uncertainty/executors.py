@@ -6,13 +6,18 @@ so results never depend on which worker ran what. Seeds travel inside the tasks.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
 from accord.errors import AccordError
+from accord.limits import check_count
 
 
 class Executor:
@@ -39,10 +44,33 @@ class Serial(Executor):
     def map(self, fn, tasks, progress=None):
         out = []
         for task in tasks:
-            out.append(fn(task))
+            out.append(interruptible(fn, task))
             if progress:
                 progress(1)
         return out
+
+
+def interruptible(fn: Callable, *args):
+    """``fn(*args)`` run in a helper thread while this one waits, so that Ctrl-C stops the wait
+    at once even while a compiled kernel (which does not look at signals) is running; the
+    command line then ends the process, helper thread included."""
+    if threading.current_thread() is not threading.main_thread():
+        return fn(*args)  # only the main thread receives Ctrl-C: nothing to gain elsewhere
+    box: dict = {}
+
+    def run():
+        try:
+            box["value"] = fn(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            box["error"] = exc
+
+    t = threading.Thread(target=run, name="accord-chunk", daemon=True)
+    t.start()
+    while t.is_alive():
+        t.join(0.1)
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 class Processes(Executor):
@@ -53,14 +81,37 @@ class Processes(Executor):
     def __init__(self, workers: int | None = None):
         self.workers = workers or os.cpu_count() or 1
         method = "forkserver" if "forkserver" in _methods() else "spawn"
+        _quiet_resource_tracker()
         self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context(method),
                                          initializer=_one_thread)
 
     def map(self, fn, tasks, progress=None):
-        return _results([self._pool.submit(fn, t) for t in tasks], progress)
+        futures = [self._pool.submit(fn, t) for t in tasks]
+        try:
+            return _results(futures, progress)
+        except BaseException:
+            # Ctrl-C (or a failed chunk): stop now. Waiting for the running chunks could take
+            # many seconds; their results would be thrown away.
+            for f in futures:
+                f.cancel()
+            self.terminate()
+            raise
+
+    def terminate(self) -> None:
+        """Kill the workers at once (they ignore Ctrl-C themselves: the parent decides)."""
+        processes = list((getattr(self._pool, "_processes", None) or {}).values())
+        for p in processes:
+            with contextlib.suppress(Exception):
+                p.kill()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._terminated = True
+        for p in processes:
+            with contextlib.suppress(Exception):
+                p.join(timeout=1)
 
     def close(self):
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        if not getattr(self, "_terminated", False):
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 class DaskExecutor(Executor):
@@ -100,24 +151,52 @@ class DaskExecutor(Executor):
         else:
             try:
                 self.client = Client(scheduler, timeout="10s")
-            except OSError as exc:
+            except (OSError, ValueError, TypeError) as exc:  # unreachable, refused, timed out, bad address
                 raise AccordError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
 
     def map(self, fn, tasks, progress=None):
-        return _results(self.client.map(fn, list(tasks), pure=False), progress)
+        futures = self.client.map(fn, list(tasks), pure=False)
+        try:
+            return _results(futures, progress)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.client.cancel(futures)
+            raise
 
     def close(self):
         if self._own is not None:
-            self.client.close()
-            self._own.close()
+            with contextlib.suppress(Exception):
+                self.client.close(timeout=2)
+            with contextlib.suppress(Exception):
+                self._own.close(timeout=2)
 
 
 _THREADS = "NUMBA_NUM_THREADS"
 
 
+def _quiet_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker with its leak warning off. Workers killed on
+    Ctrl-C leave the pool's queue semaphores to the tracker, which removes them as it should but
+    would also print a warning after "interrupted"; nothing else of ours uses it."""
+    from multiprocessing import resource_tracker
+
+    before = os.environ.get("PYTHONWARNINGS")
+    os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [before, "ignore::UserWarning:multiprocessing.resource_tracker"]))
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        if before is None:
+            del os.environ["PYTHONWARNINGS"]
+        else:
+            os.environ["PYTHONWARNINGS"] = before
+
+
 def _one_thread() -> None:
-    """Worker start-up: one compiled-kernel thread per worker process. The workers already use
-    every core; kernels threading inside each of them would oversubscribe the machine."""
+    """Worker start-up: one compiled-kernel thread per worker process (the workers already use
+    every core; kernels threading inside each of them would oversubscribe the machine), and Ctrl-C
+    ignored: it reaches every process of the terminal's group, and the parent stops the workers
+    itself instead of each printing a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ[_THREADS] = "1"
     if "numba" in sys.modules:  # a forked worker inherits an imported numba: set it directly
         sys.modules["numba"].set_num_threads(1)
@@ -142,10 +221,24 @@ def _methods() -> Iterable[str]:
 def make_executor(workers: int = 1, scheduler=None) -> Executor:
     """The executor for ``--workers`` / ``--scheduler``: Dask when a scheduler is named,
     processes when more than one worker, otherwise serial."""
+    if workers is not None:
+        check_count("--workers", workers, "workers")
     if scheduler is not None:
-        return DaskExecutor(scheduler, workers=workers if workers > 1 else None)
+        return DaskExecutor(check_scheduler(scheduler), workers=workers if workers and workers > 1 else None)
     if workers and workers > 1:
         return Processes(workers)
-    if workers is not None and workers < 1:
-        raise AccordError("--workers must be at least 1")
     return Serial()
+
+
+_ADDRESS = re.compile(r"(?:(?:tcp|tls|inproc|ucx|ws|wss)://)?(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}")
+
+
+def check_scheduler(scheduler):
+    """``scheduler`` if it is ``local``, ``inprocess``, a Dask client or an address such as
+    ``tcp://HOST:PORT``; otherwise an :class:`AccordError` saying what is expected."""
+    if not isinstance(scheduler, str) or scheduler in ("local", "inprocess"):
+        return scheduler
+    if not _ADDRESS.fullmatch(scheduler.strip()) or not 0 < int(scheduler.rsplit(":", 1)[1]) < 65536:
+        raise AccordError(f"--scheduler must be 'local' or a Dask scheduler address such as tcp://HOST:8786, "
+                          f"got {scheduler!r}")
+    return scheduler.strip()

@@ -23,42 +23,13 @@ draw axis leads every array.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from accord.errors import AccordError
-from accord.scenario import ScenarioArrays
-
-#: Units a position spread may be given in: a percentage of each issue's scale (the default) or
-#: the issue's own scale units.
-POSITION_UNITS = ("percent", "points")
-_AMOUNT = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(%|pc|percent|pt|pts|points?|units?)?\s*$")
-
-
-def parse_spread(value, what: str = "position_sd") -> tuple[float, str]:
-    """A position spread as (number, unit): ``5``, ``"5"`` and ``"5%"`` are 5 % of each issue's
-    scale; ``"5 points"`` (``pt``, ``units``) is 5 in the issue's own units.
-
-    >>> parse_spread("2.5 points"), parse_spread(10)
-    ((2.5, 'points'), (10.0, 'percent'))
-    """
-    if isinstance(value, bool):
-        raise AccordError(f"{what} must be a number (a percentage of the scale) or 'N points', got {value!r}")
-    if isinstance(value, (int, float)):
-        number, unit = float(value), "percent"
-    else:
-        m = _AMOUNT.match(str(value))
-        if not m:
-            raise AccordError(f"{what} must be a number (a percentage of the issue's scale, e.g. 5 or 5%) "
-                              f"or a number of scale points (e.g. '2 points'), got {value!r}")
-        number = float(m.group(1))
-        unit = "points" if (m.group(2) or "%").startswith(("pt", "point", "unit")) else "percent"
-    if not math.isfinite(number) or number < 0:
-        raise AccordError(f"{what} must be a finite number >= 0, got {value!r}")
-    return number, unit
+from accord.errors import AccordError, ScenarioError
+from accord.scenario import ScenarioArrays, parse_spread, uncertainty_problems
 
 
 @dataclass(frozen=True)
@@ -79,8 +50,15 @@ class Uncertainty:
     @classmethod
     def from_meta(cls, meta: dict | None, **overrides) -> Uncertainty:
         """Defaults from a scenario's ``meta: {uncertainty: {...}}``, then explicit overrides
-        (``position_sd`` may be a number or text such as ``"2 points"``)."""
+        (``position_sd`` may be a number or text such as ``"2 points"``), each checked: finite,
+        not negative, at most what has a meaning (:func:`accord.scenario.uncertainty_problems`)."""
         raw = dict((meta or {}).get("uncertainty") or {})
+        problems = uncertainty_problems(raw)
+        flags = {k: v for k, v in overrides.items() if v is not None}
+        problems += [type(p)(p.message, "--" + p.where.split(".", 1)[1].replace("_", "-"))
+                     for p in uncertainty_problems(flags, where="option")]
+        if problems:
+            raise ScenarioError(problems)
         raw.update({k: v for k, v in overrides.items() if v is not None})
         known = {"position_sd", "salience_sd", "capability_concentration", "issues"}
         unknown = set(raw) - known

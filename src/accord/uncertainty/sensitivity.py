@@ -13,6 +13,7 @@ import pandas as pd
 
 from accord.errors import AccordError
 from accord.forecast import model_kwargs
+from accord.limits import check_memory, limit
 from accord.models import registry
 from accord.scenario import Scenario, ScenarioArrays
 
@@ -83,6 +84,14 @@ def _with_values(a: ScenarioArrays, inputs, values: np.ndarray) -> ScenarioArray
     return a.replace(capability=cap, position=pos, salience=sal)
 
 
+def _check_batch(what: str, rows: int, a: ScenarioArrays, model, progress) -> None:
+    """Refuse a batch of ``rows`` scenario copies whose arrays would not fit in memory: capability,
+    position and salience per row, and as much again for the model's own temporaries; run in
+    :data:`PIECES` pieces when a caller watches the progress of a deterministic model."""
+    pieces = PIECES if progress is not None and not model.stochastic and rows > PIECES else 1
+    check_memory(what, 8.0 * (rows / pieces) * (a.n_actors + 2 * a.n_actors * a.n_issues) * 2)
+
+
 def _run(model, batch, kwargs):
     return np.asarray(model.forecast(batch, rng=np.random.default_rng(0), **kwargs).outcome, dtype=float)
 
@@ -122,6 +131,7 @@ def one_at_a_time(scenario: Scenario, model: str = "compromise", swings: Swings 
     inputs = _inputs(a, swings)
     values = np.array([i[4] for i in inputs] + [i[5] for i in inputs])
     both = inputs + inputs
+    _check_batch("a one-at-a-time analysis", 2 * len(inputs), a, m, progress)
     base = _run(m, a.replace(capability=a.capability[None], position=a.position[None], salience=a.salience[None]), kwargs)[0]
     if progress is None or m.stochastic:  # two batches: a stochastic model's numbers depend on the cut
         out_lo = _run(m, _with_values(a, inputs, values[:len(inputs)]), kwargs)
@@ -170,6 +180,11 @@ def sobol(
     k = a.issue_ids.index(issue)
     inputs = [i for i in _inputs(a, swings) if (i[1] == "capability" and a.involved[i[2], k]) or i[3] == k]
     inputs = [i for i in inputs if i[5] > i[4]]
+    if not inputs:
+        raise AccordError(f"no input moves issue {issue!r}: every input of it has an empty range")
+    if not 1 <= n <= limit("samples"):
+        raise AccordError(f"the Sobol sample size must be between 1 and {limit('samples'):,}, got {n:,}")
+    _check_batch(f"a Sobol analysis with {n:,} samples", n * (len(inputs) + 2), a, m, None)  # every row is built at once
     problem = {"num_vars": len(inputs), "names": [i[0] for i in inputs], "bounds": [[i[4], i[5]] for i in inputs]}
     x = sobol_sample.sample(problem, n, calc_second_order=False, seed=seed)
     cap = np.repeat(a.capability[None], len(x), axis=0)

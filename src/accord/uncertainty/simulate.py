@@ -24,9 +24,10 @@ from accord.forecast import forecast as point_forecast
 from accord.forecast import model_kwargs
 from accord.jsonable import number
 from accord.labels import Scale, outcome_label
+from accord.limits import check_count, check_memory
 from accord.models import registry
 from accord.scenario import Scenario, ScenarioArrays
-from accord.uncertainty.executors import Executor, make_executor
+from accord.uncertainty.executors import Executor, interruptible, make_executor
 from accord.uncertainty.sampling import Uncertainty, sample
 from accord.uncertainty.streaming import Summary, batch_sizes, summarise
 
@@ -345,9 +346,14 @@ def simulate(
     """
     if draws < 1:
         raise AccordError("--draws must be at least 1")
+    check_count("--draws", draws, "draws")
     u = uncertainty if uncertainty is not None else Uncertainty.from_meta(dict(scenario.meta))
     chosen = registry.resolve(list(models) if models else None)
     arrays = scenario.arrays()
+    # Kept draws (draws x issues per model, gathered twice) and a chunk's inputs and temporaries.
+    kept = 0 if stream else 2 * draws * arrays.n_issues * len(chosen)
+    check_memory(f"{draws:,} draws of {len(chosen)} model(s) on {arrays.n_issues} issues" + ("" if stream else " (--stream keeps none)"),
+                 8.0 * (kept + 16 * CHUNK * arrays.n_actors * arrays.n_issues))
     # A model's Monte Carlo defaults (Model.draw_params), then what the scenario's records give it,
     # then the user's parameters; the point forecast takes only the last two.
     kwargs = tuple(dict(m.draw_params) | model_kwargs(scenario, m) | dict((params or {}).get(m.name, {}))
@@ -379,7 +385,7 @@ def simulate(
         seconds: list[float] = []
         while len(parts) < min(2, len(tasks)):
             t0 = time.perf_counter()
-            parts.append(fn(tasks[len(parts)]))
+            parts.append(interruptible(fn, tasks[len(parts)]))
             seconds.append(time.perf_counter() - t0)
             tick(1)
             if not _auto(seconds, len(tasks) - len(parts), cores):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import tempfile
 import zipfile
 from dataclasses import asdict
@@ -147,20 +148,47 @@ def _problems(problems: list[Problem]) -> list[ProblemOut]:
     return [ProblemOut(message=p.message, where=p.where, file=p.file, line=p.line) for p in problems]
 
 
+def web_sized(scenario: Scenario) -> Scenario:
+    """``scenario`` if the web app can show and edit it (actors × issues within the
+    ``web_cells`` limit, see :mod:`accord.limits`), else a :class:`ScenarioError` saying so."""
+    from accord.scenario import size_problems
+
+    problems = size_problems(len(scenario.actors), len(scenario.issues), cells="web_cells")
+    if problems:
+        raise ScenarioError(problems)
+    return scenario
+
+
+def _depth(doc, deepest: int) -> int:
+    """How deeply a JSON document nests (stops counting past ``deepest``), without recursion."""
+    stack, most = [(doc, 1)], 0
+    while stack:
+        node, d = stack.pop()
+        most = max(most, d)
+        if most > deepest:
+            break
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((c, d + 1) for c in children if isinstance(c, (dict, list)))
+    return most
+
+
 def scenario_from_body(body: ScenarioIn, name: str = "request") -> Scenario:
     from accord.io import yaml_format
+    from accord.limits import limit
 
     if (body.yaml is None) == (body.document is None):
         raise InputFileError("give the scenario as either 'yaml' or 'document'")
     if body.yaml is not None:
-        return yaml_format.loads(body.yaml, name)
+        return web_sized(yaml_format.loads(body.yaml, name))
+    if _depth(body.document, limit("depth")) > limit("depth"):
+        raise InputFileError(f"{name}: the document is nested more than {limit('depth')} levels deep")
     import yaml
 
     try:
         text = yaml.safe_dump(_numeric_anchor_keys(body.document), sort_keys=False, allow_unicode=True)
     except yaml.YAMLError as exc:
         raise InputFileError(f"{name}: the document cannot be written as YAML: {exc}") from None
-    return yaml_format.loads(text, name)
+    return web_sized(yaml_format.loads(text, name))
 
 
 def _numeric_anchor_keys(doc: dict) -> dict:
@@ -275,26 +303,30 @@ def _slug(text: str) -> str:
 
 
 def import_bytes(raw: bytes, filename: str, fmt: str | None) -> Scenario:
-    """Read an uploaded scenario file in any supported format."""
+    """Read an uploaded scenario file in any supported format (blocking: call it from a worker
+    thread, never on the event loop), titled after the uploaded file when it names no title."""
     from accord.io import FORMATS, read_scenario
 
     if fmt in ("", "auto"):
         fmt = None
     if fmt is not None and fmt not in FORMATS:
         raise InputFileError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    suffix = Path(filename or "upload").suffix.lower()
-    if not suffix.replace(".", "").isalnum() or len(suffix) > 6:
-        suffix = ""
-    name = Path(filename or "upload").name[:200] or "upload"
+    name = Path((filename or "upload").replace("\\", "/")).name[:200] or "upload"
+    # The temporary copy keeps the upload's name (made safe), so that formats which take their
+    # title or messages from the file name show the user's name, not a server path.
+    safe = re.sub(r"[^A-Za-z0-9._ -]", "_", name).strip(" .")[:100] or "upload"
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"upload{suffix}"
+        path = Path(tmp) / safe
         path.write_bytes(raw)
         try:
-            return read_scenario(path, format=fmt)
+            scenario = read_scenario(path, format=fmt)
         except ScenarioError as exc:
             # Name the user's file, not our temporary copy.
             raise type(exc)([Problem(p.message.replace(str(path), name), p.where,
                                      name if p.file else None, p.line) for p in exc.problems]) from None
+    if tmp in scenario.title or scenario.title.startswith(str(path)):
+        scenario = scenario.replace(title=scenario.title.replace(str(path), Path(name).stem or name))
+    return web_sized(scenario)
 
 
 # -- endpoints --------------------------------------------------------------------------------
@@ -333,12 +365,14 @@ def create_scenario(request: Request, body: ScenarioIn):
 
 
 @router.post("/scenarios/import", status_code=201, response_model=VersionOut)
-async def import_scenario(
+def import_scenario(
     request: Request,
     file: Annotated[UploadFile, File(description="a scenario file in any supported format")],
     format: Annotated[str | None, Form(max_length=20, description="override format detection")] = None,
 ):
-    raw = await file.read()
+    # A plain ``def``: FastAPI runs it in a worker thread, so parsing a large upload never holds
+    # up the other requests.
+    raw = file.file.read()
     scenario = import_bytes(raw, file.filename or "upload", format)
     return _version_out(store_of(request).create_scenario(scenario, message=f"imported {file.filename or ''}".strip()))
 

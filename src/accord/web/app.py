@@ -6,15 +6,18 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from accord import __version__
 from accord.errors import AccordError, ScenarioError
@@ -103,11 +106,17 @@ class Runs:
 
 
 def create_app(db_url: str | None = None, token: str | None = None, *, examples: bool = True,
-               max_body: int = MAX_BODY) -> FastAPI:
+               max_body: int = MAX_BODY, allowed_hosts: Sequence[str] = ()) -> FastAPI:
     """The accord web app over the store at ``db_url`` (default: :func:`accord.store.default_url`).
 
-    With ``token`` every request must carry it (see :class:`accord.web.security.Guard`).
+    With ``token`` every request must carry it (see :class:`accord.web.security.Guard`). Requests
+    must name the server by a loopback name (``localhost``, ``127.0.0.1``, ``[::1]``) or, with a
+    token, one of ``allowed_hosts`` (``*``: any), so that another site cannot reach it through
+    DNS rebinding.
     """
+    if allowed_hosts and not token:
+        raise AccordError("--allowed-host needs --token: without one, any page a browser opens could use "
+                          "those names to read and change your scenarios")
     store = Store(db_url)
     store.fail_unfinished_runs()
     if examples:
@@ -144,7 +153,7 @@ def create_app(db_url: str | None = None, token: str | None = None, *, examples:
 
     app.include_router(api.router)
     app.include_router(pages.router)
-    app.add_middleware(Guard, token=token, max_body=max_body)
+    app.add_middleware(Guard, token=token, max_body=max_body, allowed_hosts=tuple(allowed_hosts))
 
     @app.middleware("http")
     async def headers(request: Request, call_next):
@@ -206,11 +215,18 @@ def _error_handlers(app: FastAPI) -> None:
     async def accord_error(request: Request, exc: AccordError):
         return page_or_json(request, 422, str(exc))
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        # A page gets a page (a refused form, say), the API its JSON.
+        if _wants_json(request) or exc.status_code < 400:
+            return await http_exception_handler(request, exc)
+        return page_or_json(request, exc.status_code, str(exc.detail))
+
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
         if _wants_json(request):
             return JSONResponse({"detail": _jsonable_errors(exc.errors())}, status_code=422)
-        return PlainTextResponse("bad request: " + "; ".join(str(e.get("msg")) for e in exc.errors()), status_code=422)
+        return page_or_json(request, 422, "bad request: " + "; ".join(str(e.get("msg")) for e in exc.errors()))
 
 
 def _jsonable_errors(errors) -> list:

@@ -15,8 +15,9 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from accord.errors import Problem
-from accord.report.charts import default_colour
+from accord.report.charts import actor_colour, default_colour
 from accord.scenario import (
+    COLOUR,
     DECISION_RULES,
     Actor,
     DecisionRule,
@@ -171,7 +172,7 @@ def scenario_from_draft(draft: dict, base: Scenario | None = None) -> tuple[Scen
     for k, a in enumerate(draft["actors"]):
         where = f"actors[{a['id'] or k}]"
         colour = a["colour"] or None
-        if colour and not re.fullmatch(r"#[0-9a-fA-F]{6}", colour):
+        if colour and not COLOUR.fullmatch(colour):
             p.fail(f"a{k}_colour", f"colour must look like #1f77b4, got {colour!r}", where + ".colour")
         actors.append(Actor(
             id=a["id"], name=a["name"] or a["id"],
@@ -368,3 +369,4 @@ def _int(text: str) -> int | None:
 
 
 RULE_KINDS = DECISION_RULES
+__all__ = ["actor_colour", "default_colour", "draft_from_form", "draft_from_scenario", "scenario_from_draft"]

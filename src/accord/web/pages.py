@@ -9,7 +9,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from accord.errors import AccordError
+from accord.errors import AccordError, ScenarioError
 from accord.scenario import Actor, Issue, Scenario, Stance
 from accord.store import Conflict, Store, StoreUnavailable
 from accord.web import api, forms
@@ -58,7 +58,8 @@ async def import_scenario(request: Request):
         return _library_error(request, "choose a scenario file to import")
     raw = await upload.read()
     try:
-        scenario = api.import_bytes(raw, upload.filename, str(form.get("format") or "") or None)
+        # Parsing runs in a worker thread: a large file must not hold up every other request.
+        scenario = await run_in_threadpool(api.import_bytes, raw, upload.filename, str(form.get("format") or "") or None)
     except AccordError as exc:
         return _library_error(request, f"{upload.filename} was not imported: {exc}", status=422)
     info = await run_in_threadpool(_store(request).create_scenario, scenario, message=f"imported {upload.filename}")
@@ -125,7 +126,7 @@ def _editor_page(request, scenario_id, draft, parent, latest, *, problems=(), fi
         "evidence": forms.evidence_cells(draft, base),
         "problems": [forms.describe(p, draft) for p in problems], "fields": fields or {}, "message": message,
         "conflict": conflict, "unavailable": unavailable,
-        "rules": forms.RULE_KINDS, "default_colour": forms.default_colour,
+        "rules": forms.RULE_KINDS, "default_colour": forms.default_colour, "actor_colour": forms.actor_colour,
         "anchors_text": forms.anchors_text,
         "groups": sorted({a["group"] for a in draft["actors"] if a["group"]}),
         "details_open": any(f.endswith(("_low", "_high")) for f in (fields or {})),
@@ -166,6 +167,11 @@ def _editor_apply(request: Request, scenario_id: int, form, draft):
         return _editor_page(request, scenario_id, draft, parent, latest, message="row added; not saved yet",
                             base=base, unsaved=True)
     scenario, problems, fields = forms.scenario_from_draft(draft, base)
+    if not problems:
+        try:
+            api.web_sized(scenario)
+        except ScenarioError as exc:
+            problems = list(exc.problems)
     if problems:
         return _editor_page(request, scenario_id, draft, parent, latest, problems=problems, fields=fields,
                             status=422, base=base, unsaved=True)

@@ -1,4 +1,4 @@
-"""Request guards: access token, cross-site request refusal, request size limit.
+"""Request guards: Host header, access token, cross-site request refusal, request size limit.
 
 Pure ASGI middleware so the size limit also holds for chunked uploads without a Content-Length.
 """
@@ -6,6 +6,7 @@ Pure ASGI middleware so the size limit also holds for chunked uploads without a 
 from __future__ import annotations
 
 import hmac
+import html
 import json
 import secrets
 from http.cookies import SimpleCookie
@@ -17,6 +18,25 @@ TOKEN_COOKIE = "accord_token"
 CSRF_COOKIE = "accord_csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def host_name(header: str) -> str:
+    """The name in a ``Host`` header, without the port: ``[::1]:8000`` -> ``::1``."""
+    h = header.strip().lower()
+    if h.startswith("["):
+        return h[1:h.find("]")] if "]" in h else h
+    name, sep, port = h.rpartition(":")
+    return name if sep and port.isdigit() and ":" not in name else h
+
+
+def host_allowed(header: str | None, allowed: frozenset[str] = frozenset()) -> bool:
+    """Whether a request's ``Host`` names this server: a loopback name or address, or one of
+    ``allowed`` (``*``: any). A page on another site that has its own name resolve to 127.0.0.1
+    (DNS rebinding) sends that name, and is refused."""
+    if not header:
+        return False
+    name = host_name(header).rstrip(".")
+    return is_loopback(name) or "*" in allowed or name in allowed
 
 
 def new_csrf_token() -> str:
@@ -47,7 +67,11 @@ class _TooLarge(HTTPException):
 
 
 class Guard:
-    """Refuse requests without the token (when one is set), cross-site writes and large bodies.
+    """Refuse requests to a foreign host name, without the token (when one is set), cross-site
+    writes and large bodies.
+
+    Host: only loopback names (``localhost``, ``127.0.0.1``, ``::1``, with any port) unless a
+    token is set and ``allowed_hosts`` names more (:func:`host_allowed`); answered 400.
 
     The token may come as ``Authorization: Bearer T``, an ``X-Accord-Token`` header, the cookie
     set after a first visit with ``?token=T``, or that query parameter itself.
@@ -56,10 +80,11 @@ class Guard:
     the form handlers (double-submit cookie).
     """
 
-    def __init__(self, app, *, token: str | None, max_body: int):
+    def __init__(self, app, *, token: str | None, max_body: int, allowed_hosts=()):
         self.app = app
         self.token = token
         self.max_body = max_body
+        self.allowed_hosts = frozenset(h.strip().lower().rstrip(".") for h in allowed_hosts or ())
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -67,6 +92,9 @@ class Guard:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         path = scope.get("path", "")
         set_cookie = None
+        if not host_allowed(headers.get("host"), self.allowed_hosts):
+            return await _reply(send, 400, f"this server does not answer to the host name {headers.get('host', '')!r} "
+                                "(only its own names are accepted; see accord serve --allowed-host)", path)
         if self.token:
             supplied = _supplied_token(headers, scope)
             if not same_token(supplied, self.token):
@@ -146,8 +174,9 @@ async def _reply(send, status: int, message: str, path: str) -> None:
         body = json.dumps({"detail": message}).encode()
         ctype = b"application/json"
     else:
-        body = message.encode()
-        ctype = b"text/plain; charset=utf-8"
+        body = (f"<!doctype html><html lang=en><meta charset=utf-8><title>{status}</title>"
+                f"<h1>{status}</h1><p>{html.escape(message)}</p></html>").encode()
+        ctype = b"text/html; charset=utf-8"
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", ctype), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
