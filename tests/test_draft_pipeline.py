@@ -242,3 +242,24 @@ def test_a_speaker_after_the_words_and_a_name_that_ends_like_a_verb(recogniser):
     assert ("united-states", "agreed on Monday to suspend the tariffs") in got
     assert ("china", "agreed on Monday to suspend the tariffs") in got  # one of two speakers
     assert ("eu", "Poland wants the funds released") in got
+
+
+def test_conditions_in_reported_speech_and_what_a_cycle_drops(recogniser):
+    """"Lavrov said Moscow will not …" holds back the object, not the speaker; two statements that
+    each wait for the other cannot both be preconditions, and the one left out is said, with why."""
+    d = draft_text(
+        "Russian Foreign Minister Sergei Lavrov said Moscow will not confirm the Geneva meeting until the "
+        "ceasefire terms are agreed. Secretary of State John Kerry said Washington will not accept the "
+        "ceasefire terms until the Geneva meeting is confirmed.", recogniser=recogniser)
+    j = d.to_json()
+    assert [(p["issue"], p["requires"], p["owner"]) for p in j["preconditions"]] == [
+        ("geneva-meeting", ["ceasefire-terms"], "russia")]
+    (dropped,) = j["left_out"]
+    assert dropped["what"] == "precondition" and dropped["issue"] == "ceasefire-terms"
+    assert "cycle" in dropped["why"] and "Kerry" in dropped["evidence"]["sentence"]
+
+
+def test_issues_beyond_max_issues_are_said():
+    d = draft([SEED], recogniser="rules", max_issues=2)
+    assert len(d.issues) == 2
+    assert d.left_out and all(x["what"] == "issue" and "--max-issues" in x["why"] for x in d.left_out)

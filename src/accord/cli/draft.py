@@ -60,6 +60,9 @@ def draft(
     summary = (f"drafted {len(d.entities.parties)} actors, {sum(1 for s in d.statements if s.party)} attributed "
                f"statements ({sum(1 for s in d.statements if not s.party)} unattributed), {len(d.issues)} issues, "
                f"{len(d.preconditions)} preconditions with {d.recogniser}")
+    for x in d.left_out:
+        err.print(escape(f"left out {x['what']} {x.get('name') or x['issue'] + ' after ' + ', '.join(x['requires'])}: "
+                         f"{x['why']}"))
     if format is DraftFmt.json:
         if output is None:
             _print_json(d.to_json())

@@ -32,8 +32,8 @@ def draft_reports(reports: list[Report], *, recogniser: str = "auto", max_issues
     gazetteer + rules), ``spacy`` (required) or ``rules``."""
     ents = find_entities(reports, recogniser)
     statements = find_statements(reports, ents)
-    issues, preconditions = find_issues(reports, statements, ents, max_issues=max_issues)
-    return Draft(reports, ents, statements, issues, preconditions)
+    issues, preconditions, left_out = find_issues(reports, statements, ents, max_issues=max_issues)
+    return Draft(reports, ents, statements, issues, preconditions, left_out)
 
 
 def draft(paths: list[str | os.PathLike], *, recogniser: str = "auto", max_issues: int = 8) -> Draft:

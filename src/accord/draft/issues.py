@@ -290,11 +290,17 @@ _PRECONDITION = re.compile(r"\b(?:a\s+)?(?:pre)?condition\s+for\s+(?P<x>[^,;.]+?
 _CONDITIONAL = re.compile(r"\b(?:conditional|contingent|dependent)\s+(?:on|upon)\s+(?P<y>[^;.]+)", re.I)
 
 
+_REPORTING = re.compile(r"\b(?:said|says|told|tells|warned|warns|insisted|insists|added|adds|stated|"
+                        r"declared|declares|announced|announces|argued|argues|stressed|stresses)\b")  # "United States": case kept
+
+
 def _subject_before(text: str, end: int) -> str:
     """The noun phrase that ends just before ``end``: "… said on Monday that Friday's talks" ->
-    "Friday's talks"."""
+    "Friday's talks"; "Lavrov said Moscow" -> "Moscow" (reported speech without "that")."""
     head = text[:end]
-    cut = max(head.rfind(" that "), head.rfind(","), head.rfind(":"), head.rfind("“"), head.rfind('"'))
+    said = [m.end() for m in _REPORTING.finditer(head)]
+    cut = max(head.rfind(" that "), head.rfind(","), head.rfind(":"), head.rfind("“"), head.rfind('"'),
+              said[-1] - 1 if said else -1)
     tail = head[cut + 1:].strip()
     tail = re.sub(r"^(?:that|then|so)\s+", "", tail)
     words = tail.split()[-6:]
@@ -347,8 +353,9 @@ def conditions(sentence: str) -> list[tuple[str, list[str]]]:
 
 # -- clustering --------------------------------------------------------------------------------------------
 def find_issues(reports: list[Report], statements: list[Statement], ents: Entities, *,
-                max_issues: int = 8) -> tuple[list[CandidateIssue], list[CandidatePrecondition]]:
-    """Candidate issues (most evidence first) and the preconditions between them."""
+                max_issues: int = 8) -> tuple[list[CandidateIssue], list[CandidatePrecondition], list[dict]]:
+    """Candidate issues (most evidence first), the preconditions between them, and what was left
+    out and why (issues beyond ``max_issues``, preconditions that would close a cycle)."""
     phrases = _phrases(reports, statements, ents)
     speaker = {}
     for st in statements:
@@ -374,6 +381,9 @@ def find_issues(reports: list[Report], statements: list[Statement], ents: Entiti
                        + any(p.source == "at-issue" for p in issue.phrases))
     issues = [i for i in issues if i.score >= 2]
     issues.sort(key=lambda i: (-i.score, min((p.report, p.sentence) for p in i.phrases)))
+    left_out = [{"what": "issue", "name": i.name, "phrases": list(dict.fromkeys(ph.text for ph in i.phrases)),
+                 "why": f"beyond the {max_issues} issues kept (--max-issues); it had less evidence"}
+                for i in issues[max_issues:]]
     issues = issues[:max_issues]
     _unique_ids(issues)
     of_phrase = {id(p): i.id for i in issues for p in i.phrases}
@@ -383,7 +393,8 @@ def find_issues(reports: list[Report], statements: list[Statement], ents: Entiti
         ys = tuple(dict.fromkeys(of_phrase[id(p)] for p in pys if id(p) in of_phrase and of_phrase[id(p)] != x))
         if x and ys:
             pre.append(CandidatePrecondition(x, ys, speaker.get((rid, sidx)), rid, sidx, text))
-    return issues, _acyclic(pre)
+    kept, dropped = _acyclic(pre)
+    return issues, kept, left_out + dropped
 
 
 def _cluster(phrases: list[Phrase]) -> list[list[Phrase]]:
@@ -451,10 +462,11 @@ def _unique_ids(issues: list[CandidateIssue]) -> None:
         i.id = base if seen[base] == 1 else f"{base}-{seen[base]}"
 
 
-def _acyclic(pre: list[CandidatePrecondition]) -> list[CandidatePrecondition]:
+def _acyclic(pre: list[CandidatePrecondition]) -> tuple[list[CandidatePrecondition], list[dict]]:
     """The preconditions in text order, each dropped that would close a cycle (A before B and B
-    before A cannot both hold; the earlier statement is kept)."""
+    before A cannot both hold; the earlier statement is kept), and what was dropped and why."""
     kept: list[CandidatePrecondition] = []
+    dropped: list[dict] = []
     edges: dict[str, set[str]] = {}
 
     def reaches(a: str, b: str, seen=None) -> bool:
@@ -466,10 +478,13 @@ def _acyclic(pre: list[CandidatePrecondition]) -> list[CandidatePrecondition]:
 
     for p in pre:
         if any(reaches(y, p.issue) for y in p.requires):
+            dropped.append({"what": "precondition", "issue": p.issue, "requires": list(p.requires),
+                            "evidence": {"report": p.report, "sentence": p.text},
+                            "why": f"it would close a cycle: an earlier statement already puts {p.issue} "
+                                   f"before {', '.join(p.requires)}"})
             continue
-        merged = next((k for k in kept if k.issue == p.issue and k.requires == p.requires), None)
-        if merged:
-            continue
+        if any(k.issue == p.issue and k.requires == p.requires for k in kept):
+            continue  # the same condition said again: the first statement is its evidence
         kept.append(p)
         edges.setdefault(p.issue, set()).update(p.requires)
-    return kept
+    return kept, dropped

@@ -4,7 +4,7 @@ analyst, with the statements behind each stance as its evidence."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from accord.draft.entities import Entities, resolve_party
 from accord.draft.issues import CandidateIssue, CandidatePrecondition, words_of
@@ -26,6 +26,8 @@ class Draft:
     statements: list[Statement]
     issues: list[CandidateIssue]
     preconditions: list[CandidatePrecondition]
+    #: what the draft found but left out, each ``{"what", ..., "why"}`` (see :func:`find_issues`)
+    left_out: list[dict] = field(default_factory=list)
 
     @property
     def recogniser(self) -> str:
@@ -73,6 +75,7 @@ class Draft:
             "actors": actors,
             "issues": issues,
             "preconditions": preconditions,
+            "left_out": self.left_out,
             "statements": [_statement_json(st) | {"actor": st.party} for st in self.statements],
             "people_without_party": [{"name": p.name, "mentions": p.mentions} for p in ents.people.values()
                                      if p.party is None],
