@@ -101,6 +101,16 @@ def test_forecast_json_and_csv_carry_the_label(run_cli):
     assert out.splitlines()[0].endswith("outcome_label")
 
 
+def test_trajectory_json_labels_every_rounds_outcome(run_cli):
+    from accord.io import read_scenario
+
+    code, out, err = run_cli("trajectory", SYRIA, "-m", "smp", "--format", "json")
+    assert code == 0, err
+    scales = {i.id: Scale.of(i) for i in read_scenario(SYRIA).issues}
+    rounds = json.loads(out)["rounds"]
+    assert rounds and all(r["outcome_label"] == outcome_label(r["outcome"], scales[r["issue"]]) for r in rounds)
+
+
 def test_the_figures_glossary_explains_every_extra_key(run_cli):
     code, out, err = run_cli("forecast", SYRIA, "-m", "smp,exchange,eum,focal", "--format", "json")
     assert code == 0, err

@@ -149,7 +149,8 @@ class Trajectory:
     forecast per round (its median for the EUM; a model may define it otherwise).
     ``events[r]`` is the list of things that happened in round r + 1 (offers, bargains, exchanges),
     each a dict with at least ``issue``; ``stopped`` says why the run ended: ``rounds``,
-    ``converged`` or ``cycle``.
+    ``converged`` or ``cycle``. ``scales`` (one :class:`~accord.labels.Scale` per issue, when
+    known) gives every round's outcome its ``outcome_label`` in the JSON.
     """
 
     model: str
@@ -164,6 +165,7 @@ class Trajectory:
     outcome: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
     per_round: dict[str, np.ndarray] = field(default_factory=dict)
+    scales: tuple[Scale, ...] = ()
 
     @property
     def n_rounds(self) -> int:
@@ -216,6 +218,7 @@ class Trajectory:
                     "median": number(self.median[r, k]),
                     "mean": number(self.mean[r, k]),
                     "outcome": number(outcome[r, k]),
+                    **({"outcome_label": outcome_label(float(outcome[r, k]), self.scales[k])} if self.scales else {}),
                     "positions": {
                         a: number(self.positions[r, j, k]) for j, a in enumerate(self.actor_ids)
                     },

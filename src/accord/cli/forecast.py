@@ -140,7 +140,12 @@ def trajectory(
     if repetitions != 1:
         _trajectory_ranges(s, m, kwargs, repetitions, seed, format, plot)
         return
+    from dataclasses import replace
+
+    from accord.labels import Scale
+
     traj = m.trajectory(s.arrays(), rng=np.random.default_rng(seed), **kwargs)
+    traj = replace(traj, scales=tuple(Scale.of(i) for i in s.issues))
     if plot is not None:
         from accord.report.positions import plot_positions
 
