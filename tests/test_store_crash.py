@@ -117,6 +117,7 @@ def test_sigkill_of_the_web_app_loses_no_acknowledged_save(store_url, tmp_path):
            "--port", str(port), "--no-examples"]
     server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     acknowledged: dict[int, list[int]] = {sid: [] for sid in ids}
+    busy = dict.fromkeys(ids, 0)
     stop = threading.Event()
     try:
         deadline = time.monotonic() + 60
@@ -143,6 +144,9 @@ def test_sigkill_of_the_web_app_loses_no_acknowledged_save(store_url, tmp_path):
                     status, body = _post(f"{base}/api/scenarios/{sid}/versions", doc)
                 except OSError:
                     return  # the server is gone
+                if status == 503:  # the database stayed locked past the timeout (a loaded machine): not saved, said so
+                    busy[sid] += 1
+                    continue
                 assert status == 201, (status, body)
                 acknowledged[sid].append(body["number"])
                 parent = body["number"]
@@ -150,7 +154,8 @@ def test_sigkill_of_the_web_app_loses_no_acknowledged_save(store_url, tmp_path):
         threads = [threading.Thread(target=client, args=(sid,)) for sid in ids]
         for t in threads:
             t.start()
-        while sum(map(len, acknowledged.values())) < 20 and server.poll() is None:
+        give_up = time.monotonic() + 120
+        while sum(map(len, acknowledged.values())) < 20 and server.poll() is None and time.monotonic() < give_up:
             time.sleep(0.02)
         time.sleep(0.13)
         server.send_signal(signal.SIGKILL)
@@ -163,7 +168,8 @@ def test_sigkill_of_the_web_app_loses_no_acknowledged_save(store_url, tmp_path):
             server.kill()
         server.communicate(timeout=30)
     assert server.returncode == -signal.SIGKILL
-    assert all(acknowledged.values()), acknowledged
+    assert sum(map(len, acknowledged.values())) >= 20, (acknowledged, busy)
+    assert all(acknowledged[sid] or busy[sid] for sid in ids), (acknowledged, busy)  # every client was answered
 
     store = Store(store_url)
     check_intact(store)

@@ -21,7 +21,11 @@ __all__ = ["app", "main"]
 
 
 def main() -> None:
-    """Entry point: user errors print one short message and exit with status 2."""
+    """Entry point: user errors print one short message and exit with status 2; Ctrl-C ends the
+    command with status 130 (:mod:`accord.interrupts`)."""
+    from accord import interrupts
+
+    interrupts.install(_say)
     try:
         app()
     except AccordError as exc:
@@ -41,12 +45,18 @@ def main() -> None:
         sys.exit(1)
 
 
+def _say(text: str) -> None:
+    err.print(text, highlight=False)
+
+
 def _interrupted() -> None:
     """Ctrl-C: say so and stop now (status 130). Worker processes were stopped on the way out; a
     compiled kernel still running in a helper thread is not waited for (``os._exit``)."""
     import threading
 
-    err.print("interrupted")
+    from accord import interrupts
+
+    interrupts.say_once(_say)
     if any(t.name == "accord-chunk" and t.is_alive() for t in threading.enumerate()):
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):

@@ -17,6 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
 from accord.errors import AccordError
+from accord.interrupts import on_interrupt
 from accord.limits import check_count
 
 
@@ -84,6 +85,7 @@ class Processes(Executor):
         _quiet_resource_tracker()
         self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context(method),
                                          initializer=_one_thread)
+        self._forget = on_interrupt(self.terminate)  # if Ctrl-C cannot reach the main thread in time
 
     def map(self, fn, tasks, progress=None):
         futures = [self._pool.submit(fn, t) for t in tasks]
@@ -105,6 +107,7 @@ class Processes(Executor):
                 p.kill()
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._terminated = True
+        self._forget()
         for p in processes:
             with contextlib.suppress(Exception):
                 p.join(timeout=1)
@@ -112,6 +115,7 @@ class Processes(Executor):
     def close(self):
         if not getattr(self, "_terminated", False):
             self._pool.shutdown(wait=True, cancel_futures=True)
+            self._forget()
 
 
 class DaskExecutor(Executor):
