@@ -30,14 +30,19 @@ def _f(v, digits=2) -> str:
     return "" if pd.isna(v) else f"{v:.{digits}f}"
 
 
-def markdown(summary: pd.DataFrame) -> str:
+#: Models fitted on the train split: their train (and all-issue) rows are in-sample, not forecasts.
+FITTED_ON_TRAIN = {"learned"}
+
+
+def markdown(summary: pd.DataFrame, split: str = "dev") -> str:
     head = ("| model | capability | n | MAE (95 % CI) | RMSE | median AE | ≤ 10 | Δ MAE vs compromise (95 % CI) "
             "| COD | CNS | QMV | Unan | cov. 50 % | cov. 80 % | CRPS |")
     lines = [head, "|" + "|".join(["---"] * 15) + "|"]
     for r in summary.itertuples():
         n = f"{r.n}" + (f" ({r.n_failed} failed)" if r.n_failed else "")
+        name = f"{r.model} (in-sample)" if r.model in FITTED_ON_TRAIN and split != "dev" else r.model
         lines.append(
-            f"| {r.model} | {r.capability} | {n} | {_f(r.mae)} {_ci(r.mae_lo, r.mae_hi)} | {_f(r.rmse)} | "
+            f"| {name} | {r.capability} | {n} | {_f(r.mae)} {_ci(r.mae_lo, r.mae_hi)} | {_f(r.rmse)} | "
             f"{_f(r.median_ae)} | {_f(r.within10)} | {_f(r.diff)} {_ci(r.diff_lo, r.diff_hi)} | {_f(r.mae_COD)} | "
             f"{_f(r.mae_CNS)} | {_f(r.mae_QMV)} | {_f(r.mae_Unan)} | {_f(r.coverage50)} | {_f(r.coverage80)} | {_f(r.crps)} |"
         )
@@ -71,7 +76,7 @@ def main() -> None:
         s.insert(2, "split", split)
         rows.append(s)
         print(f"\n### {split} ({part['issue'].nunique()} issues)\n")
-        print(markdown(s.sort_values(["capability", "mae"], kind="stable")))
+        print(markdown(s.sort_values(["capability", "mae"], kind="stable"), split))
         failures = s[s["failures"] != ""]
         for r in failures.itertuples():
             print(f"\n{r.model} / {r.capability}: {r.failures}")

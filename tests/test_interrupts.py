@@ -13,7 +13,8 @@ import pytest
 from accord import interrupts
 
 STUCK = """
-import hashlib, pathlib, sys
+import hashlib, pathlib, signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as a terminal's foreground command, even if started with SIGINT ignored
 from accord import interrupts
 interrupts.install(lambda text: print(text, file=sys.stderr, flush=True))
 interrupts.on_interrupt(lambda: pathlib.Path(sys.argv[1]).write_text("stopped"))
