@@ -14,6 +14,20 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 EXAMPLES = ROOT / "examples"
 SYRIA = EXAMPLES / "syria-issg-2015.yaml"
+#: The smallest valid scenario file: two actors, one issue (the bad-input tests mutate it).
+TWO_ACTORS_YAML = """\
+title: t
+actors:
+  - {id: a, name: A, capability: 1}
+  - {id: b, name: B, capability: 2}
+issues:
+  - {id: x, name: X}
+stances:
+  a:
+    x: {position: 10, salience: 0.5}
+  b:
+    x: {position: 90, salience: 0.5}
+"""
 
 
 def shared(*parts: str) -> Path:

@@ -7,19 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-GOOD_YAML = """\
-title: t
-actors:
-  - {id: a, name: A, capability: 1}
-  - {id: b, name: B, capability: 2}
-issues:
-  - {id: x, name: X}
-stances:
-  a:
-    x: {position: 10, salience: 0.5}
-  b:
-    x: {position: 90, salience: 0.5}
-"""
+from conftest import TWO_ACTORS_YAML as GOOD_YAML
 
 
 def yaml_with(old: str, new: str) -> str:

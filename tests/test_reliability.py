@@ -21,21 +21,9 @@ import pytest
 
 from accord.io import read_scenario
 
-from conftest import ROOT, SYRIA
+from conftest import ROOT, SYRIA, TWO_ACTORS_YAML
 
-GOOD = """\
-title: t
-actors:
-  - {id: a, name: A, capability: 1}
-  - {id: b, name: B, capability: 2}
-issues:
-  - {id: x, name: X}
-stances:
-  a:
-    x: {position: 10, salience: 0.5}
-  b:
-    x: {position: 90, salience: 0.5}
-"""
+GOOD = TWO_ACTORS_YAML
 TIDY = "actor,issue,position,salience\na,x,10,0.5\nb,x,90,0.5\n"
 
 

@@ -6,21 +6,16 @@ absent (CI installs it with apt).
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
+from browser_helpers import ARGS, CHROMIUM, live_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # about 45 s
 
-CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 SYRIA = ROOT / "examples" / "syria-issg-2015.yaml"
 OUT = ROOT / "test-output" / "browser"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 XSS = "<script>alert(1)</script>"
 
 
@@ -41,24 +36,8 @@ def browser():
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import uvicorn
-
-    from accord.web import create_app
-
-    app = create_app(str(tmp_path_factory.mktemp("browser") / "accord.db"))
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with live_app(tmp_path_factory.mktemp("browser") / "accord.db") as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture

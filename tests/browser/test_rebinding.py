@@ -8,41 +8,19 @@ server as ``evil.test`` itself (same origin), so only the ``Host`` header tells 
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from pathlib import Path
-
 import pytest
+from browser_helpers import ARGS as BROWSER_ARGS
+from browser_helpers import CHROMIUM, live_app
 
 pytestmark = [pytest.mark.browser]
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run",
-        "--host-resolver-rules=MAP evil.test 127.0.0.1"]
+ARGS = [*BROWSER_ARGS, "--host-resolver-rules=MAP evil.test 127.0.0.1"]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import uvicorn
-
-    from accord.web import create_app
-
-    app = create_app(str(tmp_path_factory.mktemp("rebinding") / "accord.db"))
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield port
-    srv.should_exit = True
-    thread.join(10)
+    with live_app(tmp_path_factory.mktemp("rebinding") / "accord.db") as port:
+        yield port
 
 
 def test_a_rebound_host_name_is_refused(server):
