@@ -143,6 +143,20 @@ def test_explain_with_draws_says_how_sure(run_cli):
     assert d["n"] == 200 and d["p10"] <= d["p50"] <= d["p90"] and 0 <= d["p_same_region"] <= 1
 
 
+def test_a_joint_model_on_one_issue_finds_the_compromise_change_on_the_coarser_grid():
+    # With one issue there is nothing to trade: the exchange model is the compromise (66.7 for
+    # three equal actors at 40, 60, 100). To be clearly past 75 one actor must move 26.5 points;
+    # on the joint models' 2.5 % grid that is 27.5 (a0 from 40 to 67.5: forecast 75.8).
+    s = one_issue([1, 1, 1], [40, 60, 100])
+    item = explain(s, "exchange", models=["exchange"], decided=False)["issues"][0]
+    assert item["forecast"] == pytest.approx(200 / 3)
+    ch = item["change"]
+    assert (ch["kind"], ch["actor"], ch["issue"], ch["from"], ch["to"]) == ("position", "a0", "i", 40, 67.5)
+    assert ch["outcome"] == pytest.approx(227.5 / 3) and ch["anchor"] == "right"
+    assert ch["size"] == pytest.approx(0.275) and ch["run_with"] == {"exact": False}
+    assert "A0 moving from 40 to 67.5 (forecast 75.8)" in item["summary"]
+
+
 def _applied(s, change):
     """The scenario with the explanation's smallest change made to its records."""
     if change["kind"] == "position":
