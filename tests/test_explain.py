@@ -157,6 +157,31 @@ def test_a_joint_model_on_one_issue_finds_the_compromise_change_on_the_coarser_g
     assert "A0 moving from 40 to 67.5 (forecast 75.8)" in item["summary"]
 
 
+def test_an_issue_the_search_arithmetic_already_moves_is_skipped(monkeypatch):
+    """When the search's Monte Carlo parameters put the unchanged scenario in another region than
+    the forecast explained (a made-up joint model whose draws run 20 points higher), that issue's
+    change is not searched, and a note and the summary say why instead of "no single change"."""
+    from types import SimpleNamespace
+
+    import accord.explain as ex
+    from accord.models.base import Model
+    from accord.results import ModelResult
+
+    def shifted(a, rng=None, shift=0.0):
+        w = np.asarray(a.capability, float)[..., None] * np.asarray(a.salience, float)
+        return ModelResult(outcome=(w * np.asarray(a.position, float)).sum(-2) / w.sum(-2) + shift)
+
+    fake = Model("shifted", "Shifted", "", shifted, joint=True, draw_params=(("shift", 20.0),))
+    monkeypatch.setattr(ex.registry, "get", lambda name: fake)
+    s = one_issue([1, 1, 1], [40, 60, 70])                                   # 56.7: "centre"
+    spread = SimpleNamespace(outcomes={"shifted": np.array([170 / 3])}, notes={})
+    doc = explain(s, "shifted", spread=spread, decided=False)                # floats: 76.7, "right"
+    item = doc["issues"][0]
+    assert item["region"] == "centre" and item["change"] is None
+    assert any("not searched on i" in n and "76.7" in n for n in doc["notes"])
+    assert "No single change" not in item["summary"]
+
+
 def _applied(s, change):
     """The scenario with the explanation's smallest change made to its records."""
     if change["kind"] == "position":
