@@ -261,7 +261,8 @@ def _changes(m, a: ScenarioArrays, kwargs, seed, base, scales) -> tuple[list, di
     skipped."""
     n, mi = a.n_actors, a.n_issues
     span = a.upper - a.lower
-    kw = dict(m.draw_params) | kwargs
+    own = {key: v for key, v in m.draw_params if key not in kwargs}  # Monte Carlo defaults the user left
+    kw = own | kwargs
     notes: list[str] = []
     skipped: dict[int, str] = {}
     size = JOINT_GRID if m.joint else GRID
@@ -282,9 +283,9 @@ def _changes(m, a: ScenarioArrays, kwargs, seed, base, scales) -> tuple[list, di
     for j in range(n):
         cap[j * len(FACTORS):(j + 1) * len(FACTORS), j] = a.capability[j] * FACTORS
     by_capability = _run(m, _batch(a, cap=cap), kw, seed).reshape(n, len(FACTORS), mi)
-    if m.draw_params and kw != kwargs:
+    if own:
         unchanged = _run(m, a, kw, seed)
-        said = ", ".join(f"{k}={v!r}" for k, v in m.draw_params)
+        said = ", ".join(f"{key}={v!r}" for key, v in own.items())
         notes.append(f"the smallest change for {m.name} is searched with its Monte Carlo parameters ({said}); "
                      "the forecast explained is the model's own")
         for k, scale in enumerate(scales):
@@ -340,8 +341,8 @@ def _changes(m, a: ScenarioArrays, kwargs, seed, base, scales) -> tuple[list, di
             best["anchor"] = scale.anchors[best["region"]][1]
             best["outcome_label"] = outcome_label(best["outcome"], scale)
             best["grid"] = 1 / (size - 1)
-            if kw != kwargs:
-                best["run_with"] = {key: kw[key] for key, _ in m.draw_params}
+            if own:
+                best["run_with"] = own
         out.append(best)
     return out, skipped, notes
 
