@@ -3,13 +3,17 @@ answers are known by hand and on the Syria example."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 
 from accord.explain import coalitions, explain
+from accord.forecast import model_kwargs
 from accord.io import read_scenario
+from accord.labels import Scale, region
+from accord.models import registry
 from accord.scenario import Actor, Issue, Scenario, Stance, from_arrays
 
 from conftest import SYRIA
@@ -139,12 +143,100 @@ def test_explain_with_draws_says_how_sure(run_cli):
     assert d["n"] == 200 and d["p10"] <= d["p50"] <= d["p90"] and 0 <= d["p_same_region"] <= 1
 
 
-def test_a_joint_model_is_explained_without_the_change_search():
-    s = read_scenario(SYRIA).with_issues(["ukraine-sanctions", "ceasefire"])
-    doc = explain(s, "exchange", models=["exchange"], decided=False)
-    assert all(i["change"] is None for i in doc["issues"])
-    assert any("not searched for the joint model exchange" in n for n in doc["notes"])
-    assert doc["issues"][0]["pivotal"]
+def test_a_joint_model_on_one_issue_finds_the_compromise_change_on_the_coarser_grid():
+    # With one issue there is nothing to trade: the exchange model is the compromise (66.7 for
+    # three equal actors at 40, 60, 100). To be clearly past 75 one actor must move 26.5 points;
+    # on the joint models' 2.5 % grid that is 27.5 (a0 from 40 to 67.5: forecast 75.8).
+    s = one_issue([1, 1, 1], [40, 60, 100])
+    item = explain(s, "exchange", models=["exchange"], decided=False)["issues"][0]
+    assert item["forecast"] == pytest.approx(200 / 3)
+    ch = item["change"]
+    assert (ch["kind"], ch["actor"], ch["issue"], ch["from"], ch["to"]) == ("position", "a0", "i", 40, 67.5)
+    assert ch["outcome"] == pytest.approx(227.5 / 3) and ch["anchor"] == "right"
+    assert ch["size"] == pytest.approx(0.275) and ch["run_with"] == {"exact": False}
+    assert "A0 moving from 40 to 67.5 (forecast 75.8)" in item["summary"]
+
+
+def test_an_issue_the_search_arithmetic_already_moves_is_skipped(monkeypatch):
+    """When the search's Monte Carlo parameters put the unchanged scenario in another region than
+    the forecast explained (a made-up joint model whose draws run 20 points higher), that issue's
+    change is not searched, and a note and the summary say why instead of "no single change"."""
+    from types import SimpleNamespace
+
+    import accord.explain as ex
+    from accord.models.base import Model
+    from accord.results import ModelResult
+
+    def shifted(a, rng=None, shift=0.0):
+        w = np.asarray(a.capability, float)[..., None] * np.asarray(a.salience, float)
+        return ModelResult(outcome=(w * np.asarray(a.position, float)).sum(-2) / w.sum(-2) + shift)
+
+    fake = Model("shifted", "Shifted", "", shifted, joint=True, draw_params=(("shift", 20.0),))
+    monkeypatch.setattr(ex.registry, "get", lambda name: fake)
+    s = one_issue([1, 1, 1], [40, 60, 70])                                   # 56.7: "centre"
+    spread = SimpleNamespace(outcomes={"shifted": np.array([170 / 3])}, notes={})
+    doc = explain(s, "shifted", spread=spread, decided=False)                # floats: 76.7, "right"
+    item = doc["issues"][0]
+    assert item["region"] == "centre" and item["change"] is None
+    assert any("not searched on i" in n and "76.7" in n for n in doc["notes"])
+    assert "No single change" not in item["summary"]
+
+
+def _applied(s, change):
+    """The scenario with the explanation's smallest change made to its records."""
+    if change["kind"] == "position":
+        stances = tuple(dataclasses.replace(st, position=change["to"])
+                        if (st.actor, st.issue) == (change["actor"], change["issue"]) else st for st in s.stances)
+        return s.replace(stances=stances)
+    actors = tuple(dataclasses.replace(x, capability=change["to"]) if x.id == change["actor"] else x
+                   for x in s.actors)
+    return s.replace(actors=actors)
+
+
+@pytest.mark.parametrize("model", ["smp", "exchange"])
+def test_a_joint_model_finds_the_smallest_change_and_it_moves_the_forecast(model):
+    """The change found for a joint model, made to the scenario and the model rerun (in the same
+    arithmetic the search used: the exchange model's Monte Carlo floats), lands the issue in the
+    region the explanation states."""
+    s = read_scenario(SYRIA)
+    doc = explain(s, model, models=[model], decided=False)
+    m = registry.get(model)
+    assert any(f"joint model {model} tries positions on a grid of 2.5%" in n for n in doc["notes"])
+    found = [(k, i) for k, i in enumerate(doc["issues"]) if i["change"]]
+    # on Syria every issue has one (sanctions: the US moving off 0 lifts them in both models)
+    assert {i["issue"] for _, i in found} >= {"ukraine-sanctions", "is-priority"}
+    run_with = dict(m.draw_params)
+    for k, item in found:
+        ch = item["change"]
+        assert ch["anchor"] != item["region"] and ch["grid"] == pytest.approx(0.025)
+        assert ch.get("run_with", {}) == run_with
+        if ch["kind"] == "position":
+            assert (ch["to"] - item["scale"]["lower"]) / 2.5 == pytest.approx(round((ch["to"] - item["scale"]["lower"]) / 2.5))
+        changed = _applied(s, ch)
+        a = changed.arrays()
+        out = np.asarray(m.forecast(a, rng=np.random.default_rng(0), **model_kwargs(changed, m) | run_with).outcome)
+        scale = Scale.of(s.issues[k])
+        assert out[k] == pytest.approx(ch["outcome"], abs=1e-9), item["issue"]
+        assert region(out[k], scale) == ch["region"] and scale.anchors[ch["region"]][1] == ch["anchor"]
+        who = {x.id: x.name for x in s.actors}[ch["actor"]]
+        assert f"The smallest single change that would move it nearest '{ch['anchor']}': {who}" in item["summary"]
+        if ch["kind"] == "position" and ch["issue"] != item["issue"]:
+            assert f" on {ch['issue_name']} (forecast" in item["summary"]
+    if run_with:
+        assert any("searched with its Monte Carlo parameters (exact=False)" in n for n in doc["notes"])
+
+
+def test_a_joint_change_on_another_issue_is_named_in_the_summary():
+    item = {"issue": "a", "issue_name": "A", "forecast": 10.0, "outcome_label": "x", "region": "left",
+            "scale": {"lower": 0, "upper": 100}, "spread": {"n": 1}, "draws": None, "actors": [], "pivotal": [],
+            "coalitions": [], "decided": None,
+            "change": {"actor": "u", "kind": "position", "issue": "b", "issue_name": "The B issue", "from": 0,
+                       "to": 5, "outcome": 60, "anchor": "right"}}
+    from accord.explain import summary
+
+    assert "U moving from 0 to 5 on The B issue (forecast 60)" in summary(item, "M", {"u": "U"})
+    item["change"] |= {"issue": "a", "issue_name": "A"}
+    assert "U moving from 0 to 5 (forecast 60)" in summary(item, "M", {"u": "U"})
 
 
 def test_the_readme_and_docs_show_what_explain_says(run_cli):
