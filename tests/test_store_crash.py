@@ -3,6 +3,7 @@ and on PostgreSQL: a program using the store, and the web app (``accord serve``)
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -142,8 +143,8 @@ def test_sigkill_of_the_web_app_loses_no_acknowledged_save(store_url, tmp_path):
                                 "b": {"i": {"position": 100, "salience": 0.5}}}}}
                 try:
                     status, body = _post(f"{base}/api/scenarios/{sid}/versions", doc)
-                except OSError:
-                    return  # the server is gone
+                except (OSError, http.client.HTTPException, ValueError):
+                    return  # the server is gone (refused, reset, or killed mid-answer)
                 if status == 503:  # the database stayed locked past the timeout (a loaded machine): not saved, said so
                     busy[sid] += 1
                     continue
