@@ -165,18 +165,22 @@ def _election(u, cols, m, w, rule, vpm, pce, p, ws):
         for b in range(a):
             pro[a, b] = 1e-8
             con[a, b] = 1e-8
+    # voter k's utilities of the options, gathered into p (written only at the end) so that the
+    # loops over b read contiguous memory and vectorise
     for k in range(nv):
-        wk = w[k]
+        wk, uk = w[k], u[k]
+        for r in range(m):
+            p[r] = uk[cols[r]]
         for a in range(1, m):
-            ua = u[k, cols[a]]
+            ua = p[a]
             if rule == _PROPORTIONAL:
                 for b in range(a):
-                    v = wk * (ua - u[k, cols[b]])
+                    v = wk * (ua - p[b])
                     pro[a, b] += max(v, 0.0)
                     con[a, b] += max(-v, 0.0)
             else:
                 for b in range(a):
-                    v = _vote(rule, wk, ua, u[k, cols[b]])
+                    v = _vote(rule, wk, ua, p[b])
                     pro[a, b] += max(v, 0.0)
                     con[a, b] += max(-v, 0.0)
     if pce == _CONDITIONAL:  # P(a) ∝ Π_b P(a beats b), the product taken in b order
