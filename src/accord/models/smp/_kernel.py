@@ -276,7 +276,7 @@ def _scratch(n, d):
     npad = _padded(n)
     f = f + (np.empty((10, n * npad)), np.empty((4, npad)))  # _challenges_default
     i = (np.empty(n, np.int64), np.zeros(n, np.int64), np.empty((n, nb + 1), np.int64), np.empty(n, np.int64))
-    b = (np.empty((n, n), np.bool_), np.empty(n, np.bool_), np.empty(n, np.bool_))
+    b = (np.empty((n, n), np.bool_), np.empty(n, np.bool_), np.empty(n, np.bool_), np.empty((n, nb), np.bool_))
     return f, i, b
 
 
@@ -679,7 +679,10 @@ def _resolve(pos, ideal, sal, ss2, cap, risk, util, sw, nb, b_init, b_rcvr, b_pi
             moved[k, nb + b] = b_pr[b, k]
     dm = scr[0][10][:n * 2 * nb].reshape((n, 2 * nb))
     _distances(ideal, sal, ss2, moved, dm)
-    table, acc = scr[0][11], scr[0][12]
+    table, acc, other = scr[0][11], scr[0][12], scr[2][3]
+    for x in range(n):  # other[x, b]: x is neither party to bargain b (the same for every voter)
+        for b in range(nb):
+            other[x, b] = x != b_init[b] and x != b_rcvr[b]
     for a in range(n):
         own, r, dma = util[a, a], risk[a], dm[a]
         s = 0.0
@@ -693,7 +696,7 @@ def _resolve(pos, ideal, sal, ss2, cap, risk, util, sw, nb, b_init, b_rcvr, b_pi
         for x in range(n):
             ox = own[x]
             for b in range(nb):
-                acc[b] += ox if (x != b_init[b] and x != b_rcvr[b]) else 0.0
+                acc[b] += ox if other[x, b] else 0.0
         for b in range(nb):
             table[a, 1 + b] = acc[b] / n
     count, queue = scr[1][1], scr[1][2]
