@@ -268,7 +268,7 @@ def _padded(n):
 def _scratch(n, d):
     """Work arrays for every turn of runs with n actors and d dimensions (at most 2n bargains)."""
     nb = 2 * n
-    f = (np.empty((n, n)), np.empty((n, n)), np.empty(n), np.empty((2, n, n)), np.empty(d * n),  # assess
+    f = (np.zeros((n, _padded(n))), np.zeros((n, _padded(n))), np.empty(n), np.empty((2, n, n)), np.empty(d * n),  # assess
          np.empty(n), np.empty(d), np.empty(d), np.empty((6, _padded(n))),  # propose
          np.empty(d * 2 * nb), np.empty(n * 2 * nb), np.empty((n, nb + 1)), np.empty(nb), np.empty(nb + 1),
          np.empty((2, nb + 1, nb + 1)),  # resolve
@@ -371,7 +371,9 @@ def _assess(pos, ideal, sal, ss2, cap, sw, util, risk, scr):
             else:
                 e = ri
             out, di, near = util[h, i], dist[i], neutral[i]
-            for j in range(n):  # bsUtil, written as a select so that the loop vectorises
+            # bsUtil, written as a select so that the loop vectorises; over the padded row in
+            # whole vectors (dist and neutral are 0 past n: util's padding stays finite)
+            for j in range(util.shape[2]):
                 d = di[j]
                 out[j] = near[j] * ((1 + d * e) if d <= 1 else (1 + e))
     return True
