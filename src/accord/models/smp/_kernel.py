@@ -160,6 +160,21 @@ def _election(u, cols, m, w, rule, vpm, pce, p, ws):
     # KTAB scans the pairs a > b once: a positive vote v_k(a:b) backs a, a negative one b. For
     # every rule but asym_prosp that equals scanning (b, a) too, as v_k(b:a) = -v_k(a:b) exactly.
     # pro[a, b] = c[a, b] and con[a, b] = c[b, a] for a > b, each summed over k in order.
+    if m == 2 and rule == _PROPORTIONAL and pce == _CONDITIONAL and vpm == _LINEAR:
+        # KTAB's defaults for two options (most of resolve's elections): the general code's
+        # operations below, in its order, without its loops
+        c0, c1 = cols[0], cols[1]
+        pro1, con1 = 1e-8, 1e-8
+        for k in range(nv):
+            v = w[k] * (u[k, c1] - u[k, c0])
+            pro1 += max(v, 0.0)
+            con1 += max(-v, 0.0)
+        p0 = 0.5 * (con1 / (con1 + pro1))
+        p1 = (pro1 / (pro1 + con1)) * 0.5
+        total = p0 + p1
+        p[0] = p0 / total
+        p[1] = p1 / total
+        return True
     pro, con = ws[0], ws[1]
     for a in range(m):
         for b in range(a):
