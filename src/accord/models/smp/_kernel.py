@@ -532,17 +532,15 @@ def _challenges_default(util, w, sal_sum, flat, keep):
     for i in range(n):
         a = util[i]
         uii, wi = a[i, i], w[i]
-        for j in range(npad):
+        for j in range(n):
             k = i * npad + j
-            if j < n:
-                ci = wi * (uii - a[i, j])
-                cj = w[j] * (a[j, i] - a[j, j])
-                c_ij[k] = (1e-10 + max(ci, 0.0)) + max(cj, 0.0)
-                c_ji[k] = (1e-10 - min(ci, 0.0)) - min(cj, 0.0)
-            else:  # finite values the padding lanes compute with, never read
-                c_ij[k] = c_ji[k] = 1.0
-            s_ij[k] = c_ij[k]
-            s_ji[k] = c_ji[k]
+            ci = wi * (uii - a[i, j])
+            cj = w[j] * (a[j, i] - a[j, j])
+            c_ij[k] = s_ij[k] = (1e-10 + max(ci, 0.0)) + max(cj, 0.0)
+            c_ji[k] = s_ji[k] = (1e-10 - min(ci, 0.0)) - min(cj, 0.0)
+        for j in range(n, npad):  # finite values the padding lanes compute with, never read
+            k = i * npad + j
+            c_ij[k] = c_ji[k] = s_ij[k] = s_ji[k] = 1.0
     for t in range(n):
         wt = w[t]
         # t votes in every contest but its own (initiator t: row t; target t: column t). The
