@@ -160,23 +160,42 @@ def _election(u, cols, m, w, rule, vpm, pce, p, ws):
     # KTAB scans the pairs a > b once: a positive vote v_k(a:b) backs a, a negative one b. For
     # every rule but asym_prosp that equals scanning (b, a) too, as v_k(b:a) = -v_k(a:b) exactly.
     # pro[a, b] = c[a, b] and con[a, b] = c[b, a] for a > b, each summed over k in order.
+    if m == 2 and rule == _PROPORTIONAL and pce == _CONDITIONAL and vpm == _LINEAR:
+        # KTAB's defaults for two options (most of resolve's elections): the general code's
+        # operations below, in its order, without its loops
+        c0, c1 = cols[0], cols[1]
+        pro1, con1 = 1e-8, 1e-8
+        for k in range(nv):
+            v = w[k] * (u[k, c1] - u[k, c0])
+            pro1 += max(v, 0.0)
+            con1 += max(-v, 0.0)
+        p0 = 0.5 * (con1 / (con1 + pro1))
+        p1 = (pro1 / (pro1 + con1)) * 0.5
+        total = p0 + p1
+        p[0] = p0 / total
+        p[1] = p1 / total
+        return True
     pro, con = ws[0], ws[1]
     for a in range(m):
         for b in range(a):
             pro[a, b] = 1e-8
             con[a, b] = 1e-8
+    # voter k's utilities of the options, gathered into p (written only at the end) so that the
+    # loops over b read contiguous memory and vectorise
     for k in range(nv):
-        wk = w[k]
+        wk, uk = w[k], u[k]
+        for r in range(m):
+            p[r] = uk[cols[r]]
         for a in range(1, m):
-            ua = u[k, cols[a]]
+            ua = p[a]
             if rule == _PROPORTIONAL:
                 for b in range(a):
-                    v = wk * (ua - u[k, cols[b]])
+                    v = wk * (ua - p[b])
                     pro[a, b] += max(v, 0.0)
                     con[a, b] += max(-v, 0.0)
             else:
                 for b in range(a):
-                    v = _vote(rule, wk, ua, u[k, cols[b]])
+                    v = _vote(rule, wk, ua, p[b])
                     pro[a, b] += max(v, 0.0)
                     con[a, b] += max(-v, 0.0)
     if pce == _CONDITIONAL:  # P(a) ∝ Π_b P(a beats b), the product taken in b order
@@ -264,7 +283,7 @@ def _padded(n):
 def _scratch(n, d):
     """Work arrays for every turn of runs with n actors and d dimensions (at most 2n bargains)."""
     nb = 2 * n
-    f = (np.empty((n, n)), np.empty((n, n)), np.empty(n), np.empty((2, n, n)), np.empty(d * n),  # assess
+    f = (np.zeros((n, _padded(n))), np.zeros((n, _padded(n))), np.empty(n), np.empty((2, n, n)), np.empty(d * n),  # assess
          np.empty(n), np.empty(d), np.empty(d), np.empty((6, _padded(n))),  # propose
          np.empty(d * 2 * nb), np.empty(n * 2 * nb), np.empty((n, nb + 1)), np.empty(nb), np.empty(nb + 1),
          np.empty((2, nb + 1, nb + 1)),  # resolve
@@ -272,7 +291,7 @@ def _scratch(n, d):
     npad = _padded(n)
     f = f + (np.empty((10, n * npad)), np.empty((4, npad)))  # _challenges_default
     i = (np.empty(n, np.int64), np.zeros(n, np.int64), np.empty((n, nb + 1), np.int64), np.empty(n, np.int64))
-    b = (np.empty((n, n), np.bool_), np.empty(n, np.bool_), np.empty(n, np.bool_))
+    b = (np.empty((n, n), np.bool_), np.empty(n, np.bool_), np.empty(n, np.bool_), np.empty((n, nb), np.bool_))
     return f, i, b
 
 
@@ -367,7 +386,9 @@ def _assess(pos, ideal, sal, ss2, cap, sw, util, risk, scr):
             else:
                 e = ri
             out, di, near = util[h, i], dist[i], neutral[i]
-            for j in range(n):  # bsUtil, written as a select so that the loop vectorises
+            # bsUtil, written as a select so that the loop vectorises; over the padded row in
+            # whole vectors (dist and neutral are 0 past n: util's padding stays finite)
+            for j in range(util.shape[2]):
                 d = di[j]
                 out[j] = near[j] * ((1 + d * e) if d <= 1 else (1 + e))
     return True
@@ -497,39 +518,31 @@ def _challenges_default(util, w, sal_sum, flat, keep):
     third-party commitment: P(i beats j) and i's expected gain in ``flat[7]``, ``flat[8]`` at
     i * npad + j.
 
-    The same sums in the same order (each (i, j) over third parties t in order), laid out so
-    that one pass over all (i, j) pairs serves a third party: at 15 actors a vector loop of 240
-    entries instead of 15 loops of 16, each with its own set-up and alias checks. A third party
-    who is the initiator or the target adds an exact 0, as in :func:`_challenges`.
+    The same sums in the same order (each (i, j) over third parties t in order). A third party's
+    votes are computed initiator by initiator (row i of util[i, t] read in place, u_ti and u_tt
+    held as scalars: copying them out into 240-entry arrays first cost a quarter of the
+    challenges at 15 actors), then added to the sums in one pass over all (i, j) pairs each
+    (merging those passes into the row loop defeats vectorisation). A third party who is the
+    initiator or the target adds an exact 0, as in :func:`_challenges`.
     """
     n, npad = util.shape[0], util.shape[2]
     size = n * npad
-    c_ij, c_ji, s_ij, s_ji, unj_, uni_, unn_, p_out, g_out, vote = (
-        flat[0], flat[1], flat[2], flat[3], flat[4], flat[5], flat[6], flat[7], flat[8], flat[9])
+    c_ij, c_ji, s_ij, s_ji = flat[0], flat[1], flat[2], flat[3]  # flat[4:7] unused
+    p_out, g_out, vote = flat[7], flat[8], flat[9]
     for i in range(n):
         a = util[i]
         uii, wi = a[i, i], w[i]
-        for j in range(npad):
+        for j in range(n):
             k = i * npad + j
-            if j < n:
-                ci = wi * (uii - a[i, j])
-                cj = w[j] * (a[j, i] - a[j, j])
-                c_ij[k] = (1e-10 + max(ci, 0.0)) + max(cj, 0.0)
-                c_ji[k] = (1e-10 - min(ci, 0.0)) - min(cj, 0.0)
-            else:  # finite values the padding lanes compute with, never read
-                c_ij[k] = c_ji[k] = 1.0
-            s_ij[k] = c_ij[k]
-            s_ji[k] = c_ji[k]
+            ci = wi * (uii - a[i, j])
+            cj = w[j] * (a[j, i] - a[j, j])
+            c_ij[k] = s_ij[k] = (1e-10 + max(ci, 0.0)) + max(cj, 0.0)
+            c_ji[k] = s_ji[k] = (1e-10 - min(ci, 0.0)) - min(cj, 0.0)
+        for j in range(n, npad):  # finite values the padding lanes compute with, never read
+            k = i * npad + j
+            c_ij[k] = c_ji[k] = s_ij[k] = s_ji[k] = 1.0
     for t in range(n):
         wt = w[t]
-        for i in range(n):
-            row = util[i, t]
-            uni, unn = row[i], row[t]
-            for j in range(npad):
-                k = i * npad + j
-                unj_[k] = row[j]
-                uni_[k] = uni
-                unn_[k] = unn
         # t votes in every contest but its own (initiator t: row t; target t: column t). The
         # loops below add its vote everywhere, branch-free and in separate passes (each with few
         # arrays, so that LLVM vectorises them), and the entries t must not touch are put back:
@@ -540,16 +553,21 @@ def _challenges_default(util, w, sal_sum, flat, keep):
         for i in range(n):
             keep[2, i] = s_ij[i * npad + t]
             keep[3, i] = s_ji[i * npad + t]
-        for k in range(size):
-            unj, uni, unn = unj_[k], uni_[k], unn_[k]
-            cn = wt * (uni - unj)
-            cni = c_ij[k] + max(cn, 0.0)
-            cnj = c_ji[k] - min(cn, 0.0)
-            pin = cni / (cni + cnj)
-            pjn = 1.0 - pin
-            twice_i, twice_j = uni + uni, unj + unj
-            vote[k] = wt * (((pin * (twice_i + unn)) + (pjn * (twice_j + unj)))
-                            - ((pin * (twice_i + uni)) + (pjn * (twice_j + unn))))
+        for i in range(n):
+            row = util[i, t]
+            uni, unn = row[i], row[t]
+            twice_i = uni + uni
+            o = i * npad
+            for j in range(npad):
+                unj = row[j]
+                cn = wt * (uni - unj)
+                cni = c_ij[o + j] + max(cn, 0.0)
+                cnj = c_ji[o + j] - min(cn, 0.0)
+                pin = cni / (cni + cnj)
+                pjn = 1.0 - pin
+                twice_j = unj + unj
+                vote[o + j] = wt * (((pin * (twice_i + unn)) + (pjn * (twice_j + unj)))
+                                    - ((pin * (twice_i + uni)) + (pjn * (twice_j + unn))))
         for k in range(size):
             s_ij[k] += max(vote[k], 0.0)
         for k in range(size):
@@ -676,7 +694,10 @@ def _resolve(pos, ideal, sal, ss2, cap, risk, util, sw, nb, b_init, b_rcvr, b_pi
             moved[k, nb + b] = b_pr[b, k]
     dm = scr[0][10][:n * 2 * nb].reshape((n, 2 * nb))
     _distances(ideal, sal, ss2, moved, dm)
-    table, acc = scr[0][11], scr[0][12]
+    table, acc, other = scr[0][11], scr[0][12], scr[2][3]
+    for x in range(n):  # other[x, b]: x is neither party to bargain b (the same for every voter)
+        for b in range(nb):
+            other[x, b] = x != b_init[b] and x != b_rcvr[b]
     for a in range(n):
         own, r, dma = util[a, a], risk[a], dm[a]
         s = 0.0
@@ -690,7 +711,7 @@ def _resolve(pos, ideal, sal, ss2, cap, risk, util, sw, nb, b_init, b_rcvr, b_pi
         for x in range(n):
             ox = own[x]
             for b in range(nb):
-                acc[b] += ox if (x != b_init[b] and x != b_rcvr[b]) else 0.0
+                acc[b] += ox if other[x, b] else 0.0
         for b in range(nb):
             table[a, 1 + b] = acc[b] / n
     count, queue = scr[1][1], scr[1][2]
