@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from accord.io import read_scenario
 from accord.scenario import from_arrays
 from accord.store import Store, StoreError
-from accord.store_transfer import copy, export_file, import_file
+from accord.store.transfer import copy, export_file, import_file
 
 from conftest import SYRIA
 

@@ -17,12 +17,12 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from accord import store_backend
 from accord.errors import AccordError
 from accord.io import read_scenario
 from accord.scenario import from_arrays
 from accord.store import BadStore, Store, StoreError, StoreLocked, StoreUnavailable
-from accord.store_backend import SQLITE_MAGIC, parse_target
+from accord.store import backend as store_backend
+from accord.store.backend import SQLITE_MAGIC, parse_target
 
 from conftest import SYRIA
 

@@ -46,7 +46,7 @@ def test_quoted_messages_are_the_real_ones(tmp_path):
 
 
 def test_the_url_table_forms_are_accepted():
-    from accord.store_backend import parse_target
+    from accord.store.backend import parse_target
 
     for form in ("postgresql://USER:PASSWORD@HOST:5432/DATABASE", "postgres://u@h/d", "postgresql+psycopg://u@h/d",
                  "sqlite:///relative/path.db", "sqlite:////absolute/path.db", "sqlite://", "~/work/syria.db"):

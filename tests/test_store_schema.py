@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from accord.scenario import from_arrays
 from accord.store import SCHEMA_VERSION, BadStore, Store
-from accord.store_backend import parse_target
+from accord.store.backend import parse_target
 
 sys.path.insert(0, str(Path(__file__).parent / "data"))
 import store_v1  # noqa: E402
@@ -86,7 +86,7 @@ def test_the_stored_old_file_is_the_one_the_builder_writes(tmp_path, monkeypatch
 
 def test_migrating_fails_whole_or_not_at_all(tmp_path, monkeypatch):
     """A migration step that fails leaves the old store exactly as it was (one transaction)."""
-    import accord.store_schema as schema
+    import accord.store.schema as schema
 
     path = tmp_path / "old.db"
     shutil.copyfile(OLD, path)

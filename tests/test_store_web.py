@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from accord import store_backend
+from accord.store import backend as store_backend
 from accord.web import create_app
 from test_web_pages import editor_form
 from web_helpers import syria_id

@@ -3,7 +3,7 @@
 ``build(url)`` writes the version-1 tables, exactly as that accord created them, and a little
 content into an empty database; ``python tests/data/store_v1.py`` (re)writes
 ``tests/data/store-v1.sqlite``, the stored old-version file the migration tests open. The
-schema below is frozen: it must not follow later changes to accord.store_schema.
+schema below is frozen: it must not follow later changes to accord.store.schema.
 """
 
 from __future__ import annotations

@@ -112,7 +112,7 @@ def export(
     db: DbOpt = None,
 ) -> None:
     """Write every scenario, version, run and setting to one file."""
-    from accord.store_transfer import export_file
+    from accord.store.transfer import export_file
 
     store = open_store(db)
     try:
@@ -129,7 +129,7 @@ def import_(
     append: AppendOpt = False,
 ) -> None:
     """Add everything in an export file to a store, in one transaction, counts checked."""
-    from accord.store_transfer import import_file
+    from accord.store.transfer import import_file
 
     store = open_store(db)
     try:
@@ -146,7 +146,7 @@ def copy(
     append: AppendOpt = False,
 ) -> None:
     """Copy a whole store into another, e.g. a SQLite file onto a PostgreSQL server."""
-    from accord.store_transfer import copy as copy_store
+    from accord.store.transfer import copy as copy_store
 
     src = open_store(source)
     try:

@@ -40,8 +40,8 @@ from sqlalchemy.exc import IntegrityError
 from accord import __version__
 from accord.errors import StoreError
 from accord.store import Store
-from accord.store_backend import insert_for
-from accord.store_schema import SCHEMA_VERSION, runs, scenarios, settings, versions
+from accord.store.backend import insert_for
+from accord.store.schema import SCHEMA_VERSION, runs, scenarios, settings, versions
 
 FORMAT = "accord-store"
 FORMAT_VERSION = 1

@@ -4,9 +4,9 @@ The default store is a SQLite file at ``$ACCORD_DB`` or, when that is unset,
 ``$XDG_DATA_HOME/accord/accord.db`` (``~/.local/share/accord/accord.db``). A PostgreSQL server
 works by URL (``postgresql://user:password@host/db``, with ``pip install 'accord[postgres]'``);
 ``$ACCORD_DB`` may hold a URL or a file path. Back-end details (URL forms, engines, turning
-database failures into messages) are in :mod:`accord.store_backend`; the tables, the schema
-version and the migrations in :mod:`accord.store_schema`; export and import in
-:mod:`accord.store_transfer`. See docs/store.md.
+database failures into messages) are in :mod:`accord.store.backend`; the tables, the schema
+version and the migrations in :mod:`accord.store.schema`; export and import in
+:mod:`accord.store.transfer`. See docs/store.md.
 
 Versions. A scenario is a sequence of versions 1, 2, 3, ... stored as canonical accord YAML. A
 save names the version it was edited from (``parent``); if that is no longer the latest version,
@@ -40,18 +40,19 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from accord import __version__, store_backend
+from accord import __version__
 from accord.errors import BadStore, Conflict, NotFound, StoreError, StoreLocked, StoreUnavailable
 from accord.jsonable import jsonable
 from accord.scenario import Scenario
-from accord.store_backend import (
+from accord.store import backend
+from accord.store.backend import (
     Target,
     database_error,
     insert_for,
     make_engine,
     parse_target,
 )
-from accord.store_schema import (
+from accord.store.schema import (
     MAX_ROW_ID,
     SCHEMA_VERSION,
     prepare,
@@ -126,7 +127,7 @@ def default_url() -> str:
 
 def as_url(target: str) -> str:
     """A database URL from a URL or a SQLite file path, checked (:class:`StoreError` when it
-    names no database accord can use; see :func:`accord.store_backend.parse_target`)."""
+    names no database accord can use; see :func:`accord.store.backend.parse_target`)."""
     return parse_target(target).url.render_as_string(hide_password=False)
 
 
@@ -150,9 +151,9 @@ class Store:
     """Versioned scenarios and their runs in one database (see the module docstring).
 
     ``url`` is a database URL or a SQLite file path (default :func:`default_url`; forms in
-    :func:`accord.store_backend.parse_target`); ``timeout`` is how many seconds an operation
+    :func:`accord.store.backend.parse_target`); ``timeout`` is how many seconds an operation
     waits for a lock another program holds before it fails with :class:`StoreLocked` (default
-    :data:`accord.store_backend.LOCK_TIMEOUT`). Opening checks the database (:class:`BadStore`
+    :data:`accord.store.backend.LOCK_TIMEOUT`). Opening checks the database (:class:`BadStore`
     for one that is not an accord store, is damaged, read-only or newer than this accord) and
     migrates a store made by an older accord (``migrated_from`` then gives its schema version).
 
@@ -166,7 +167,7 @@ class Store:
 
     def __init__(self, url: str | None = None, *, timeout: float | None = None):
         self.target: Target = parse_target(default_url() if url is None else url)
-        timeout = store_backend.LOCK_TIMEOUT if timeout is None else timeout
+        timeout = backend.LOCK_TIMEOUT if timeout is None else timeout
         self.url = self.target.url.render_as_string(hide_password=False)
         self.where = self.target.shown  #: the store as messages name it (no password)
         self.backend = self.target.backend
@@ -182,7 +183,7 @@ class Store:
         self.engine.dispose()
 
     def _open(self) -> int | None:
-        """Check the database, then create, migrate or accept it (see :mod:`accord.store_schema`).
+        """Check the database, then create, migrate or accept it (see :mod:`accord.store.schema`).
 
         The first look only reads, so a SQLite database of another application is refused before
         anything (not even its journal mode) is changed.

@@ -119,7 +119,7 @@ def check_sqlite_file(path: Path) -> None:
     A missing file is fine (its folder is made); an empty file is a new store. Anything else must
     be a whole SQLite database: its header read and its size checked against the page count the
     header gives, so a truncated copy is named as such instead of failing on some later query.
-    Whether a SQLite database is accord's is decided once it is open (:mod:`accord.store_schema`).
+    Whether a SQLite database is accord's is decided once it is open (:mod:`accord.store.schema`).
     """
     if path.is_dir():
         raise BadStore(f"{path} is a directory, not a database file; name a file in it, e.g. {path / 'accord.db'}")
