@@ -50,19 +50,18 @@ def _say(text: str) -> None:
 
 
 def _interrupted() -> None:
-    """Ctrl-C: say so and stop now (status 130). Worker processes were stopped on the way out; a
-    compiled kernel still running in a helper thread is not waited for (``os._exit``)."""
-    import threading
-
+    """Ctrl-C: say so and stop now (status 130). Worker processes were stopped on the way out and
+    every ``finally`` has run; the process ends with ``os._exit``, skipping interpreter shutdown,
+    which would wait for a compiled kernel still running in a helper thread and has the process
+    pool's exit hook write to the pipe of a pool already torn down (a traceback after
+    "interrupted")."""
     from accord import interrupts
 
     interrupts.say_once(_say)
-    if any(t.name == "accord-chunk" and t.is_alive() for t in threading.enumerate()):
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):
-                stream.flush()
-        os._exit(130)
-    sys.exit(130)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(130)
 
 
 if __name__ == "__main__":
