@@ -75,6 +75,19 @@ def switch_codes(sw: core.Switches) -> np.ndarray:
 
 # -- votes and elections (kmodel.cpp) ------------------------------------------------------------
 
+@njit(inline="always", **_JIT)
+def _challenge_gain(s_ij, s_ji, uki, ukj, sal):
+    """(P(i beats j), the expected change of k's utility when i challenges j), from the summed
+    votes for each side, k's utilities of i's and j's positions and j's salience sum (KTAB's
+    challenge assessment; k = i for the challenger's own view)."""
+    u_win = uki + uki
+    p_ij = s_ij / (s_ij + s_ji)
+    p_ji = s_ji / (s_ij + s_ji)
+    eu_contest = p_ij * u_win + p_ji * (ukj + ukj)
+    eu_challenge = (1 - sal) * u_win + sal * eu_contest
+    return p_ij, eu_challenge - (uki + ukj)
+
+
 @njit(**_JIT)
 def _vote(rule, w, ua, ub):
     """:func:`accord.models.smp.votes.vote` for scalars."""
@@ -401,10 +414,6 @@ def _challenge(util, h, k, i, j, w, sal_sum, rule, commit):
     """:func:`accord.models.smp._reference._challenge` for one (h, k, i, j): (P(i beats j), E[Δu_k])."""
     a = util[h]
     n = a.shape[0]
-    uki, ukj = a[k, i], a[k, j]
-    eu_sq = uki + ukj
-    u_win = uki + uki
-    u_lose = ukj + ukj
     ci = _vote(rule, w[i], a[i, i], a[i, j])
     cj = _vote(rule, w[j], a[j, i], a[j, j])
     c_ij = (1e-10 + max(ci, 0.0)) + max(cj, 0.0)
@@ -432,11 +441,7 @@ def _challenge(util, h, k, i, j, w, sal_sum, rule, commit):
         vn = _vote(rule, w[t], u_ik_j, u_i_jk)
         s_ij += max(vn, 0.0)
         s_ji -= min(vn, 0.0)
-    p_ij = s_ij / (s_ij + s_ji)
-    p_ji = s_ji / (s_ij + s_ji)
-    eu_contest = p_ij * u_win + p_ji * u_lose
-    eu_challenge = (1 - sal_sum[j]) * u_win + sal_sum[j] * eu_contest
-    return p_ij, eu_challenge - eu_sq
+    return _challenge_gain(s_ij, s_ji, a[k, i], a[k, j], sal_sum[j])
 
 
 @njit(**_JIT)
@@ -501,15 +506,8 @@ def _challenges(util, i, w, sal_sum, rule, commit, c_ij, c_ji, s_ij, s_ji, p_out
             third = t != j
             s_ij[j] += max(vn, 0.0) if third else 0.0
             s_ji[j] -= min(vn, 0.0) if third else 0.0
-    u_win = uii + uii
     for j in range(n):
-        uij = a[i, j]
-        p_ij = s_ij[j] / (s_ij[j] + s_ji[j])
-        p_ji = s_ji[j] / (s_ij[j] + s_ji[j])
-        eu_contest = p_ij * u_win + p_ji * (uij + uij)
-        eu_challenge = (1 - sal_sum[j]) * u_win + sal_sum[j] * eu_contest
-        p_out[j] = p_ij
-        g_out[j] = eu_challenge - (uii + uij)
+        p_out[j], g_out[j] = _challenge_gain(s_ij[j], s_ji[j], uii, a[i, j], sal_sum[j])
 
 
 @njit(**_JIT)
@@ -581,16 +579,9 @@ def _challenges_default(util, w, sal_sum, flat, keep):
     for i in range(n):
         a = util[i]
         uii = a[i, i]
-        u_win = uii + uii
         for j in range(n):
             k = i * npad + j
-            uij = a[i, j]
-            p_ij = s_ij[k] / (s_ij[k] + s_ji[k])
-            p_ji = s_ji[k] / (s_ij[k] + s_ji[k])
-            eu_contest = p_ij * u_win + p_ji * (uij + uij)
-            eu_challenge = (1 - sal_sum[j]) * u_win + sal_sum[j] * eu_contest
-            p_out[k] = p_ij
-            g_out[k] = eu_challenge - (uii + uij)
+            p_out[k], g_out[k] = _challenge_gain(s_ij[k], s_ji[k], uii, a[i, j], sal_sum[j])
 
 
 @njit(**_JIT)
