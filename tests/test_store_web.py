@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 import pytest
 
+from accord.rng import MAX_SEED
 from accord.store import backend as store_backend
 from accord.web import create_app
 from test_web_pages import editor_form
@@ -97,10 +98,13 @@ def test_the_web_app_on_each_back_end(store_url):
         assert client.post(f"/api/scenarios/{sid}/versions", json={"parent": 1, "yaml": body["yaml"]}).status_code == 201
         stale = client.post(f"/api/scenarios/{sid}/versions", json={"parent": 1, "yaml": body["yaml"]})
         assert stale.status_code == 409 and stale.json()["latest"] == 2 and "not saved" in stale.json()["detail"]
-        run = client.post(f"/api/scenarios/{sid}/runs", json={"models": ["compromise"], "seed": 2**32 - 1,
+        # The largest seed the command line takes is the web's too, and the store keeps it.
+        run = client.post(f"/api/scenarios/{sid}/runs", json={"models": ["compromise"], "seed": MAX_SEED,
                                                              "wait": True})
         assert run.status_code == 201, run.text
-        assert run.json()["seed"] == 2**32 - 1
+        assert run.json()["seed"] == MAX_SEED
+        too_big = client.post(f"/api/scenarios/{sid}/runs", json={"models": ["compromise"], "seed": MAX_SEED + 1})
+        assert too_big.status_code == 422
         for page in ("/", f"/scenarios/{sid}", f"/scenarios/{sid}/versions", "/runs", f"/runs/{run.json()['id']}"):
             assert client.get(page).status_code == 200, page
         assert client.get(f"/api/scenarios/{2**62}").status_code == 404

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+#: Largest seed taken at any entry point (command line, web form, API): NumPy's SeedSequence
+#: takes any non-negative integer; 2^63 - 1 keeps it in int64 and in the store's BIGINT column.
+MAX_SEED = 2**63 - 1
+
 
 def generator(rng: np.random.Generator | np.random.SeedSequence | int | None = None) -> np.random.Generator:
     """``rng`` as a Generator: a Generator as it is, a seed or SeedSequence seeds a new one, and

@@ -9,8 +9,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from accord.cli.common import MAX_SEED, Fmt, ModelOpt, _emit_machine, _fmt, app, out, progress_bar
+from accord.cli.common import Fmt, ModelOpt, _emit_machine, _fmt, app, out, progress_bar
 from accord.limits import check_count
+from accord.rng import MAX_SEED
 
 
 @app.command()

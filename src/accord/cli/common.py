@@ -13,9 +13,6 @@ from rich.console import Console
 
 from accord.errors import AccordError
 
-#: Largest seed: NumPy's SeedSequence takes any non-negative integer; 2^63 - 1 keeps it in int64.
-MAX_SEED = 2**63 - 1
-
 app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,

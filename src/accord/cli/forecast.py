@@ -11,7 +11,6 @@ from rich.table import Table
 
 from accord import __version__
 from accord.cli.common import (
-    MAX_SEED,
     Fmt,
     InputFormatOpt,
     ModelOpt,
@@ -30,6 +29,7 @@ from accord.cli.common import (
 )
 from accord.errors import AccordError
 from accord.limits import check_count
+from accord.rng import MAX_SEED
 
 
 @app.command()

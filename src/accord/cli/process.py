@@ -11,7 +11,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from accord.cli.common import (
-    MAX_SEED,
     _load,
     _print_json,
     app,
@@ -22,6 +21,7 @@ from accord.cli.common import (
     save_plot,
 )
 from accord.limits import check_count
+from accord.rng import MAX_SEED
 
 
 class ProcessFmt(StrEnum):

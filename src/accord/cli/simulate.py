@@ -13,7 +13,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from accord.cli.common import (
-    MAX_SEED,
     Fmt,
     InputFormatOpt,
     ModelOpt,
@@ -29,6 +28,7 @@ from accord.cli.common import (
 )
 from accord.errors import AccordError
 from accord.limits import check_count
+from accord.rng import MAX_SEED
 
 
 def forecast_draws(s, models, *, draws, seed, region, workers, scheduler, format, uncertainty, params=None,

@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
-from accord.cli.common import MAX_SEED, InputFormatOpt, ModelOpt, app, err
+from accord.cli.common import InputFormatOpt, ModelOpt, app, err
 from accord.errors import AccordError
 from accord.limits import check_count
+from accord.rng import MAX_SEED
 
 
 @app.command()

@@ -12,8 +12,8 @@ Schema versions:
 
 1. accord 0.1.0 before versioning: ``scenarios``, ``versions``, ``runs``, ``settings``; no
    ``accord_meta`` (such a store is recognised by exactly those four tables and their columns).
-2. ``accord_meta``; ``runs.seed`` becomes a 64-bit integer (seeds go up to 2**32 - 1, more than
-   PostgreSQL's ``integer`` holds; SQLite's integers were 64-bit already).
+2. ``accord_meta``; ``runs.seed`` becomes a 64-bit integer (seeds go up to 2**63 - 1,
+   :data:`accord.rng.MAX_SEED`, more than PostgreSQL's ``integer`` holds; SQLite's integers were 64-bit already).
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from accord.errors import AccordError, InputFileError, Problem, ScenarioError
+from accord.rng import MAX_SEED
 from accord.scenario import Scenario
 from accord.store import NotFound, RunInfo, Store, VersionInfo
 
@@ -24,7 +25,6 @@ router = APIRouter(prefix="/api", tags=["api"])
 
 MAX_ID = 2**62
 MAX_DRAWS = 20_000
-MAX_SEED = 2**32 - 1
 MAX_TEXT = 5_000_000
 
 ScenarioId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="scenario id")]

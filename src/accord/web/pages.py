@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.concurrency import run_in_threadpool
 
 from accord.errors import AccordError, ScenarioError
+from accord.rng import MAX_SEED
 from accord.scenario import Actor, Issue, Scenario, Stance
 from accord.store import Conflict, Store, StoreUnavailable
 from accord.web import api, forms
@@ -229,7 +230,7 @@ async def run_start(request: Request, scenario_id: ScenarioId):
         models = api.resolve_models([str(m) for m in form.getlist("models")] or ["__none__"])
         variant = str(form.get("variant") or "").strip() or None
         rounds = _int_or_none(form.get("rounds"))
-        seed = _bounded(form.get("seed"), "seed", 0, api.MAX_SEED, 0)
+        seed = _bounded(form.get("seed"), "seed", 0, MAX_SEED, 0)
         draws = _bounded(form.get("draws"), "draws", 0, api.MAX_DRAWS, 0)
         if rounds is not None and not 0 <= rounds <= 1000:
             raise AccordError("rounds must be between 0 and 1000")
